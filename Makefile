@@ -1,0 +1,57 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell ./scripts/find-python)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test test-postgres lint install assets messages migrate demo check-python browsers
+
+run: install assets messages
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Huamu Dream Wishes is running on http://127.0.0.1:$(PORT)/  (back office: /admin/)"
+	@DEBUG=true $(PY) manage.py seed_demo --logins
+	@echo ""
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install assets messages
+	HUAMU_TESTING=true $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install assets messages
+	HUAMU_TESTING=true DATABASE_URL=$(PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	HUAMU_TESTING=true $(PY) manage.py makemigrations --check --dry-run
+
+check-python:
+	@test -n "$(PYTHON)" || { echo "Stopping: no Python 3.12+ (see above)."; exit 1; }
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml | check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# Bootstrap and axe-core come from the npm registry at build time; nothing loads from a CDN.
+assets: static/vendor/.built
+
+static/vendor/.built: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (apt-get install nodejs npm)."; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	mkdir -p static/vendor/bootstrap static/vendor/axe-core
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+	cp node_modules/axe-core/axe.min.js static/vendor/axe-core/
+	@touch $@
+
+# Compiled catalogues are made here, never committed.
+messages: install
+	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: install GNU gettext (apt-get install gettext)."; exit 1; }
+	HUAMU_TESTING=true $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0

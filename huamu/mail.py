@@ -1,0 +1,44 @@
+"""E-mail in the recipient's language, sent only once the transaction has committed."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+
+def send_after_commit(
+    *, to: list[str], template: str, context: dict, language: str | None = None
+) -> None:
+    """Render `mail/<template>_subject.txt` and `_body.txt`, then send after commit."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        return
+    language = language or settings.LANGUAGE_CODE
+    context = {**context, "site_url": settings.SITE_URL}
+
+    def _send() -> None:
+        with translation.override(language):
+            subject = render_to_string(f"mail/{template}_subject.txt", context)
+            body = render_to_string(f"mail/{template}_body.txt", context)
+        try:
+            send_mail(
+                " ".join(subject.split()),
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+        except OSError:
+            # The state change already committed; a mail outage must not turn it into a 500.
+            logger.exception("Could not send %s mail", template)
+
+    transaction.on_commit(_send)
+
+
+def notify_staff(*, template: str, context: dict) -> None:
+    """Tell the association's staff mailbox about something that needs their attention."""
+    send_after_commit(to=settings.STAFF_NOTIFY_EMAILS, template=template, context=context)

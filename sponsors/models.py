@@ -1,0 +1,132 @@
+"""Sponsors (认领方): caring units and individuals, and their verification."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from huamu.models import TimeStampedModel
+
+mainland_phone_validator = RegexValidator(
+    # Mobile numbers (1[3-9]x, 11 digits) or landlines with an optional area code.
+    regex=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$",
+    message=_("Enter a mainland China phone number, e.g. 13812345678 or 021-58881234."),
+)
+
+
+class SponsorKind(models.TextChoices):
+    UNIT = "unit", _("Caring unit")
+    INDIVIDUAL = "individual", _("Caring individual")
+
+
+class UnitCategory(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    PUBLIC_INSTITUTION = "public_institution", _("Public institution")
+    GOVERNMENT_AGENCY = "government_agency", _("Government agency")
+    COMMUNITY_ORGANISATION = "community_organisation", _("Community organisation")
+    SCHOOL = "school", _("School")
+    SOCIAL_ORGANISATION = "social_organisation", _("Social organisation")
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending verification")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Sponsor(TimeStampedModel):
+    """A unit or an individual that claims wishes; it may claim once verified."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=SponsorKind)
+    name = models.CharField(_("name"), max_length=120)
+    unit_category = models.CharField(
+        _("unit category"), max_length=32, choices=UnitCategory, blank=True
+    )
+    region = models.ForeignKey(
+        "wishes.Region",
+        models.PROTECT,
+        related_name="sponsors",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+    )
+    contact_name = models.CharField(_("contact person"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=20, validators=[mainland_phone_validator])
+    email = models.EmailField(_("e-mail"))
+    language = models.CharField(
+        _("language for e-mail"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("verification status"),
+        max_length=16,
+        choices=VerificationStatus,
+        default=VerificationStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("sponsor")
+        verbose_name_plural = _("sponsors")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=VerificationStatus.values), name="sponsor_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SponsorKind.values), name="sponsor_kind_valid"
+            ),
+            # A unit says what kind of unit it is; an individual has no unit category.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=SponsorKind.UNIT, unit_category__in=UnitCategory.values)
+                    | Q(kind=SponsorKind.INDIVIDUAL, unit_category="")
+                ),
+                name="sponsor_unit_category_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == VerificationStatus.VERIFIED
+
+    @property
+    def is_unit(self) -> bool:
+        return self.kind == SponsorKind.UNIT
+
+
+class SponsorMember(TimeStampedModel):
+    """Links a user account to the sponsor it acts for; a unit has several members."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="sponsor_member",
+        verbose_name=_("user"),
+    )
+    sponsor = models.ForeignKey(
+        Sponsor, models.PROTECT, related_name="members", verbose_name=_("sponsor")
+    )
+
+    class Meta:
+        verbose_name = _("sponsor member")
+        verbose_name_plural = _("sponsor members")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.sponsor}"

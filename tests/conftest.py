@@ -1,0 +1,108 @@
+"""Shared fixtures: the cast of roles every permission test uses."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from tests.factories import (
+    PASSWORD,
+    SchoolCoordinatorFactory,
+    SchoolFactory,
+    SponsorFactory,
+    SponsorMemberFactory,
+    UserFactory,
+    WishFactory,
+)
+from wishes.roles import STAFF_GROUP
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    # Uploaded files of one test never leak into another or into the real media folder.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def staff(db):
+    """Association staff: back-office user in the staff group, not a superuser."""
+    user = UserFactory(username="staff", is_staff=True)
+    user.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    """The site's technical administrator."""
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def sponsor(db):
+    """A user acting for a verified caring unit."""
+    return SponsorMemberFactory(
+        user__username="sponsor", sponsor=SponsorFactory(verified=True, name="上海科技馆")
+    ).user
+
+
+@pytest.fixture
+def unverified_sponsor(db):
+    """A user whose unit registered but is still pending verification."""
+    return SponsorMemberFactory(
+        user__username="pending", sponsor=SponsorFactory(name="待审核单位")
+    ).user
+
+
+@pytest.fixture
+def other_sponsor(db):
+    """A user of another verified unit: must never see the first sponsor's things."""
+    return SponsorMemberFactory(
+        user__username="other_sponsor", sponsor=SponsorFactory(verified=True, name="另一单位")
+    ).user
+
+
+@pytest.fixture
+def school(db):
+    return SchoolFactory(name="花木中心小学")
+
+
+@pytest.fixture
+def other_school(db):
+    return SchoolFactory(name="由由小学")
+
+
+@pytest.fixture
+def coordinator(db, school):
+    """The school coordinator of `school`."""
+    return SchoolCoordinatorFactory(user__username="coordinator", school=school).user
+
+
+@pytest.fixture
+def other_coordinator(db, other_school):
+    """A coordinator of another school: sees none of `school`'s children."""
+    return SchoolCoordinatorFactory(user__username="other_coordinator", school=other_school).user
+
+
+@pytest.fixture
+def plain_user(db):
+    """A logged-in user with no role at all."""
+    return UserFactory(username="plain")
+
+
+@pytest.fixture
+def open_wish(db, school):
+    """A published wish waiting to be claimed, of a child at `school`."""
+    return WishFactory(open=True, child__school=school)
+
+
+@pytest.fixture
+def client_for(request):
+    """Return a test client logged in as the named role fixture ("anonymous" for none)."""
+
+    def make(role: str) -> Client:
+        client = Client()
+        if role != "anonymous":
+            user = request.getfixturevalue(role)
+            assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return make

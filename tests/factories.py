@@ -1,0 +1,207 @@
+"""factory_boy factories for the domain; traits give the common states."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory, VerificationStatus
+from wishes.models import (
+    Campaign,
+    Child,
+    Claim,
+    ClaimStatus,
+    Consent,
+    ConsentMethod,
+    Event,
+    EventKind,
+    Fulfilment,
+    Gender,
+    HardshipCategory,
+    Region,
+    School,
+    SchoolCoordinator,
+    Wish,
+    WishCategory,
+    WishStatus,
+)
+
+PASSWORD = "test-pass-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"区域{n}")
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = School
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"学校{n}")
+    region = factory.SubFactory(RegionFactory)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        django_get_or_create = ("year",)
+
+    year = 2026
+    name = factory.LazyAttribute(lambda c: f"{c.year} 圆梦季")
+    starts_on = factory.LazyAttribute(lambda c: datetime.date(c.year, 1, 1))
+    ends_on = factory.LazyAttribute(lambda c: datetime.date(c.year, 12, 31))
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    real_name = factory.Sequence(lambda n: f"张小明{n}")
+    alias = "小张同学"
+    gender = Gender.BOY
+    birth_year = 2016
+    grade = 3
+    class_name = "三(2)班"
+    school = factory.SubFactory(SchoolFactory)
+    home_region = factory.SelfAttribute("school.region")
+    address = "花木路100弄1号"
+    guardian_name = "张大明"
+    guardian_phone = "13812345678"
+    hardship_category = HardshipCategory.LOW_INCOME
+    hardship_note = "家庭困难"
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    child = factory.SubFactory(ChildFactory)
+    keep_record = True
+    publish_wish = True
+    share_photos_with_sponsor = True
+    publish_photos = False
+    method = ConsentMethod.PAPER
+    given_on = factory.LazyFunction(timezone.localdate)
+    given_by = "张大明"
+
+
+class WishFactory(factory.django.DjangoModelFactory):
+    """A draft wish by default; `WishFactory(open=True)` gives a published one."""
+
+    class Meta:
+        model = Wish
+        skip_postgeneration_save = True
+
+    child = factory.SubFactory(ChildFactory)
+    campaign = factory.SubFactory(CampaignFactory)
+    category = WishCategory.BOOKS
+    child_words = "我想要一套科普书"
+    public_text = "想要一套科普书"
+    estimated_value = Decimal("120.00")
+
+    class Params:
+        open = factory.Trait(
+            status=WishStatus.OPEN,
+            published_at=factory.LazyFunction(timezone.now),
+        )
+
+    @factory.post_generation
+    def consent(obj, create, extracted, **kwargs):
+        # Published wishes come with the guardian's consent, as in real life.
+        if create and obj.status != WishStatus.DRAFT:
+            ConsentFactory(child=obj.child)
+
+
+class SponsorFactory(factory.django.DjangoModelFactory):
+    """A unit pending verification; `SponsorFactory(verified=True)` may claim."""
+
+    class Meta:
+        model = Sponsor
+
+    kind = SponsorKind.UNIT
+    name = factory.Sequence(lambda n: f"爱心单位{n}")
+    unit_category = UnitCategory.ENTERPRISE
+    region = factory.SubFactory(RegionFactory)
+    contact_name = "李老师"
+    phone = "13900001111"
+    email = factory.Sequence(lambda n: f"sponsor{n}@example.org")
+
+    class Params:
+        verified = factory.Trait(status=VerificationStatus.VERIFIED)
+        individual = factory.Trait(kind=SponsorKind.INDIVIDUAL, unit_category="")
+
+
+class SponsorMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SponsorMember
+
+    user = factory.SubFactory(UserFactory)
+    sponsor = factory.SubFactory(SponsorFactory)
+
+
+class SchoolCoordinatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchoolCoordinator
+
+    user = factory.SubFactory(UserFactory)
+    school = factory.SubFactory(SchoolFactory)
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """An active claim on a wish that is marked claimed."""
+
+    class Meta:
+        model = Claim
+
+    wish = factory.SubFactory(
+        WishFactory,
+        status=WishStatus.CLAIMED,
+        published_at=factory.LazyFunction(timezone.now),
+    )
+    sponsor = factory.SubFactory(SponsorFactory, verified=True)
+    status = ClaimStatus.ACTIVE
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    kind = EventKind.SCHOOL_SESSION
+    title = "圆梦专场"
+    date = factory.LazyFunction(timezone.localdate)
+    venue = "学校会议室"
+    school = factory.SubFactory(SchoolFactory)
+    campaign = factory.SubFactory(CampaignFactory)
+
+
+class FulfilmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fulfilment
+
+    claim = factory.SubFactory(
+        ClaimFactory, status=ClaimStatus.FULFILLED, wish__status=WishStatus.FULFILLED
+    )
+    fulfilled_on = factory.LazyFunction(timezone.localdate)

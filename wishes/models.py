@@ -1,0 +1,632 @@
+"""Children, their wishes, claims, fulfilment, letters and the audit trail."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.models import TimeStampedModel
+from sponsors.models import Sponsor, mainland_phone_validator
+
+
+class RegionKind(models.TextChoices):
+    SUBDISTRICT = "subdistrict", _("Sub-district")
+    TOWN = "town", _("Town")
+
+
+class Region(TimeStampedModel):
+    """A sub-district or town (街镇) of a child, a sponsor or a practice centre."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=RegionKind, default=RegionKind.SUBDISTRICT
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=RegionKind.values), name="region_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(TimeStampedModel):
+    """Where a child studies; coordinators belong to one school."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    region = models.ForeignKey(
+        Region, models.PROTECT, related_name="schools", verbose_name=_("region")
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolCoordinator(TimeStampedModel):
+    """A user who records fulfilment for the children of one school."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="school_coordinator",
+        verbose_name=_("user"),
+    )
+    school = models.ForeignKey(
+        School, models.PROTECT, related_name="coordinators", verbose_name=_("school")
+    )
+
+    class Meta:
+        verbose_name = _("school coordinator")
+        verbose_name_plural = _("school coordinators")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.school})"
+
+
+class Gender(models.TextChoices):
+    GIRL = "girl", _("Girl")
+    BOY = "boy", _("Boy")
+
+
+class HardshipCategory(models.TextChoices):
+    LOW_INCOME = "low_income", _("Low-income family")
+    SINGLE_PARENT = "single_parent", _("Single-parent family")
+    ILLNESS = "illness", _("Serious illness in the family")
+    DISABILITY = "disability", _("Disability")
+    MIGRANT = "migrant", _("Migrant family in difficulty")
+    OTHER = "other", _("Other")
+
+
+class PublicLocation(models.TextChoices):
+    """How much of a child's whereabouts the public may see, chosen by staff."""
+
+    REGION = "region", _("Region only")
+    SCHOOL = "school", _("School")
+    NONE = "none", _("Nothing")
+
+
+class GradeBand(models.TextChoices):
+    LOWER = "lower", _("Grades 1–2")
+    MIDDLE = "middle", _("Grades 3–4")
+    UPPER = "upper", _("Grade 5")
+    JUNIOR = "junior", _("Junior middle school")
+
+    @classmethod
+    def grades(cls, band: str) -> tuple[int, int]:
+        """Return the first and last grade of a band."""
+        return {
+            cls.LOWER: (1, 2),
+            cls.MIDDLE: (3, 4),
+            cls.UPPER: (5, 5),
+            cls.JUNIOR: (6, 9),
+        }[band]
+
+    @classmethod
+    def of(cls, grade: int) -> "GradeBand":
+        for band in cls:
+            low, high = cls.grades(band)
+            if low <= grade <= high:
+                return band
+        return cls.JUNIOR
+
+
+class ChildQuerySet(models.QuerySet):
+    def active(self) -> "ChildQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Child(TimeStampedModel):
+    """A dream child (梦想儿童). Private: only staff and the child's school see it."""
+
+    real_name = models.CharField(_("real name"), max_length=40)
+    alias = models.CharField(
+        _("public alias"),
+        max_length=20,
+        help_text=_("Shown to the public instead of the name, e.g. 小王同学."),
+    )
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), validators=[MinValueValidator(2000), MaxValueValidator(2030)]
+    )
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    class_name = models.CharField(_("class"), max_length=20, blank=True)
+    school = models.ForeignKey(
+        School, models.PROTECT, related_name="children", verbose_name=_("school")
+    )
+    home_region = models.ForeignKey(
+        Region, models.PROTECT, related_name="children", verbose_name=_("home region")
+    )
+    address = models.CharField(_("home address"), max_length=200, blank=True)
+    guardian_name = models.CharField(_("guardian's name"), max_length=40)
+    guardian_phone = models.CharField(
+        _("guardian's phone"), max_length=20, validators=[mainland_phone_validator]
+    )
+    hardship_category = models.CharField(
+        _("hardship category"), max_length=16, choices=HardshipCategory
+    )
+    hardship_note = models.TextField(_("hardship details"), blank=True)
+    public_location = models.CharField(
+        _("location shown to the public"),
+        max_length=8,
+        choices=PublicLocation,
+        default=PublicLocation.REGION,
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dream child")
+        verbose_name_plural = _("dream children")
+        ordering = ["school", "grade", "alias"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gender__in=Gender.values), name="child_gender_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__gte=1, grade__lte=9), name="child_grade_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(hardship_category__in=HardshipCategory.values),
+                name="child_hardship_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(public_location__in=PublicLocation.values),
+                name="child_public_location_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # The alias, not the name: this string may end up in logs and admin messages.
+        return f"{self.alias} (#{self.pk})"
+
+    @property
+    def grade_band(self) -> GradeBand:
+        return GradeBand.of(self.grade)
+
+
+class ConsentMethod(models.TextChoices):
+    PAPER = "paper", _("Signed paper form")
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("By phone")
+    ONLINE = "online", _("Online")
+
+
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self) -> "ConsentQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Consent(TimeStampedModel):
+    """A guardian's consent for one child, with separate scopes."""
+
+    child = models.ForeignKey(
+        Child, models.PROTECT, related_name="consents", verbose_name=_("child")
+    )
+    keep_record = models.BooleanField(_("keep the child's record"), default=True)
+    publish_wish = models.BooleanField(_("publish the wish (anonymised)"), default=False)
+    share_photos_with_sponsor = models.BooleanField(
+        _("share fulfilment photos with the sponsor"), default=False
+    )
+    publish_photos = models.BooleanField(_("publish photos"), default=False)
+    method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod)
+    given_on = models.DateField(_("given on"))
+    given_by = models.CharField(_("given by (guardian)"), max_length=40)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("collected by"),
+        null=True,
+        blank=True,
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=ConsentMethod.values), name="consent_method_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Consent of %(date)s") % {"date": self.given_on}
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class Campaign(TimeStampedModel):
+    """A yearly round of the programme (圆梦季)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WishCategory(models.TextChoices):
+    STUDY = "study", _("Study supplies")
+    BOOKS = "books", _("Books")
+    SPORTS = "sports", _("Sports")
+    ARTS = "arts", _("Arts and music")
+    ELECTRONICS = "electronics", _("Electronics")
+    CLOTHING = "clothing", _("Clothing")
+    DAILY = "daily", _("Daily necessities")
+    EXPERIENCE = "experience", _("Visit or experience")
+    OTHER = "other", _("Other")
+
+
+class WishStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Waiting to be claimed")
+    CLAIMED = "claimed", _("Claimed")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+PUBLISHED_STATUSES = [WishStatus.OPEN, WishStatus.CLAIMED, WishStatus.FULFILLED]
+
+
+class WishQuerySet(models.QuerySet):
+    def open(self) -> "WishQuerySet":
+        return self.filter(status=WishStatus.OPEN)
+
+
+class Wish(TimeStampedModel):
+    """What a child asked for (心愿); the public sees only its redacted text."""
+
+    code = models.CharField(_("wish code"), max_length=20, unique=True, blank=True)
+    child = models.ForeignKey(
+        Child, models.PROTECT, related_name="wishes", verbose_name=_("child")
+    )
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="wishes", verbose_name=_("campaign")
+    )
+    category = models.CharField(_("category"), max_length=16, choices=WishCategory)
+    child_words = models.TextField(
+        _("the child's own words"), help_text=_("Private: as the child wrote it.")
+    )
+    public_text = models.TextField(
+        _("public text"),
+        blank=True,
+        help_text=_(
+            "What the public sees, with anything that names or locates the child removed."
+        ),
+    )
+    estimated_value = models.DecimalField(
+        _("estimated value (yuan)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=WishStatus, default=WishStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    objects = WishQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wish")
+        verbose_name_plural = _("wishes")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "published_at"], name="wish_status_published")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=WishStatus.values), name="wish_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=WishCategory.values), name="wish_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_value__gte=0), name="wish_value_not_negative"
+            ),
+            # A wish the public can see always has a reviewed public text and a date.
+            models.CheckConstraint(
+                condition=(
+                    ~Q(status__in=PUBLISHED_STATUSES)
+                    | (~Q(public_text="") & Q(published_at__isnull=False))
+                ),
+                name="wish_published_has_text_and_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or gettext("New wish")
+
+    def get_absolute_url(self) -> str:
+        return reverse("wishes:detail", args=[self.pk])
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        if not self.code:
+            # The code is public and stable: campaign year plus the row number.
+            self.code = f"HM{self.campaign.year}-{self.pk:05d}"
+            Wish.objects.filter(pk=self.pk).update(code=self.code)
+
+
+class EventKind(models.TextChoices):
+    DREAM_MEETING = "dream_meeting", _("Dream meeting")
+    SCHOOL_SESSION = "school_session", _("School session")
+    THANKS_EVENT = "thanks_event", _("Thanks event")
+    LEI_FENG_DAY = "lei_feng_day", _("Learn from Lei Feng day")
+    OTHER = "other", _("Other")
+
+
+class Event(TimeStampedModel):
+    """A fulfilment event (圆梦活动) at a school or elsewhere."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=EventKind)
+    title = models.CharField(_("title"), max_length=120)
+    date = models.DateField(_("date"))
+    venue = models.CharField(_("venue"), max_length=120)
+    school = models.ForeignKey(
+        School,
+        models.PROTECT,
+        related_name="events",
+        verbose_name=_("school"),
+        null=True,
+        blank=True,
+    )
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="events", verbose_name=_("campaign")
+    )
+    description = models.TextField(_("write-up"), blank=True)
+    sponsors = models.ManyToManyField(
+        Sponsor, related_name="events", verbose_name=_("sponsors taking part"), blank=True
+    )
+    wishes = models.ManyToManyField(
+        Wish, related_name="events", verbose_name=_("wishes to fulfil"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.title}"
+
+
+class ClaimStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ClaimChannel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline (recorded by staff)")
+    CITY_PLATFORM = "city_platform", _("City civilisation practice platform")
+
+
+class Claim(TimeStampedModel):
+    """A sponsor's commitment to fulfil one wish (认领)."""
+
+    wish = models.ForeignKey(Wish, models.PROTECT, related_name="claims", verbose_name=_("wish"))
+    sponsor = models.ForeignKey(
+        Sponsor, models.PROTECT, related_name="claims", verbose_name=_("sponsor")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ClaimStatus, default=ClaimStatus.ACTIVE
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=ClaimChannel, default=ClaimChannel.ONLINE
+    )
+    external_ref = models.CharField(
+        _("external reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("The claim's number on the city platform."),
+    )
+    claimant_name = models.CharField(
+        _("claimant on the platform"),
+        max_length=120,
+        blank=True,
+        help_text=_("Who claimed it there, e.g. a practice sub-centre of another town."),
+    )
+    promised_on = models.DateField(_("promised delivery date"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("claimed by"),
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wish"],
+                condition=Q(status=ClaimStatus.ACTIVE),
+                name="one_active_claim_per_wish",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="claim_external_ref_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=ClaimChannel.values), name="claim_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel=ClaimChannel.CITY_PLATFORM) | ~Q(external_ref=""),
+                name="claim_platform_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ClaimStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="claim_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wish} · {self.sponsor}"
+
+
+class Fulfilment(TimeStampedModel):
+    """The record that a claimed wish came true (圆梦)."""
+
+    claim = models.OneToOneField(
+        Claim, models.PROTECT, related_name="fulfilment", verbose_name=_("claim")
+    )
+    fulfilled_on = models.DateField(_("fulfilled on"))
+    event = models.ForeignKey(
+        Event,
+        models.PROTECT,
+        related_name="fulfilments",
+        verbose_name=_("event"),
+        null=True,
+        blank=True,
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        ordering = ["-fulfilled_on"]
+
+    def __str__(self) -> str:
+        return str(self.claim.wish)
+
+
+class LetterStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Delivered")
+    REJECTED = "rejected", _("Not approved")
+
+
+class ThankYouLetter(TimeStampedModel):
+    """A child's thank-you letter (感谢信) to the sponsor of a fulfilled wish."""
+
+    fulfilment = models.ForeignKey(
+        Fulfilment, models.PROTECT, related_name="letters", verbose_name=_("fulfilment")
+    )
+    transcription = models.TextField(_("transcription"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=LetterStatus, default=LetterStatus.PENDING
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("thank-you letter")
+        verbose_name_plural = _("thank-you letters")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LetterStatus.values), name="letter_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Letter for %(wish)s") % {"wish": self.fulfilment}
+
+
+class StatusChange(models.Model):
+    """The audit trail: one row for every state change of a wish, claim, sponsor or letter."""
+
+    content_type = models.ForeignKey(
+        ContentType, models.PROTECT, related_name="+", verbose_name=_("kind of record")
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    subject = GenericForeignKey("content_type", "object_id")
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "at"], name="statuschange_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
