@@ -9,5 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("wishes/", include("wishes.urls")),
+    # sponsors.urls holds both /sponsors/register/ and the dashboard under /sponsor/.
+    path("", include("sponsors.urls")),
 ]

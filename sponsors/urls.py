@@ -1,0 +1,10 @@
+from django.urls import path
+
+from sponsors import views
+
+app_name = "sponsors"
+
+urlpatterns = [
+    path("sponsors/register/", views.register, name="register"),
+    path("sponsor/", views.dashboard, name="dashboard"),
+]
