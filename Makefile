@@ -6,7 +6,7 @@ PYTHON ?= $(shell ./scripts/find-python)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-postgres lint install assets messages migrate demo check-python browsers
+.PHONY: messages-update run test test-postgres lint install assets messages migrate demo check-python browsers
 
 run: install assets messages
 	DEBUG=true $(PY) manage.py migrate --no-input
@@ -55,3 +55,7 @@ static/vendor/.built: package.json package-lock.json
 messages: install
 	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: install GNU gettext (apt-get install gettext)."; exit 1; }
 	HUAMU_TESTING=true $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# Extract new strings into the Chinese catalogue; translate them, then commit the .po file.
+messages-update: install
+	HUAMU_TESTING=true $(PY) manage.py makemessages -l zh_Hans --no-location --ignore=.venv --ignore=node_modules --ignore=tests
