@@ -36,7 +36,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) scripts/requirements.py > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	@touch $@
 
 # Bootstrap and axe-core come from the npm registry at build time; nothing loads from a CDN.
