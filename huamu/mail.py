@@ -36,7 +36,7 @@ def send_after_commit(
             # The state change already committed; a mail outage must not turn it into a 500.
             logger.exception("Could not send %s mail", template)
 
-    transaction.on_commit(_send)
+    transaction.on_commit(_send, robust=True)
 
 
 def notify_staff(*, template: str, context: dict) -> None:

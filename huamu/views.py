@@ -3,7 +3,17 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from wishes.selectors import current_campaign, impact_numbers, open_public_wishes
+
+# How many of the longest-waiting wishes the front page shows.
+HOME_WISHES = 3
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The programme's front page."""
-    return render(request, "home.html")
+    """What the programme is, its impact so far, the current campaign and wishes waiting."""
+    context = {
+        "impact": impact_numbers(),
+        "campaign": current_campaign(),
+        "waiting_wishes": open_public_wishes()[:HOME_WISHES],
+    }
+    return render(request, "home.html", context)

@@ -17,10 +17,17 @@ def sponsor_addresses(sponsor: Sponsor) -> list[str]:
     return sorted({sponsor.email, *member_mail} - {""})
 
 
+def _lock_sponsor(sponsor_id: int) -> Sponsor:
+    try:
+        return Sponsor.objects.select_for_update().get(pk=sponsor_id)
+    except Sponsor.DoesNotExist:
+        raise TransitionError(_("This sponsor does not exist.")) from None
+
+
 @transaction.atomic
 def verify_sponsor(*, sponsor_id: int, by: AbstractBaseUser) -> Sponsor:
     """Let a pending (or earlier rejected) sponsor claim wishes, and tell them."""
-    sponsor = Sponsor.objects.select_for_update().get(pk=sponsor_id)
+    sponsor = _lock_sponsor(sponsor_id)
     if sponsor.status == VerificationStatus.VERIFIED:
         raise TransitionError(_("%(name)s is already verified.") % {"name": sponsor.name})
     previous = sponsor.status
@@ -47,7 +54,7 @@ def reject_sponsor(*, sponsor_id: int, by: AbstractBaseUser, reason: str) -> Spo
     reason = reason.strip()
     if not reason:
         raise TransitionError(_("Please give a reason for the rejection."))
-    sponsor = Sponsor.objects.select_for_update().get(pk=sponsor_id)
+    sponsor = _lock_sponsor(sponsor_id)
     if sponsor.status == VerificationStatus.REJECTED:
         raise TransitionError(_("%(name)s is already rejected.") % {"name": sponsor.name})
     previous = sponsor.status

@@ -7,4 +7,5 @@ app_name = "sponsors"
 urlpatterns = [
     path("sponsors/register/", views.register, name="register"),
     path("sponsor/", views.dashboard, name="dashboard"),
+    path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
 ]

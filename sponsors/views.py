@@ -1,13 +1,77 @@
 """Sponsor sign-up and the sponsor's own dashboard."""
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from huamu.errors import TransitionError
+from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
+from sponsors.forms import CancelClaimForm, SponsorRegistrationForm
+from sponsors.models import Sponsor
+from sponsors.registration import register_sponsor
+from sponsors.selectors import approved_letters_of, claims_with_history
+from wishes.models import ClaimStatus
+from wishes.services import cancel_claim as cancel_claim_service
+
+
+def _mail_language() -> str:
+    """The language the visitor is reading now, which their e-mail should use too."""
+    current = translation.get_language()
+    return current if current in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def register(request: HttpRequest) -> HttpResponse:
-    """Placeholder until sign-up is built."""
-    return HttpResponse(status=501)
+    """Sign up a unit or an individual; the new account is logged in, pending verification."""
+    if request.user.is_authenticated and get_sponsor_member(request) is not None:
+        return redirect("sponsors:dashboard")
+    form = SponsorRegistrationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = register_sponsor(**form.registration_data(), language=_mail_language())
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Thank you for signing up! Your account is ready."))
+            return redirect("sponsors:dashboard")
+    return render(request, "sponsors/register.html", {"form": form})
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the dashboard is built."""
-    return HttpResponse(status=501)
+@sponsor_required
+def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
+    """The sponsor's verification status, its claims with their history, and letters."""
+    context = {
+        "sponsor": sponsor,
+        "claims": claims_with_history(sponsor),
+        "letters": list(approved_letters_of(sponsor)),
+    }
+    return render(request, "sponsors/dashboard.html", context)
+
+
+@sponsor_required
+def cancel_claim(request: HttpRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
+    """Ask for a reason, then give an active claim back; the wish returns to the pool."""
+    claim = get_claim_for_sponsor(sponsor, pk)
+    if claim.status != ClaimStatus.ACTIVE:
+        messages.info(request, _("Only an active claim can be cancelled."))
+        return redirect("sponsors:dashboard")
+    form = CancelClaimForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancel_claim_service(
+                claim_id=claim.pk, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except TransitionError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Your claim of wish %(code)s is cancelled; the wish is waiting again.")
+                % {"code": claim.wish.code},
+            )
+        return redirect("sponsors:dashboard")
+    return render(request, "sponsors/cancel_claim.html", {"claim": claim, "form": form})

@@ -1,7 +1,9 @@
 """Masking what could name or locate a child in text the public will read.
 
 Staff always see and may edit the result before a wish is published; this is the first
-pass, so it errs on the side of masking too much.
+pass, so it errs on the side of masking too much. Public pages also run
+`mask_contact_details` over the published text, so a phone number or ID number that slipped
+through review is still never shown.
 """
 
 import re
@@ -10,25 +12,48 @@ from wishes.models import Child
 
 MASK = "**"
 
-_PATTERNS = [
+# Numbers and handles that reach a family: always masked, also when the public text is shown.
+_CONTACT_PATTERNS = [
     # Resident ID numbers: 18 characters (last may be X) or the old 15 digits.
     re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)\d{15}(?!\d)"),
-    # Mobile numbers, landlines with area code, and any other long run of digits.
+    # Mobile numbers, with or without +86 and separators.
     re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"),
-    re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"),
+    # Landlines with an area code, also written as (021)58881234.
+    re.compile(r"[（(]0\d{2,3}[)）]\s*\d{7,8}(?!\d)|(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"),
+    # Any other long run of digits (local numbers, QQ numbers, account numbers).
     re.compile(r"(?<!\d)\d{7,}(?!\d)"),
-    # Street addresses: "<name>路/街/大道 12弄 3号 501室" and housing estates.
-    re.compile(
-        r"[\u4e00-\u9fff]{1,8}(?:路|街|大道|公路|巷)"
-        r"(?:\s*\d+\s*(?:弄|号|支弄|栋|幢|楼|单元|室))*"
-    ),
-    re.compile(r"\d+\s*(?:弄|号楼|号|栋|幢|单元|室)"),
-    re.compile(r"[\u4e00-\u9fff]{1,8}(?:小区|新村|公寓|花园|家园|苑)"),
-    # Class names such as 三(2)班 or 3年级2班.
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    # WeChat and QQ handles given after their name.
+    re.compile(r"(?:微信号?|[Ww]e[Cc]hat|QQ号?|qq号?)\s*[:：]?\s*[A-Za-z0-9_-]{5,}"),
+]
+
+_ROAD = r"(?:路|街(?!道|坊|头)|大道|公路|巷)"
+_NUMBER_PART = r"\s*\d+\s*(?:支弄|弄|号楼|号|栋|幢|楼|单元|室)"
+
+# Street addresses, estates and classes: masked when staff prepare the public text.
+_PLACE_PATTERNS = [
+    # "<road> 12弄 3号 501室": a road name followed by a house or lane number.
+    re.compile(rf"[\u4e00-\u9fff]{{1,5}}{_ROAD}(?:{_NUMBER_PART})+"),
+    # A bare road name where the text says the family lives there.
+    re.compile(rf"(?:(?<=住在)|(?<=家住)|(?<=家在)|(?<=住))[\u4e00-\u9fff]{{1,5}}?{_ROAD}"),
+    re.compile(_NUMBER_PART.removeprefix(r"\s*")),
+    # Housing estates: 锦绣苑, 联洋新村, 仁恒家园 …
+    re.compile(r"[\u4e00-\u9fff]{2,4}(?:小区|新村|公寓|花园|家园|苑)"),
+    # Class names such as 三(2)班, 三年级二班 or 3年级2班.
     re.compile(
         r"[一二三四五六七八九\d]+\s*(?:年级)?\s*[（(]?\s*[一二三四五六七八九十\d]+\s*[)）]?\s*班"
     ),
 ]
+
+
+# Place patterns cannot see where a Chinese word starts, so a match may swallow the words
+# before a place ("我家在花木路…"); those are given back so the sentence still reads.
+_LEADING_WORDS = re.compile(r"^(?:我们|我)?(?:家住在|家住|家在|住在|住|在|到|去)")
+
+
+def _mask_place(match: re.Match) -> str:
+    kept = _LEADING_WORDS.match(match.group())
+    return (kept.group() if kept else "") + MASK
 
 
 def _name_variants(full_name: str) -> list[str]:
@@ -38,6 +63,19 @@ def _name_variants(full_name: str) -> list[str]:
     if len(name) >= 3:
         variants.append(name[1:])
     return [v for v in variants if len(v) >= 2]
+
+
+def _collapse(text: str) -> str:
+    # Runs of masks read badly and hint at length.
+    return re.sub(r"(?:\*\*\s*)+", MASK, text)
+
+
+def mask_contact_details(text: str) -> str:
+    """Mask ID numbers, phone numbers, e-mail addresses and chat handles in `text`."""
+    masked = text
+    for pattern in _CONTACT_PATTERNS:
+        masked = pattern.sub(MASK, masked)
+    return text if masked == text else _collapse(masked)
 
 
 def redact(text: str, *, names: list[str] = (), places: list[str] = ()) -> str:
@@ -50,10 +88,11 @@ def redact(text: str, *, names: list[str] = (), places: list[str] = ()) -> str:
     )
     for word in words:
         text = text.replace(word, MASK)
-    for pattern in _PATTERNS:
+    for pattern in _CONTACT_PATTERNS:
         text = pattern.sub(MASK, text)
-    # Runs of masks read badly and hint at length.
-    return re.sub(r"(?:\*\*\s*)+", MASK, text)
+    for pattern in _PLACE_PATTERNS:
+        text = pattern.sub(_mask_place, text)
+    return _collapse(text)
 
 
 def redact_for_child(text: str, child: Child) -> str:

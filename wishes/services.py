@@ -39,6 +39,17 @@ def _lock_claim(claim_id: int) -> Claim:
         raise TransitionError(_("This claim does not exist.")) from None
 
 
+def _lock_wish_and_claim(claim_id: int) -> tuple[Wish, Claim]:
+    """Lock a claim's wish, then the claim: the order withdraw_wish uses too."""
+    # Taking the two locks in opposite orders in two services deadlocks on PostgreSQL when
+    # staff withdraw a wish while its claim is being cancelled or fulfilled.
+    wish_id = Claim.objects.filter(pk=claim_id).values_list("wish_id", flat=True).first()
+    if wish_id is None:
+        raise TransitionError(_("This claim does not exist."))
+    wish = _lock_wish(wish_id)
+    return wish, _lock_claim(claim_id)
+
+
 def _set_wish_status(wish: Wish, to: str, *, by, note: str = "", fields=()) -> None:
     previous = wish.status
     wish.status = to
@@ -139,9 +150,15 @@ def _claim_locked(
     external_ref: str = "",
     claimant_name: str = "",
 ) -> Claim:
-    if wish.status != WishStatus.OPEN:
+    if wish.status == WishStatus.CLAIMED:
         raise TransitionError(
             _("Wish %(code)s has just been claimed by someone else.") % {"code": wish.code}
+        )
+    if wish.status != WishStatus.OPEN:
+        # A draft, fulfilled or withdrawn wish was not taken by anybody: say what it is.
+        raise TransitionError(
+            _("Wish %(code)s is not waiting to be claimed; it is %(status)s.")
+            % {"code": wish.code, "status": wish.get_status_display()}
         )
     try:
         # A savepoint, so that the constraint's refusal leaves the outer transaction usable.
@@ -177,6 +194,15 @@ def claim_wish(
     claimant_name: str = "",
 ) -> Claim:
     """Give an open wish to a verified sponsor; exactly one of two racing sponsors wins."""
+    external_ref = external_ref.strip()
+    # Checked here so that staff get a clear message rather than the constraint's refusal,
+    # which _claim_locked can only report as "claimed by someone else".
+    if channel == ClaimChannel.CITY_PLATFORM and not external_ref:
+        raise TransitionError(_("A claim made on the city platform needs its reference number."))
+    if external_ref and Claim.objects.filter(channel=channel, external_ref=external_ref).exists():
+        raise TransitionError(
+            _("Reference %(ref)s is already recorded on another claim.") % {"ref": external_ref}
+        )
     # Lock the sponsor first so that its claim limit holds under concurrent claims.
     sponsor = Sponsor.objects.select_for_update().get(pk=sponsor.pk)
     _check_may_claim(sponsor, wanted=1)
@@ -230,8 +256,7 @@ def cancel_claim(*, claim_id: int, by: AbstractBaseUser, reason: str) -> Claim:
     reason = reason.strip()
     if not reason:
         raise TransitionError(_("Please give a reason for the cancellation."))
-    claim = _lock_claim(claim_id)
-    wish = _lock_wish(claim.wish_id)
+    wish, claim = _lock_wish_and_claim(claim_id)
     if claim.status != ClaimStatus.ACTIVE:
         raise TransitionError(
             _("Only an active claim can be cancelled; this one is %(status)s.")
@@ -254,8 +279,7 @@ def record_fulfilment(
     note: str = "",
 ) -> Fulfilment:
     """Record that a claimed wish came true; the claim and the wish become fulfilled."""
-    claim = _lock_claim(claim_id)
-    wish = _lock_wish(claim.wish_id)
+    wish, claim = _lock_wish_and_claim(claim_id)
     if claim.status != ClaimStatus.ACTIVE:
         raise TransitionError(
             _("Only an active claim can be fulfilled; this one is %(status)s.")

@@ -1,0 +1,116 @@
+"""The back office for sponsors: verification by admin actions, members, history."""
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from sponsors.models import Sponsor, SponsorMember
+from sponsors.services import reject_sponsor, verify_sponsor
+from wishes.admin import (
+    BOTH_PLACES,
+    DomainAdmin,
+    NoDeleteInline,
+    ReasonForm,
+    StatusChangeInline,
+    action_form_page,
+    apply_to_each,
+    submitted_form,
+)
+
+
+class SponsorMemberInline(NoDeleteInline):
+    model = SponsorMember
+    fields = ["user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Sponsor)
+class SponsorAdmin(DomainAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "unit_category",
+        "region",
+        "contact_name",
+        "phone",
+        "status",
+        "decided_at",
+    ]
+    list_filter = ["status", "kind", "unit_category", "region"]
+    list_select_related = ["region"]
+    search_fields = ["name", "contact_name", "phone", "email"]
+    autocomplete_fields = ["region"]
+    fieldsets = [
+        (None, {"fields": ["kind", "name", "unit_category", "region"]}),
+        (_("Contact"), {"fields": ["contact_name", "phone", "email", "language", "note"]}),
+        (
+            _("Verification"),
+            {"fields": ["status", "decided_by", "decided_at", "rejection_reason"]},
+        ),
+    ]
+    readonly_fields = ["status", "decided_by", "decided_at", "rejection_reason"]
+    inlines = [SponsorMemberInline, StatusChangeInline]
+    actions = ["verify", "reject"]
+
+    @admin.action(
+        description=_("Verify the selected sponsors"), permissions=["change"], location=BOTH_PLACES
+    )
+    def verify(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda sponsor: verify_sponsor(sponsor_id=sponsor.pk, by=request.user),
+            gettext("%(object)s is verified and may claim wishes."),
+        )
+
+    @admin.action(
+        description=_("Reject the selected sponsors…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request, ReasonForm, help_text=_("The sponsor receives this reason by e-mail.")
+        )
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda sponsor: reject_sponsor(
+                    sponsor_id=sponsor.pk, by=request.user, reason=reason
+                ),
+                gettext("%(object)s is rejected."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="reject",
+            form=form,
+            title=gettext("Reject sponsors"),
+            intro=gettext(
+                "These sponsors cannot claim wishes. A verified sponsor loses its verification; "
+                "its existing claims stay as they are."
+            ),
+            submit_label=gettext("Reject"),
+        )
+
+
+@admin.register(SponsorMember)
+class SponsorMemberAdmin(DomainAdmin):
+    list_display = ["user", "sponsor", "sponsor_status", "created_at"]
+    list_filter = ["sponsor__status", "sponsor__kind"]
+    list_select_related = ["user", "sponsor"]
+    search_fields = ["user__username", "user__email", "sponsor__name"]
+    autocomplete_fields = ["user", "sponsor"]
+
+    @admin.display(description=_("verification status"), ordering="sponsor__status")
+    def sponsor_status(self, obj: SponsorMember) -> str:
+        return obj.sponsor.get_status_display()

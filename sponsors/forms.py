@@ -1,0 +1,145 @@
+"""Forms of the sponsor pages: sign-up and claim cancellation."""
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
+
+from sponsors.models import Sponsor, SponsorKind
+
+# Spaces, dashes, dots and brackets people type inside phone numbers.
+_PHONE_NOISE = re.compile(r"[\s\-.()（）—－]")
+
+
+def normalise_phone(raw: str) -> str:
+    """Write a typed phone number the way the validator expects it.
+
+    "138 1234 5678" and "+86 138-1234-5678" become "13812345678";
+    "(021) 5888 1234" becomes "021-58881234". Anything else is only stripped of noise,
+    so the validator still sees (and rejects) what was typed.
+    """
+    digits = _PHONE_NOISE.sub("", raw.strip())
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if not digits.isdigit():
+        return digits
+    if len(digits) == 13 and digits.startswith("861"):
+        digits = digits[2:]
+    if digits.startswith("0") and not digits.startswith("00"):
+        # Beijing, Tianjin, Shanghai and the 02x cities have three-digit area codes.
+        area = 3 if digits[1] in "12" else 4
+        if 7 <= len(digits) - area <= 8:
+            return f"{digits[:area]}-{digits[area:]}"
+    return digits
+
+
+class SponsorRegistrationForm(forms.ModelForm):
+    """Sign-up of a unit or an individual, with the login of its first member."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[get_user_model().username_validator],
+        help_text=_("For logging in. Letters, digits and @/./+/-/_ only."),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = Sponsor
+        fields = ["kind", "name", "unit_category", "region", "contact_name", "phone", "email"]
+        labels = {
+            "kind": _("You sign up as"),
+            "name": _("Name of the unit, or your full name"),
+        }
+        help_texts = {
+            "unit_category": _("Units only; leave empty if you sign up as an individual."),
+            "region": _("The sub-district or town of the unit; optional for individuals."),
+            "phone": _("A mobile number or a landline with its area code."),
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Without this the radio list starts with an empty "---------" choice.
+        self.fields["kind"].choices = SponsorKind.choices
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+
+    def clean_phone(self) -> str:
+        # Normalised before the model's validator sees it (that runs after clean()).
+        return normalise_phone(self.cleaned_data["phone"])
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                _("This username is already taken; choose another one."), code="taken"
+            )
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind == SponsorKind.UNIT:
+            if not cleaned.get("unit_category"):
+                self.add_error("unit_category", _("Choose what kind of unit you are signing up."))
+            if not cleaned.get("region") and "region" not in self.errors:
+                self.add_error("region", _("Choose the sub-district or town of the unit."))
+        elif kind == SponsorKind.INDIVIDUAL and cleaned.get("unit_category"):
+            self.add_error(
+                "unit_category",
+                _("An individual has no unit category; leave this field empty."),
+            )
+        self._clean_passwords(cleaned)
+        return cleaned
+
+    def _clean_passwords(self, cleaned: dict[str, Any]) -> None:
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if not (password1 and password2):
+            return
+        if password1 != password2:
+            self.add_error("password2", _("The two passwords do not match."))
+            return
+        # Check against the account to be created, so "too similar to the username" works.
+        user = get_user_model()(
+            username=cleaned.get("username", ""), email=cleaned.get("email", "")
+        )
+        try:
+            password_validation.validate_password(password2, user)
+        except forms.ValidationError as error:
+            self.add_error("password2", error)
+
+    def registration_data(self) -> dict[str, Any]:
+        """The keyword arguments of sponsors.registration.register_sponsor."""
+        data = {field: self.cleaned_data[field] for field in self.Meta.fields}
+        data["username"] = self.cleaned_data["username"]
+        data["password"] = self.cleaned_data["password1"]
+        return data
+
+
+class CancelClaimForm(forms.Form):
+    """The reason a sponsor gives for giving a claimed wish back."""
+
+    reason = forms.CharField(
+        label=_("Why are you cancelling this claim?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The association's staff read this; the wish goes back to the waiting list."),
+    )

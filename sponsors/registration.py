@@ -1,0 +1,55 @@
+"""Sponsor sign-up: a user account, its pending sponsor and the link between them."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from huamu.errors import TransitionError
+from huamu.mail import notify_staff
+from sponsors.models import Sponsor, SponsorMember, VerificationStatus
+from wishes.audit import record_change
+from wishes.models import Region
+
+
+@transaction.atomic
+def register_sponsor(
+    *,
+    kind: str,
+    name: str,
+    unit_category: str,
+    region: Region | None,
+    contact_name: str,
+    phone: str,
+    email: str,
+    username: str,
+    password: str,
+    language: str,
+) -> AbstractBaseUser:
+    """Create a user, its pending sponsor and membership, all or nothing; tell staff."""
+    try:
+        # A savepoint, so that a username taken a moment ago leaves nothing half-written.
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                username=username, email=email, password=password
+            )
+    except IntegrityError:
+        raise TransitionError(
+            _("The username %(username)s is already taken; choose another one.")
+            % {"username": username}
+        ) from None
+    sponsor = Sponsor.objects.create(
+        kind=kind,
+        name=name,
+        unit_category=unit_category,
+        region=region,
+        contact_name=contact_name,
+        phone=phone,
+        email=email,
+        language=language,
+        status=VerificationStatus.PENDING,
+    )
+    SponsorMember.objects.create(user=user, sponsor=sponsor)
+    record_change(subject=sponsor, from_status="", to_status=VerificationStatus.PENDING, by=user)
+    notify_staff(template="sponsor_registered", context={"sponsor": sponsor})
+    return user

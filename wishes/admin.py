@@ -1,0 +1,792 @@
+"""The back office: children, wishes, claims, fulfilment, letters and the audit trail.
+
+Staff see real names here. Nothing is deleted, and no form sets a `status`: every state
+change is an admin action that calls a service, which records who did it and when.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import ActionLocation
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.errors import TransitionError
+from sponsors.models import Sponsor, VerificationStatus
+from wishes.models import (
+    Campaign,
+    Child,
+    Claim,
+    ClaimChannel,
+    Consent,
+    Event,
+    Fulfilment,
+    Region,
+    School,
+    SchoolCoordinator,
+    StatusChange,
+    ThankYouLetter,
+    Wish,
+    WishStatus,
+)
+from wishes.redaction import redact_for_child
+from wishes.services import (
+    cancel_claim,
+    claim_wish,
+    publish_wish,
+    record_fulfilment,
+    withdraw_wish,
+)
+
+admin.site.site_header = _("Huamu Dream Wishes back office")
+admin.site.site_title = _("Huamu Dream Wishes back office")
+admin.site.index_title = _("Programme administration")
+
+# Actions run from the list of records and from a record's own page.
+BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+# --- shared pieces (sponsors/admin.py uses them too) -----------------------------------------
+
+
+class DomainAdmin(admin.ModelAdmin):
+    """Base of every back-office model: nothing is deleted, history shows on change pages."""
+
+    # Records are withdrawn or cancelled, never deleted; this also hides "delete selected".
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_inline_instances(self, request: HttpRequest, obj=None) -> list:
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None:
+            # A record being added has no related rows or history yet.
+            return [i for i in inlines if not getattr(i, "only_on_change", False)]
+        return inlines
+
+
+class NoDeleteInline(admin.TabularInline):
+    extra = 0
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(NoDeleteInline):
+    """Shows related rows; they are created and changed elsewhere (services, own pages)."""
+
+    show_change_link = True
+    only_on_change = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def _status_label(change: StatusChange, value: str) -> str:
+    """The translated label of a raw status value of the change's subject."""
+    model = change.content_type.model_class()
+    try:
+        choices = dict(model._meta.get_field("status").flatchoices)
+    except (AttributeError, FieldDoesNotExist):
+        return value
+    return str(choices.get(value, value or "—"))
+
+
+class StatusChangeInline(GenericTabularInline):
+    """The history of a wish, claim or sponsor: read-only, the services write it."""
+
+    model = StatusChange
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    extra = 0
+    only_on_change = True
+    fields = ["at", "from_label", "to_label", "by", "note"]
+    readonly_fields = fields
+    verbose_name = _("history entry")
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("by", "content_type")
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj: StatusChange) -> str:
+        return _status_label(obj, obj.from_status)
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj: StatusChange) -> str:
+        return _status_label(obj, obj.to_status)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def apply_to_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[models.Model],
+    change: Callable[[models.Model], object],
+    done: str,
+) -> None:
+    """Run `change` on every object and report each success or refusal; none stops the rest."""
+    for obj in objects:
+        label = str(obj)
+        try:
+            change(obj)
+        except TransitionError as error:
+            modeladmin.message_user(
+                request,
+                gettext("%(object)s: %(error)s") % {"object": label, "error": error},
+                messages.ERROR,
+            )
+        else:
+            modeladmin.message_user(request, done % {"object": label}, messages.SUCCESS)
+
+
+def submitted_form(request: HttpRequest, form_class: type[forms.Form], **kwargs) -> forms.Form:
+    """The action's form, bound only once the intermediate page has been submitted."""
+    data = request.POST if "apply" in request.POST else None
+    return form_class(data, **kwargs)
+
+
+def action_form_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    action: str,
+    form: forms.Form,
+    title: str,
+    intro: str,
+    submit_label: str,
+) -> TemplateResponse:
+    """An intermediate page, like Django's delete confirmation, asking for the action's input."""
+    change_form_field = f"{ActionLocation.CHANGE_FORM.value}-action"
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "intro": intro,
+        "submit_label": submit_label,
+        "opts": opts,
+        "queryset": queryset,
+        "adminform": helpers.AdminForm(
+            form, [(None, {"fields": list(form.fields)})], {}, model_admin=modeladmin
+        ),
+        "media": modeladmin.media + form.media,
+        "action_name": action,
+        # From a record's own page the action comes back through its change view.
+        "action_field": change_form_field if change_form_field in request.POST else "action",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "back_url": request.get_full_path(),
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/huamu_action_form.html", context)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60})
+    )
+
+    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = help_text
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# --- places, people, campaigns ---------------------------------------------------------------
+
+
+@admin.register(Region)
+class RegionAdmin(DomainAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(School)
+class SchoolAdmin(DomainAdmin):
+    list_display = ["name", "region"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    search_fields = ["name", "region__name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(SchoolCoordinator)
+class SchoolCoordinatorAdmin(DomainAdmin):
+    list_display = ["user", "school"]
+    list_filter = ["school"]
+    list_select_related = ["user", "school"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "school__name"]
+    autocomplete_fields = ["user", "school"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(DomainAdmin):
+    list_display = ["year", "name", "starts_on", "ends_on"]
+    search_fields = ["name", "year"]
+
+
+# --- children and consent --------------------------------------------------------------------
+
+
+class WishOfChildInline(ReadOnlyInline):
+    model = Wish
+    fields = ["code", "campaign", "category", "status", "published_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("campaign")
+
+
+class ConsentInline(NoDeleteInline):
+    model = Consent
+    fields = [
+        "keep_record",
+        "publish_wish",
+        "share_photos_with_sponsor",
+        "publish_photos",
+        "method",
+        "given_on",
+        "given_by",
+        "collected_by",
+        "withdrawn_at",
+    ]
+    autocomplete_fields = ["collected_by"]
+    # The note and the rest are on the consent's own page.
+    show_change_link = True
+
+
+@admin.register(Child)
+class ChildAdmin(DomainAdmin):
+    list_display = [
+        "alias",
+        "real_name",
+        "school",
+        "grade",
+        "home_region",
+        "hardship_category",
+        "public_location",
+        "withdrawn_at",
+    ]
+    list_filter = [
+        "school",
+        "grade",
+        "hardship_category",
+        "public_location",
+        "home_region",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["school", "home_region"]
+    search_fields = ["alias", "real_name", "guardian_name", "guardian_phone", "school__name"]
+    autocomplete_fields = ["school", "home_region"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["real_name", "alias", "gender", "birth_year", "grade", "class_name"]},
+        ),
+        (_("School and home"), {"fields": ["school", "home_region", "address"]}),
+        (_("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
+        (_("Hardship"), {"fields": ["hardship_category", "hardship_note"]}),
+        (_("Privacy"), {"fields": ["public_location", "withdrawn_at"]}),
+    ]
+    inlines = [ConsentInline, WishOfChildInline]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # Whoever records a consent collected it, unless they said otherwise.
+        for instance in formset.save(commit=False):
+            is_new_consent = isinstance(instance, Consent) and instance.pk is None
+            if is_new_consent and instance.collected_by_id is None:
+                instance.collected_by = request.user
+            instance.save()
+        formset.save_m2m()
+
+
+@admin.register(Consent)
+class ConsentAdmin(DomainAdmin):
+    list_display = [
+        "child",
+        "given_on",
+        "method",
+        "given_by",
+        "publish_wish",
+        "share_photos_with_sponsor",
+        "publish_photos",
+        "withdrawn_at",
+        "collected_by",
+    ]
+    list_filter = [
+        "method",
+        "publish_wish",
+        "publish_photos",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["child", "collected_by"]
+    search_fields = ["child__alias", "child__real_name", "given_by"]
+    autocomplete_fields = ["child", "collected_by"]
+    date_hierarchy = "given_on"
+
+    def save_model(self, request: HttpRequest, obj: Consent, form, change: bool) -> None:
+        if obj.collected_by_id is None and not change:
+            obj.collected_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+# --- wishes ----------------------------------------------------------------------------------
+
+
+class ClaimOfWishInline(ReadOnlyInline):
+    model = Claim
+    fields = [
+        "sponsor",
+        "status",
+        "channel",
+        "external_ref",
+        "claimant_name",
+        "promised_on",
+        "created_at",
+        "cancel_reason",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("sponsor")
+
+
+class OfflineClaimForm(forms.Form):
+    """A claim made on paper, by phone or on the city platform, recorded by staff."""
+
+    sponsor = forms.ModelChoiceField(
+        label=_("Sponsor"),
+        queryset=Sponsor.objects.filter(status=VerificationStatus.VERIFIED).order_by("name"),
+        help_text=_("Only verified sponsors can claim; verify a new sponsor first."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            (ClaimChannel.OFFLINE.value, ClaimChannel.OFFLINE.label),
+            (ClaimChannel.CITY_PLATFORM.value, ClaimChannel.CITY_PLATFORM.label),
+        ],
+    )
+    external_ref = forms.CharField(
+        label=_("External reference"),
+        max_length=64,
+        required=False,
+        help_text=_("The claim's number on the city platform (required for that channel)."),
+    )
+    claimant_name = forms.CharField(
+        label=_("Claimant on the platform"),
+        max_length=120,
+        required=False,
+        help_text=_("Who claimed it there, e.g. a practice sub-centre of another town."),
+    )
+    promised_on = forms.DateField(
+        label=_("Promised delivery date"), required=False, widget=_date_input()
+    )
+
+    def __init__(self, *args, wish_count: int = 1, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.wish_count = wish_count
+
+    def clean(self) -> dict:
+        data = super().clean()
+        channel = data.get("channel")
+        reference = (data.get("external_ref") or "").strip()
+        if channel == ClaimChannel.CITY_PLATFORM and not reference:
+            self.add_error(
+                "external_ref", _("A claim from the city platform needs its reference number.")
+            )
+        if reference and self.wish_count > 1:
+            self.add_error(
+                "external_ref",
+                _("A reference number belongs to one wish: select one wish at a time."),
+            )
+        if reference and Claim.objects.filter(channel=channel, external_ref=reference).exists():
+            self.add_error("external_ref", _("A claim with this reference is already recorded."))
+        return data
+
+
+class FulfilmentForm(forms.Form):
+    fulfilled_on = forms.DateField(
+        label=_("Fulfilled on"), widget=_date_input(), initial=timezone.localdate
+    )
+    event = forms.ModelChoiceField(
+        label=_("Event"),
+        queryset=Event.objects.order_by("-date"),
+        required=False,
+        help_text=_("The event where the wish came true, if any."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+
+@admin.register(Wish)
+class WishAdmin(DomainAdmin):
+    list_display = [
+        "code",
+        "child_alias",
+        "school",
+        "category",
+        "status",
+        "campaign",
+        "published_at",
+    ]
+    list_filter = ["status", "campaign", "category", "child__school"]
+    list_select_related = ["child__school", "campaign"]
+    search_fields = ["code", "child__alias", "child__real_name", "child_words", "public_text"]
+    autocomplete_fields = ["child", "campaign"]
+    fieldsets = [
+        (None, {"fields": ["child", "campaign", "category", "estimated_value"]}),
+        (
+            _("Wish text"),
+            {
+                "fields": [("child_words", "public_text")],
+                "description": _(
+                    "Leave the public text empty to get a first draft made from the child's "
+                    "words with names, places and numbers masked. Always check it before "
+                    "publishing: the public sees it."
+                ),
+            },
+        ),
+        (_("State"), {"fields": ["code", "status", "published_at"]}),
+    ]
+    # Narrower than the admin's full-width text boxes, so the two texts sit side by side.
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 8, "cols": 40})}
+    }
+    inlines = [ClaimOfWishInline, StatusChangeInline]
+    actions = ["publish", "withdraw", "record_offline_claim"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Wish | None = None) -> list[str]:
+        readonly = ["code", "status", "published_at"]
+        # Once published, the wish's code and history belong to this child and campaign.
+        if obj is not None and obj.status != WishStatus.DRAFT:
+            readonly += ["child", "campaign"]
+        return readonly
+
+    @admin.display(description=_("child"), ordering="child__alias")
+    def child_alias(self, obj: Wish) -> str:
+        return obj.child.alias
+
+    @admin.display(description=_("school"), ordering="child__school__name")
+    def school(self, obj: Wish) -> str:
+        return obj.child.school.name
+
+    def save_model(self, request: HttpRequest, obj: Wish, form, change: bool) -> None:
+        drafted = not obj.public_text.strip()
+        if drafted:
+            obj.public_text = redact_for_child(obj.child_words, obj.child)
+        super().save_model(request, obj, form, change)
+        if drafted:
+            self.message_user(
+                request,
+                gettext(
+                    "The public text of %(wish)s was drafted from the child's words with "
+                    "names, places and numbers masked. Check it before publishing."
+                )
+                % {"wish": obj},
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Publish the selected wishes"), permissions=["change"], location=BOTH_PLACES
+    )
+    def publish(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda wish: publish_wish(wish_id=wish.pk, by=request.user),
+            gettext("%(object)s is published and waiting to be claimed."),
+        )
+
+    @admin.action(
+        description=_("Withdraw the selected wishes…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request,
+            ReasonForm,
+            help_text=_("Kept in the history; the sponsor of an active claim receives it."),
+        )
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda wish: withdraw_wish(wish_id=wish.pk, by=request.user, reason=reason),
+                gettext("%(object)s is withdrawn."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="withdraw",
+            form=form,
+            title=gettext("Withdraw wishes"),
+            intro=gettext(
+                "These wishes leave the programme. An active claim on them is cancelled "
+                "and its sponsor is told why."
+            ),
+            submit_label=gettext("Withdraw"),
+        )
+
+    @admin.action(
+        description=_("Record an offline claim…"), permissions=["change"], location=BOTH_PLACES
+    )
+    def record_offline_claim(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
+        form = submitted_form(request, OfflineClaimForm, wish_count=queryset.count())
+        if form.is_valid():
+            data = form.cleaned_data
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda wish: claim_wish(
+                    wish_id=wish.pk,
+                    sponsor=data["sponsor"],
+                    by=request.user,
+                    promised_on=data["promised_on"],
+                    channel=data["channel"],
+                    external_ref=data["external_ref"].strip(),
+                    claimant_name=data["claimant_name"].strip(),
+                ),
+                gettext("%(object)s is claimed."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="record_offline_claim",
+            form=form,
+            title=gettext("Record an offline claim"),
+            intro=gettext(
+                "Record a claim made on paper, by phone or on the city platform. "
+                "Only wishes waiting to be claimed can be claimed."
+            ),
+            submit_label=gettext("Record the claim"),
+        )
+
+
+# --- events, claims, fulfilment, letters -----------------------------------------------------
+
+
+@admin.register(Event)
+class EventAdmin(DomainAdmin):
+    list_display = ["date", "title", "kind", "school", "campaign", "venue"]
+    list_filter = ["kind", "campaign", "school"]
+    list_select_related = ["school", "campaign"]
+    search_fields = ["title", "venue", "school__name"]
+    autocomplete_fields = ["school", "campaign", "sponsors", "wishes"]
+    date_hierarchy = "date"
+
+
+@admin.register(Claim)
+class ClaimAdmin(DomainAdmin):
+    list_display = [
+        "wish",
+        "child_alias",
+        "sponsor",
+        "status",
+        "channel",
+        "promised_on",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "wish__campaign"]
+    list_select_related = ["wish__child", "sponsor"]
+    search_fields = ["wish__code", "sponsor__name", "external_ref", "claimant_name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "wish",
+        "sponsor",
+        "status",
+        "channel",
+        "external_ref",
+        "claimant_name",
+        "promised_on",
+        "claimed_by",
+        "cancel_reason",
+        "created_at",
+    ]
+    readonly_fields = [
+        "wish",
+        "sponsor",
+        "status",
+        "channel",
+        "claimed_by",
+        "cancel_reason",
+        "created_at",
+    ]
+    inlines = [StatusChangeInline]
+    actions = ["cancel", "fulfil"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Claims come from claim_wish: online, or "record an offline claim" on a wish.
+        return False
+
+    @admin.display(description=_("child"), ordering="wish__child__alias")
+    def child_alias(self, obj: Claim) -> str:
+        return obj.wish.child.alias
+
+    @admin.action(
+        description=_("Cancel the selected claims…"), permissions=["change"], location=BOTH_PLACES
+    )
+    def cancel(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request, ReasonForm, help_text=_("Kept in the history and sent to the staff mailbox.")
+        )
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda claim: cancel_claim(claim_id=claim.pk, by=request.user, reason=reason),
+                gettext("%(object)s is cancelled; the wish is waiting to be claimed again."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="cancel",
+            form=form,
+            title=gettext("Cancel claims"),
+            intro=gettext("The wishes of these claims go back to the pool of open wishes."),
+            submit_label=gettext("Cancel the claims"),
+        )
+
+    @admin.action(
+        description=_("Record fulfilment of the selected claims…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def fulfil(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(request, FulfilmentForm)
+        if form.is_valid():
+            data = form.cleaned_data
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda claim: record_fulfilment(
+                    claim_id=claim.pk,
+                    by=request.user,
+                    fulfilled_on=data["fulfilled_on"],
+                    event=data["event"],
+                    note=data["note"],
+                ),
+                gettext("%(object)s is fulfilled."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="fulfil",
+            form=form,
+            title=gettext("Record fulfilment"),
+            intro=gettext("These wishes came true; their sponsors are told by e-mail."),
+            submit_label=gettext("Record fulfilment"),
+        )
+
+
+@admin.register(Fulfilment)
+class FulfilmentAdmin(DomainAdmin):
+    list_display = ["wish_code", "sponsor", "fulfilled_on", "event", "recorded_by"]
+    list_filter = ["event__kind", "claim__wish__campaign"]
+    list_select_related = ["claim__wish", "claim__sponsor", "event", "recorded_by"]
+    search_fields = ["claim__wish__code", "claim__sponsor__name", "note"]
+    autocomplete_fields = ["event"]
+    date_hierarchy = "fulfilled_on"
+    fields = ["claim", "fulfilled_on", "event", "note", "recorded_by"]
+    readonly_fields = ["claim", "recorded_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A fulfilment comes from record_fulfilment (an action on claims), which also
+        # marks the claim and the wish fulfilled.
+        return False
+
+    @admin.display(description=_("wish"), ordering="claim__wish__code")
+    def wish_code(self, obj: Fulfilment) -> str:
+        return obj.claim.wish.code
+
+    @admin.display(description=_("sponsor"), ordering="claim__sponsor__name")
+    def sponsor(self, obj: Fulfilment) -> str:
+        return obj.claim.sponsor.name
+
+
+@admin.register(ThankYouLetter)
+class ThankYouLetterAdmin(DomainAdmin):
+    list_display = ["__str__", "status", "uploaded_by", "reviewed_by", "reviewed_at", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["fulfilment__claim__wish", "uploaded_by", "reviewed_by"]
+    search_fields = ["fulfilment__claim__wish__code", "transcription"]
+    autocomplete_fields = ["fulfilment", "uploaded_by"]
+    date_hierarchy = "created_at"
+    fields = ["fulfilment", "transcription", "status", "uploaded_by", "reviewed_by", "reviewed_at"]
+    readonly_fields = ["status", "reviewed_by", "reviewed_at"]
+
+
+# --- the audit trail -------------------------------------------------------------------------
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    """The audit trail is written by the services only; nobody edits or removes a row."""
+
+    list_display = ["at", "content_type", "subject_link", "from_status", "to_status", "by"]
+    list_filter = ["content_type", "to_status"]
+    list_select_related = ["content_type", "by"]
+    search_fields = ["note", "by__username", "from_status", "to_status"]
+    date_hierarchy = "at"
+    fields = ["content_type", "object_id", "from_status", "to_status", "by", "at", "note"]
+
+    @admin.display(description=_("record"))
+    def subject_link(self, obj: StatusChange) -> str:
+        ct = obj.content_type
+        try:
+            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return f"#{obj.object_id}"
+        return format_html('<a href="{}">#{}</a>', url, obj.object_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
