@@ -9,12 +9,6 @@ from django.urls import reverse
 from tests.factories import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The real hasher takes about a second per login on this machine; no test here needs it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(
     "name, text",
     [

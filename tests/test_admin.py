@@ -65,12 +65,6 @@ NOT_ADDABLE = [pytest.param(m, id=m.__name__) for m in MODELS if m in SERVICE_MA
 BACK_OFFICE = ["staff", "superuser"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Logging in once per test with the real hasher costs about a second each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def admin_url(model, view: str, *args) -> str:
     opts = model._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)

@@ -77,12 +77,6 @@ MARKERS = [
 SEARCHABLE = "望远镜"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Each role logs in with a password; the default hasher takes about a second here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Cast:
     wish: Wish  # open; public location "region only", so its school is private

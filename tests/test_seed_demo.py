@@ -9,7 +9,6 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory, VerificationStatus
@@ -44,15 +43,6 @@ from wishes.roles import STAFF_GROUP
 pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = ["staff", "admin", "unit", "person", "pending", "coordinator"]
-
-
-# Seeding hashes the demo password; the production hasher would add a third of a second.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def seed(*args: str) -> str:
@@ -142,8 +132,7 @@ def seeded_once(django_db_setup, django_db_blocker):
     """One seeded database for a whole class, rolled back after it."""
     # Each test still runs in its own savepoint inside this transaction, so what a test
     # writes is undone before the next one.
-    fast = override_settings(PASSWORD_HASHERS=FAST_HASHERS)
-    with django_db_blocker.unblock(), fast, transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic():
         seed()
         yield
         transaction.set_rollback(True)

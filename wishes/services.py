@@ -64,6 +64,16 @@ def _set_claim_status(claim: Claim, to: str, *, by, note: str = "", fields=()) -
     record_change(subject=claim, from_status=previous, to_status=to, by=by, note=note)
 
 
+def _may_be_public(wish: Wish) -> bool:
+    """Whether the guardian's consent to publish is in force and the record is kept."""
+    return (
+        wish.child.withdrawn_at is None
+        and Consent.objects.in_force()
+        .filter(child_id=wish.child_id, keep_record=True, publish_wish=True)
+        .exists()
+    )
+
+
 def active_claim_limit(sponsor: Sponsor) -> int:
     """How many active claims a sponsor may hold at once."""
     if sponsor.kind == SponsorKind.INDIVIDUAL:
@@ -80,13 +90,9 @@ def publish_wish(*, wish_id: int, by: AbstractBaseUser) -> Wish:
             _("Only a draft can be published; this wish is %(status)s.")
             % {"status": wish.get_status_display()}
         )
-    child = wish.child
-    if child.withdrawn_at is not None:
+    if wish.child.withdrawn_at is not None:
         raise TransitionError(_("The child's record has been withdrawn."))
-    consent_given = Consent.objects.in_force().filter(
-        child_id=child.pk, keep_record=True, publish_wish=True
-    )
-    if not consent_given.exists():
+    if not _may_be_public(wish):
         raise TransitionError(
             _("The guardian has not consented to publishing this wish; record the consent first.")
         )
@@ -159,6 +165,11 @@ def _claim_locked(
         raise TransitionError(
             _("Wish %(code)s is not waiting to be claimed; it is %(status)s.")
             % {"code": wish.code, "status": wish.get_status_display()}
+        )
+    if not _may_be_public(wish):
+        # The guardian withdrew consent (or the record) after publishing: the wish is hidden.
+        raise TransitionError(
+            _("Wish %(code)s is no longer published and cannot be claimed.") % {"code": wish.code}
         )
     try:
         # A savepoint, so that the constraint's refusal leaves the outer transaction usable.

@@ -33,12 +33,6 @@ from wishes.services import cancel_claim, claim_wish
 DASHBOARD = reverse("sponsors:dashboard")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The real hasher takes about a second per login on this machine; no test here needs it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sponsor_of(user) -> Sponsor:
     return user.sponsor_member.sponsor
 

@@ -17,12 +17,6 @@ URL = reverse("sponsors:register")
 GOOD_PASSWORD = "Plum-blossom-2026"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The real hasher takes about a second per login on this machine; no test here needs it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def region(db):
     return RegionFactory(name="花木街道")

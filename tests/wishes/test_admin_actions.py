@@ -24,12 +24,6 @@ from wishes.models import Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
 CHANGE_FORM_ACTION = "CHANGE_FORM-action"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Logging in once per test with the real hasher costs about a second each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff_client(client_for):
     return client_for("staff")

@@ -35,12 +35,6 @@ def _needs_a_database_threads_can_share():
         pytest.skip("needs PostgreSQL or a file-based SQLite test database (TEST NAME)")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The default hasher takes about a second per user on this machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sponsor_clients(count: int) -> list[Client]:
     """English-speaking clients, each logged in for a different verified unit."""
     clients = []

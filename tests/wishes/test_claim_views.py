@@ -30,13 +30,6 @@ from wishes.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The default hasher takes about a second per login on this machine; autouse fixtures
-    # run before the role fixtures, so their users get the cheap hash too.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def individual_sponsor(db):
     """A user who claims as a verified caring individual, not for a unit."""

@@ -44,12 +44,6 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Roles log in with a password; the default hasher takes about a second here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _open(**kwargs) -> Wish:
     return WishFactory(open=True, **kwargs)
 

@@ -287,6 +287,25 @@ def test_claim_wish_is_refused_to_a_sponsor_not_verified(staff, open_wish, verif
     assert not Claim.objects.exists()
 
 
+def test_claim_wish_is_refused_once_the_guardian_withdrew_consent(sponsor, open_wish):
+    open_wish.child.consents.update(withdrawn_at=timezone.now())
+
+    with pytest.raises(TransitionError, match="no longer published"):
+        claim_wish(wish_id=open_wish.pk, sponsor=sponsor.sponsor_member.sponsor, by=sponsor)
+
+    assert_unchanged(open_wish, WishStatus.OPEN, 0)
+    assert not Claim.objects.exists()
+
+
+def test_claim_wish_is_refused_for_a_withdrawn_child(sponsor, open_wish):
+    type(open_wish.child).objects.filter(pk=open_wish.child_id).update(withdrawn_at=timezone.now())
+
+    with pytest.raises(TransitionError, match="no longer published"):
+        claim_wish(wish_id=open_wish.pk, sponsor=sponsor.sponsor_member.sponsor, by=sponsor)
+
+    assert not Claim.objects.exists()
+
+
 @pytest.mark.parametrize(
     "status, message",
     [
