@@ -169,6 +169,18 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 HUAMU_MAX_ACTIVE_CLAIMS_UNIT = env_int("HUAMU_MAX_ACTIVE_CLAIMS_UNIT", 30)
 HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL = env_int("HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL", 3)
 
+# Uploads of children's photos and letters: checked before decoding and after.
+HUAMU_MAX_UPLOAD_BYTES = env_int("HUAMU_MAX_UPLOAD_BYTES", 12_000_000)
+HUAMU_MAX_IMAGE_PIXELS = env_int("HUAMU_MAX_IMAGE_PIXELS", 40_000_000)
+HUAMU_MAX_UPLOAD_FILES = env_int("HUAMU_MAX_UPLOAD_FILES", 10)
+# Stored photos are scaled down to this many pixels on their longest side.
+HUAMU_MAX_STORED_SIDE = 2560
+# Django itself refuses requests with far more files than any form takes (400, not 500).
+DATA_UPLOAD_MAX_NUMBER_FILES = HUAMU_MAX_UPLOAD_FILES * 5
+# In production the web server sends private files: set the internal location it maps to
+# MEDIA_ROOT (e.g. /protected-media/ for nginx's X-Accel-Redirect). Empty: Django sends them.
+HUAMU_PRIVATE_MEDIA_REDIRECT = env_str("HUAMU_PRIVATE_MEDIA_REDIRECT")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,5 +1,7 @@
 """Children, their wishes, claims, fulfilment, letters and the audit trail."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +15,19 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
 from sponsors.models import Sponsor, mainland_phone_validator
+
+
+def _private_name(folder: str, extension: str) -> str:
+    # The server names every file: nothing of the uploader's file name is kept.
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+def photo_path(instance, filename: str) -> str:
+    return _private_name("photos", filename.rsplit(".", 1)[-1].lower())
+
+
+def letter_path(instance, filename: str) -> str:
+    return _private_name("letters", filename.rsplit(".", 1)[-1].lower())
 
 
 class RegionKind(models.TextChoices):
@@ -413,6 +428,11 @@ class Event(TimeStampedModel):
         Campaign, models.PROTECT, related_name="events", verbose_name=_("campaign")
     )
     description = models.TextField(_("write-up"), blank=True)
+    is_public = models.BooleanField(
+        _("shown on the public events page"),
+        default=True,
+        help_text=_("Only photos cleared for publication with the guardian's consent appear."),
+    )
     sponsors = models.ManyToManyField(
         Sponsor, related_name="events", verbose_name=_("sponsors taking part"), blank=True
     )
@@ -563,10 +583,23 @@ class ThankYouLetter(TimeStampedModel):
     fulfilment = models.ForeignKey(
         Fulfilment, models.PROTECT, related_name="letters", verbose_name=_("fulfilment")
     )
+    scan = models.ImageField(
+        _("scan or photo of the letter"),
+        upload_to=letter_path,
+        blank=True,
+        width_field="scan_width",
+        height_field="scan_height",
+    )
+    scan_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    scan_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    preview = models.ImageField(
+        _("watermarked copy for the sponsor"), upload_to=letter_path, blank=True, editable=False
+    )
     transcription = models.TextField(_("transcription"), blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=LetterStatus, default=LetterStatus.PENDING
     )
+    review_note = models.TextField(_("review note"), blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
@@ -593,10 +626,98 @@ class ThankYouLetter(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(status__in=LetterStatus.values), name="letter_status_valid"
             ),
+            # A letter is a scan, a transcription or both; never nothing.
+            models.CheckConstraint(
+                condition=~Q(scan="") | ~Q(transcription=""), name="letter_has_content"
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("Letter for %(wish)s") % {"wish": self.fulfilment}
+
+
+class PhotoQuerySet(models.QuerySet):
+    def current(self) -> "PhotoQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class FulfilmentPhoto(TimeStampedModel):
+    """A photo of a fulfilment; private unless consent and staff both clear it."""
+
+    fulfilment = models.ForeignKey(
+        Fulfilment, models.PROTECT, related_name="photos", verbose_name=_("fulfilment")
+    )
+    image = models.ImageField(
+        _("photo"), upload_to=photo_path, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=photo_path, editable=False)
+    is_public = models.BooleanField(
+        _("cleared for publication by staff"),
+        default=False,
+        help_text=_("Shown publicly only while the guardian's consent to publish photos holds."),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fulfilment photo")
+        verbose_name_plural = _("fulfilment photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return gettext("Photo %(id)s") % {"id": self.pk}
+
+
+class AccessAction(models.TextChoices):
+    VIEW_CHILD = "view_child", _("Viewed a child's record")
+    VIEW_PHOTO = "view_photo", _("Viewed a photo")
+    VIEW_LETTER = "view_letter", _("Viewed a thank-you letter")
+
+
+class AccessLog(models.Model):
+    """Who looked at a child's record, photo or letter, when and from where."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction)
+    content_type = models.ForeignKey(
+        ContentType, models.PROTECT, related_name="+", verbose_name=_("kind of record")
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="accesslog_subject")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AccessAction.values), name="accesslog_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} #{self.object_id}"
 
 
 class StatusChange(models.Model):

@@ -1,10 +1,13 @@
 """Every state change of a wish or claim: lock, check, change, record, then mail."""
 
 import datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +16,7 @@ from huamu.mail import notify_staff, send_after_commit
 from sponsors.models import Sponsor, SponsorKind, VerificationStatus
 from sponsors.services import sponsor_addresses
 from wishes.audit import record_change
+from wishes.images import CleanImage, watermarked_copy
 from wishes.models import (
     Claim,
     ClaimChannel,
@@ -20,6 +24,9 @@ from wishes.models import (
     Consent,
     Event,
     Fulfilment,
+    FulfilmentPhoto,
+    LetterStatus,
+    ThankYouLetter,
     Wish,
     WishStatus,
 )
@@ -280,16 +287,43 @@ def cancel_claim(*, claim_id: int, by: AbstractBaseUser, reason: str) -> Claim:
     return claim
 
 
-@transaction.atomic
-def record_fulfilment(
-    *,
+@contextmanager
+def files_removed_on_error() -> Iterator[list[FieldFile]]:
+    """Collect the files saved inside the block; if the block fails, delete them again."""
+    saved: list[FieldFile] = []
+    try:
+        yield saved
+    except BaseException:
+        for field_file in saved:
+            field_file.storage.delete(field_file.name)
+        raise
+
+
+def _store_photos(
+    fulfilment: Fulfilment, images: Sequence[CleanImage], by, saved: list[FieldFile]
+) -> list[FulfilmentPhoto]:
+    photos = []
+    for image in images:
+        photo = FulfilmentPhoto(fulfilment=fulfilment, uploaded_by=by)
+        photo.image.save(f"photo.{image.extension}", image.content, save=False)
+        saved.append(photo.image)
+        photo.thumbnail.save("thumbnail.jpg", image.thumbnail, save=False)
+        saved.append(photo.thumbnail)
+        photo.save()
+        photos.append(photo)
+    return photos
+
+
+def _fulfil_locked(
     claim_id: int,
-    by: AbstractBaseUser,
+    *,
+    by,
     fulfilled_on: datetime.date,
-    event: Event | None = None,
-    note: str = "",
+    event: Event | None,
+    note: str,
+    photos: Sequence[CleanImage],
+    saved: list[FieldFile],
 ) -> Fulfilment:
-    """Record that a claimed wish came true; the claim and the wish become fulfilled."""
     wish, claim = _lock_wish_and_claim(claim_id)
     if claim.status != ClaimStatus.ACTIVE:
         raise TransitionError(
@@ -301,6 +335,7 @@ def record_fulfilment(
     fulfilment = Fulfilment.objects.create(
         claim=claim, fulfilled_on=fulfilled_on, event=event, note=note, recorded_by=by
     )
+    _store_photos(fulfilment, photos, by, saved)
     _set_claim_status(claim, ClaimStatus.FULFILLED, by=by)
     _set_wish_status(wish, WishStatus.FULFILLED, by=by)
     send_after_commit(
@@ -310,3 +345,237 @@ def record_fulfilment(
         language=claim.sponsor.language,
     )
     return fulfilment
+
+
+def record_fulfilment(
+    *,
+    claim_id: int,
+    by: AbstractBaseUser,
+    fulfilled_on: datetime.date,
+    event: Event | None = None,
+    note: str = "",
+    photos: Sequence[CleanImage] = (),
+) -> Fulfilment:
+    """Record that a claimed wish came true; the claim and the wish become fulfilled."""
+    with files_removed_on_error() as saved, transaction.atomic():
+        return _fulfil_locked(
+            claim_id,
+            by=by,
+            fulfilled_on=fulfilled_on,
+            event=event,
+            note=note,
+            photos=photos,
+            saved=saved,
+        )
+
+
+def record_fulfilments(
+    *,
+    claim_ids: Sequence[int],
+    by: AbstractBaseUser,
+    fulfilled_on: datetime.date,
+    event: Event | None = None,
+    note: str = "",
+    photos: dict[int, Sequence[CleanImage]] | None = None,
+) -> list[Fulfilment]:
+    """Fulfil several claims at one event, all or nothing; photos are keyed by claim id."""
+    claim_ids = sorted(set(claim_ids))
+    if not claim_ids:
+        raise TransitionError(_("Choose at least one wish."))
+    photos = photos or {}
+    # Wishes are locked in claim order; every service locks a wish before its claim.
+    with files_removed_on_error() as saved, transaction.atomic():
+        return [
+            _fulfil_locked(
+                claim_id,
+                by=by,
+                fulfilled_on=fulfilled_on,
+                event=event,
+                note=note,
+                photos=photos.get(claim_id, ()),
+                saved=saved,
+            )
+            for claim_id in claim_ids
+        ]
+
+
+def add_fulfilment_photos(
+    *, fulfilment_id: int, by: AbstractBaseUser, images: Sequence[CleanImage]
+) -> list[FulfilmentPhoto]:
+    """Add photos to a fulfilment recorded earlier; they start private."""
+    with files_removed_on_error() as saved, transaction.atomic():
+        fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
+        return _store_photos(fulfilment, images, by, saved)
+
+
+def _publish_photos_consented(child_id: int) -> bool:
+    return (
+        Consent.objects.in_force()
+        .filter(child_id=child_id, keep_record=True, publish_photos=True)
+        .exists()
+    )
+
+
+@transaction.atomic
+def set_photo_publication(*, photo_id: int, by: AbstractBaseUser, public: bool) -> FulfilmentPhoto:
+    """Clear a photo for the public pages, or take it off them; clearing needs consent."""
+    photo = (
+        FulfilmentPhoto.objects.select_for_update()
+        .select_related("fulfilment__claim__wish")
+        .get(pk=photo_id)
+    )
+    if photo.withdrawn_at is not None:
+        raise TransitionError(_("This photo has been withdrawn."))
+    if public and not _publish_photos_consented(photo.fulfilment.claim.wish.child_id):
+        raise TransitionError(
+            _("The guardian has not consented to publishing photos of this child.")
+        )
+    if photo.is_public == public:
+        return photo
+    photo.is_public = public
+    photo.save(update_fields=["is_public", "updated_at"])
+    record_change(
+        subject=photo,
+        from_status="private" if public else "public",
+        to_status="public" if public else "private",
+        by=by,
+    )
+    return photo
+
+
+@transaction.atomic
+def withdraw_photo(*, photo_id: int, by: AbstractBaseUser, reason: str) -> FulfilmentPhoto:
+    """Take a photo out of every page for good; the file stays for the record."""
+    reason = reason.strip()
+    if not reason:
+        raise TransitionError(_("Please give a reason for withdrawing the photo."))
+    photo = FulfilmentPhoto.objects.select_for_update().get(pk=photo_id)
+    if photo.withdrawn_at is not None:
+        raise TransitionError(_("This photo has already been withdrawn."))
+    previous = "public" if photo.is_public else "private"
+    photo.is_public = False
+    photo.withdrawn_at = timezone.now()
+    photo.save(update_fields=["is_public", "withdrawn_at", "updated_at"])
+    record_change(subject=photo, from_status=previous, to_status="withdrawn", by=by, note=reason)
+    return photo
+
+
+@transaction.atomic
+def withdraw_consent(*, consent_id: int, by: AbstractBaseUser, note: str = "") -> Consent:
+    """Record that a guardian withdrew consent; the child's wish and photos leave public pages.
+
+    Public pages show a wish or photo only while a consent is in force, so the wish goes in
+    this same transaction; the photos are also un-cleared, so a later consent needs staff to
+    clear them again.
+    """
+    consent = Consent.objects.select_for_update().get(pk=consent_id)
+    if consent.withdrawn_at is not None:
+        raise TransitionError(_("This consent has already been withdrawn."))
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at", "updated_at"])
+    record_change(subject=consent, from_status="in_force", to_status="withdrawn", by=by, note=note)
+    still_publishable = _publish_photos_consented(consent.child_id)
+    if not still_publishable:
+        photos = FulfilmentPhoto.objects.select_for_update().filter(
+            fulfilment__claim__wish__child_id=consent.child_id, is_public=True
+        )
+        for photo in photos:
+            photo.is_public = False
+            photo.save(update_fields=["is_public", "updated_at"])
+            record_change(
+                subject=photo, from_status="public", to_status="private", by=by, note=note
+            )
+    return consent
+
+
+def upload_letter(
+    *,
+    fulfilment_id: int,
+    by: AbstractBaseUser,
+    scan: CleanImage | None,
+    transcription: str = "",
+) -> ThankYouLetter:
+    """Add a child's thank-you letter, waiting for staff approval."""
+    transcription = transcription.strip()
+    if scan is None and not transcription:
+        raise TransitionError(_("Upload the letter's scan or photo, or type its text."))
+    with files_removed_on_error() as saved, transaction.atomic():
+        fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
+        letter = ThankYouLetter(fulfilment=fulfilment, transcription=transcription, uploaded_by=by)
+        if scan is not None:
+            letter.scan.save(f"letter.{scan.extension}", scan.content, save=False)
+            saved.append(letter.scan)
+        letter.save()
+        record_change(subject=letter, from_status="", to_status=LetterStatus.PENDING, by=by)
+        notify_staff(template="letter_uploaded", context={"letter": letter})
+        return letter
+
+
+# The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
+WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
+
+
+def approve_letter(*, letter_id: int, by: AbstractBaseUser) -> ThankYouLetter:
+    """Approve a letter: make the watermarked copy the sponsor sees and tell the sponsor."""
+    with files_removed_on_error() as saved, transaction.atomic():
+        letter = (
+            ThankYouLetter.objects.select_for_update()
+            .select_related("fulfilment__claim__wish", "fulfilment__claim__sponsor")
+            .get(pk=letter_id)
+        )
+        if letter.status != LetterStatus.PENDING:
+            raise TransitionError(
+                _("Only a letter waiting for approval can be approved; this one is %(status)s.")
+                % {"status": letter.get_status_display()}
+            )
+        claim = letter.fulfilment.claim
+        if letter.scan:
+            with letter.scan.open("rb") as source:
+                preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))
+            letter.preview.save("preview.jpg", preview, save=False)
+            saved.append(letter.preview)
+        letter.status = LetterStatus.APPROVED
+        letter.reviewed_by = by
+        letter.reviewed_at = timezone.now()
+        letter.save(
+            update_fields=["status", "reviewed_by", "reviewed_at", "preview", "updated_at"]
+        )
+        record_change(
+            subject=letter, from_status=LetterStatus.PENDING, to_status=letter.status, by=by
+        )
+        send_after_commit(
+            to=sponsor_addresses(claim.sponsor),
+            template="letter_delivered",
+            context={"claim": claim, "wish": claim.wish, "letter": letter},
+            language=claim.sponsor.language,
+        )
+        return letter
+
+
+@transaction.atomic
+def reject_letter(*, letter_id: int, by: AbstractBaseUser, reason: str) -> ThankYouLetter:
+    """Keep a letter from the sponsor (unreadable, or it names the child), with a reason."""
+    reason = reason.strip()
+    if not reason:
+        raise TransitionError(_("Please give a reason for not approving the letter."))
+    letter = ThankYouLetter.objects.select_for_update().get(pk=letter_id)
+    if letter.status != LetterStatus.PENDING:
+        raise TransitionError(
+            _("Only a letter waiting for approval can be refused; this one is %(status)s.")
+            % {"status": letter.get_status_display()}
+        )
+    letter.status = LetterStatus.REJECTED
+    letter.reviewed_by = by
+    letter.reviewed_at = timezone.now()
+    letter.review_note = reason
+    letter.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+    )
+    record_change(
+        subject=letter,
+        from_status=LetterStatus.PENDING,
+        to_status=letter.status,
+        by=by,
+        note=reason,
+    )
+    return letter

@@ -94,7 +94,7 @@ def _sponsor():
 
 
 def _letter():
-    return ThankYouLetter.objects.create(fulfilment=FulfilmentFactory())
+    return ThankYouLetter.objects.create(fulfilment=FulfilmentFactory(), transcription="谢谢您")
 
 
 @pytest.mark.parametrize("make", [_wish, _claim, _sponsor, _letter])

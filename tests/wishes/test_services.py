@@ -27,6 +27,7 @@ from wishes.models import (
     ClaimStatus,
     Fulfilment,
     StatusChange,
+    ThankYouLetter,
     Wish,
     WishStatus,
 )
@@ -535,7 +536,8 @@ def test_cancel_claim_tells_staff_after_commit(
 
     [message] = mail.outbox
     assert message.to == ["office@huamu.example"]
-    assert message.subject == f"Claim on wish {claim.wish.code} cancelled"
+    # Staff mail is in the site's default language, Simplified Chinese.
+    assert message.subject == f"心愿 {claim.wish.code} 的认领已取消"
     assert "Budget cut" in message.body
     assert "<<missing" not in message.subject + message.body
 
@@ -662,6 +664,7 @@ def test_mail_template_renders_in_english_with_every_variable(
         "wish": claim.wish,
         "sponsor": claim.sponsor,
         "fulfilment": fulfilment,
+        "letter": ThankYouLetter.objects.create(fulfilment=fulfilment, transcription="谢谢"),
         "reason": "Budget cut",
     }
 
