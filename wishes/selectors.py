@@ -24,6 +24,7 @@ from wishes.models import (
     Campaign,
     ClaimStatus,
     Consent,
+    FulfilmentPhoto,
     GradeBand,
     PublicLocation,
     Wish,
@@ -309,4 +310,34 @@ def current_campaign() -> Campaign | None:
         )
         .order_by("-running", "-starts_on")
         .first()
+    )
+
+
+def _photo_consent(scope: str) -> Exists:
+    return Exists(
+        Consent.objects.in_force().filter(
+            child_id=OuterRef("fulfilment__claim__wish__child_id"),
+            keep_record=True,
+            **{scope: True},
+        )
+    )
+
+
+def public_photos() -> QuerySet[FulfilmentPhoto]:
+    """Photos anyone may see: cleared by staff, consent to publish photos in force, at a
+    public event, of a child whose record is kept."""
+    return FulfilmentPhoto.objects.current().filter(
+        _photo_consent("publish_photos"),
+        is_public=True,
+        fulfilment__event__is_public=True,
+        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+    )
+
+
+def photos_shared_with(sponsor: Sponsor) -> QuerySet[FulfilmentPhoto]:
+    """Photos of the sponsor's own fulfilled claims that the guardian agreed to share."""
+    return FulfilmentPhoto.objects.current().filter(
+        _photo_consent("share_photos_with_sponsor"),
+        fulfilment__claim__sponsor=sponsor,
+        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
     )
