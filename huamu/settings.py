@@ -119,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing on purpose slow costs about a second a login; tests need no such protection.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = ["huamu.auth.RoleAwareBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from sponsors.models import Sponsor
-from wishes.models import Claim, ClaimStatus, LetterStatus, StatusChange, ThankYouLetter
+from wishes.models import (
+    Claim,
+    ClaimStatus,
+    Fulfilment,
+    FulfilmentPhoto,
+    LetterStatus,
+    StatusChange,
+    ThankYouLetter,
+)
+from wishes.selectors import photos_shared_with
 
 # What a sponsor sees of a claim and its wish. The child's real name, school, class,
 # address, guardian and hardship never leave the database for these pages.
@@ -23,6 +32,13 @@ CLAIM_FIELDS = [
     "wish__child__id",
     "wish__child__alias",
     "wish__child__grade",
+    # How the wish came true: date and event, never the note, which may name the child.
+    "fulfilment__id",
+    "fulfilment__claim_id",
+    "fulfilment__fulfilled_on",
+    "fulfilment__event__id",
+    "fulfilment__event__title",
+    "fulfilment__event__date",
 ]
 
 _CLAIM_LABELS = dict(ClaimStatus.choices)
@@ -45,28 +61,88 @@ class HistoryEntry:
 
 @dataclass
 class ClaimWithHistory:
-    """A claim and its StatusChange rows, oldest first."""
+    """A claim and its StatusChange rows, oldest first; once fulfilled, also the fulfilment,
+    the photos the guardian shares with the sponsor and the letters pending or delivered."""
 
     claim: Claim
     history: list[HistoryEntry] = field(default_factory=list)
+    fulfilment: Fulfilment | None = None
+    photos: list[FulfilmentPhoto] = field(default_factory=list)
+    letters: list[ThankYouLetter] = field(default_factory=list)
 
     @property
     def can_cancel(self) -> bool:
         return self.claim.status == ClaimStatus.ACTIVE
+
+    @property
+    def delivered_letters(self) -> list[ThankYouLetter]:
+        return [letter for letter in self.letters if letter.status == LetterStatus.APPROVED]
+
+    @property
+    def letter_pending(self) -> bool:
+        """A letter is waiting for the association's check and none has been delivered."""
+        return not self.delivered_letters and any(
+            letter.status == LetterStatus.PENDING for letter in self.letters
+        )
 
 
 def claims_of(sponsor: Sponsor) -> QuerySet[Claim]:
     """The sponsor's claims in every status, newest first, with the public part of the wish."""
     return (
         Claim.objects.filter(sponsor=sponsor)
-        .select_related("wish__child")
+        .select_related("wish__child", "fulfilment__event")
         .only(*CLAIM_FIELDS)
         .order_by("-created_at", "-id")
     )
 
 
+def _fulfilment_of(claim: Claim) -> Fulfilment | None:
+    # Joined by claims_of; a claim without a fulfilment raises instead of returning None.
+    try:
+        return claim.fulfilment
+    except Fulfilment.DoesNotExist:
+        return None
+
+
+def _shared_photos(sponsor: Sponsor) -> dict[int, list[FulfilmentPhoto]]:
+    photos = (
+        photos_shared_with(sponsor)
+        .only("id", "fulfilment_id", "width", "height")
+        .order_by("created_at", "id")
+    )
+    by_fulfilment: dict[int, list[FulfilmentPhoto]] = defaultdict(list)
+    for photo in photos:
+        by_fulfilment[photo.fulfilment_id].append(photo)
+    return by_fulfilment
+
+
+def _letters_for(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
+    # A sponsor reads letters of its own fulfilled claims while the child's record is kept.
+    return ThankYouLetter.objects.filter(
+        fulfilment__claim__sponsor=sponsor,
+        fulfilment__claim__status=ClaimStatus.FULFILLED,
+        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+    )
+
+
+def _letters(sponsor: Sponsor) -> dict[int, list[ThankYouLetter]]:
+    letters = (
+        _letters_for(sponsor)
+        .filter(status__in=[LetterStatus.PENDING, LetterStatus.APPROVED])
+        .only("id", "status", "transcription", "preview", "created_at", "fulfilment_id")
+        .order_by("created_at", "id")
+    )
+    by_fulfilment: dict[int, list[ThankYouLetter]] = defaultdict(list)
+    for letter in letters:
+        by_fulfilment[letter.fulfilment_id].append(letter)
+    return by_fulfilment
+
+
 def claims_with_history(sponsor: Sponsor) -> list[ClaimWithHistory]:
-    """The sponsor's claims and each claim's history, in two queries whatever their number."""
+    """The sponsor's claims with history, fulfilment, shared photos and letters.
+
+    Two queries whatever the number of claims, four once one of them has been fulfilled.
+    """
     claims = list(claims_of(sponsor))
     if not claims:
         return []
@@ -85,21 +161,33 @@ def claims_with_history(sponsor: Sponsor) -> list[ClaimWithHistory]:
     by_claim: dict[int, list[HistoryEntry]] = defaultdict(list)
     for change in changes:
         by_claim[change.object_id].append(HistoryEntry(change))
-    return [ClaimWithHistory(claim, by_claim[claim.pk]) for claim in claims]
+    fulfilments = {claim.pk: _fulfilment_of(claim) for claim in claims}
+    photos: dict[int, list[FulfilmentPhoto]] = {}
+    letters: dict[int, list[ThankYouLetter]] = {}
+    if any(fulfilments.values()):
+        photos = _shared_photos(sponsor)
+        letters = _letters(sponsor)
+    rows = []
+    for claim in claims:
+        fulfilment = fulfilments[claim.pk]
+        row = ClaimWithHistory(claim, by_claim[claim.pk], fulfilment)
+        if fulfilment is not None:
+            row.photos = photos.get(fulfilment.pk, [])
+            row.letters = letters.get(fulfilment.pk, [])
+        rows.append(row)
+    return rows
 
 
 def approved_letters_of(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
-    """Approved thank-you letters for the sponsor's fulfilled claims; transcription only."""
+    """Approved letters of the sponsor's fulfilled claims: transcription and watermarked copy."""
     return (
-        ThankYouLetter.objects.filter(
-            status=LetterStatus.APPROVED,
-            fulfilment__claim__sponsor=sponsor,
-            fulfilment__claim__status=ClaimStatus.FULFILLED,
-        )
+        _letters_for(sponsor)
+        .filter(status=LetterStatus.APPROVED)
         .select_related("fulfilment__claim__wish__child")
         .only(
             "id",
             "transcription",
+            "preview",
             "reviewed_at",
             "created_at",
             "fulfilment__id",

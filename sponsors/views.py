@@ -35,7 +35,7 @@ def register(request: HttpRequest) -> HttpResponse:
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="huamu.auth.RoleAwareBackend")
             messages.success(request, _("Thank you for signing up! Your account is ready."))
             return redirect("sponsors:dashboard")
     return render(request, "sponsors/register.html", {"form": form})

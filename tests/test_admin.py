@@ -1,13 +1,18 @@
 """The back office: who gets in, what every model's pages show, and what can never happen."""
 
+import io
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.forms import CheckboxInput
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
 from sponsors.models import Sponsor, SponsorMember, VerificationStatus
 from tests.factories import (
@@ -25,13 +30,17 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.audit import record_change
+from wishes.images import clean_image
 from wishes.models import (
+    AccessAction,
+    AccessLog,
     Campaign,
     Child,
     Claim,
     Consent,
     Event,
     Fulfilment,
+    FulfilmentPhoto,
     Region,
     School,
     SchoolCoordinator,
@@ -40,9 +49,11 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+from wishes.services import add_fulfilment_photos
 
-# Claims, fulfilments and the audit trail are only ever created by the services.
-SERVICE_MADE = {Claim, Fulfilment, StatusChange}
+# Claims, fulfilments, photos and the audit trail are only ever created by the services;
+# the access log by the views that show a child's record, photo or letter.
+SERVICE_MADE = {Claim, Fulfilment, FulfilmentPhoto, StatusChange, AccessLog}
 MODELS = [
     Region,
     School,
@@ -54,8 +65,10 @@ MODELS = [
     Event,
     Claim,
     Fulfilment,
+    FulfilmentPhoto,
     ThankYouLetter,
     StatusChange,
+    AccessLog,
     Sponsor,
     SponsorMember,
 ]
@@ -68,6 +81,13 @@ BACK_OFFICE = ["staff", "superuser"]
 def admin_url(model, view: str, *args) -> str:
     opts = model._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def tiny_photo():
+    """A 64x48 JPEG, checked and re-encoded as an upload would be."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, "JPEG")
+    return clean_image(SimpleUploadedFile("phone.jpg", buffer.getvalue(), "image/jpeg"))
 
 
 @pytest.fixture
@@ -89,9 +109,19 @@ def records(db, staff) -> dict:
         Event: event,
         Claim: claim,
         Fulfilment: fulfilment,
+        FulfilmentPhoto: add_fulfilment_photos(
+            fulfilment_id=fulfilment.pk, by=staff, images=[tiny_photo()]
+        )[0],
         ThankYouLetter: ThankYouLetter.objects.create(fulfilment=fulfilment, transcription="谢谢"),
         StatusChange: record_change(
             subject=claim.wish, from_status="open", to_status="claimed", by=staff
+        ),
+        AccessLog: AccessLog.objects.create(
+            user=staff,
+            action=AccessAction.VIEW_CHILD,
+            content_type=ContentType.objects.get_for_model(Child),
+            object_id=claim.wish.child_id,
+            path="/school/children/1/",
         ),
         Sponsor: SponsorFactory(),
         SponsorMember: SponsorMemberFactory(),

@@ -13,6 +13,7 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -23,7 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
 from sponsors.models import Sponsor, VerificationStatus
+from wishes.images import clean_image
 from wishes.models import (
+    AccessLog,
     Campaign,
     Child,
     Claim,
@@ -31,6 +34,8 @@ from wishes.models import (
     Consent,
     Event,
     Fulfilment,
+    FulfilmentPhoto,
+    LetterStatus,
     Region,
     School,
     SchoolCoordinator,
@@ -41,10 +46,16 @@ from wishes.models import (
 )
 from wishes.redaction import redact_for_child
 from wishes.services import (
+    approve_letter,
     cancel_claim,
     claim_wish,
     publish_wish,
     record_fulfilment,
+    reject_letter,
+    set_photo_publication,
+    upload_letter,
+    withdraw_consent,
+    withdraw_photo,
     withdraw_wish,
 )
 
@@ -94,13 +105,22 @@ class ReadOnlyInline(NoDeleteInline):
         return False
 
 
+# The states services record for records without a status field (photos, consents).
+OTHER_STATE_LABELS = {
+    "public": _("Public"),
+    "private": _("Private"),
+    "withdrawn": _("Withdrawn"),
+    "in_force": _("In force"),
+}
+
+
 def _status_label(change: StatusChange, value: str) -> str:
     """The translated label of a raw status value of the change's subject."""
     model = change.content_type.model_class()
     try:
         choices = dict(model._meta.get_field("status").flatchoices)
     except (AttributeError, FieldDoesNotExist):
-        return value
+        return str(OTHER_STATE_LABELS.get(value, value or "—"))
     return str(choices.get(value, value or "—"))
 
 
@@ -212,6 +232,14 @@ class ReasonForm(forms.Form):
         self.fields["reason"].help_text = help_text
 
 
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+
+    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note"].help_text = help_text
+
+
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -262,22 +290,31 @@ class WishOfChildInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("campaign")
 
 
+# What the guardian agreed to. Once recorded it stays as signed: a change is a withdrawal
+# (which also takes photos off public pages) and a new consent.
+CONSENT_SCOPES = ["keep_record", "publish_wish", "share_photos_with_sponsor", "publish_photos"]
+
+
 class ConsentInline(NoDeleteInline):
+    """New consents are added here; recorded ones show read-only (withdraw on their page)."""
+
     model = Consent
     fields = [
-        "keep_record",
-        "publish_wish",
-        "share_photos_with_sponsor",
-        "publish_photos",
+        *CONSENT_SCOPES,
         "method",
         "given_on",
         "given_by",
         "collected_by",
         "withdrawn_at",
     ]
+    readonly_fields = ["withdrawn_at"]
     autocomplete_fields = ["collected_by"]
-    # The note and the rest are on the consent's own page.
+    # The note, the withdrawal and the rest are on the consent's own page.
     show_change_link = True
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Without change permission the admin shows saved rows read-only and still adds.
+        return False
 
 
 @admin.register(Child)
@@ -348,11 +385,72 @@ class ConsentAdmin(DomainAdmin):
     search_fields = ["child__alias", "child__real_name", "given_by"]
     autocomplete_fields = ["child", "collected_by"]
     date_hierarchy = "given_on"
+    fieldsets = [
+        (None, {"fields": ["child", "given_on", "method", "given_by", "collected_by", "note"]}),
+        (
+            _("What the guardian agreed to"),
+            {
+                "fields": CONSENT_SCOPES,
+                "description": _(
+                    "Recorded as signed. To change it, withdraw this consent (an action) "
+                    "and record a new one."
+                ),
+            },
+        ),
+        (_("Withdrawal"), {"fields": ["withdrawn_at"]}),
+    ]
+    inlines = [StatusChangeInline]
+    actions = ["withdraw"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Consent | None = None) -> list[str]:
+        # The withdrawal only happens through withdraw_consent, which also un-clears photos.
+        readonly = ["withdrawn_at"]
+        if obj is not None:
+            readonly += ["child", *CONSENT_SCOPES]
+        return readonly
 
     def save_model(self, request: HttpRequest, obj: Consent, form, change: bool) -> None:
         if obj.collected_by_id is None and not change:
             obj.collected_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.action(
+        description=_("Withdraw the selected consents…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request,
+            NoteForm,
+            help_text=_("How and when the guardian withdrew consent; kept in the history."),
+        )
+        if form.is_valid():
+            note = form.cleaned_data["note"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda consent: withdraw_consent(
+                    consent_id=consent.pk, by=request.user, note=note
+                ),
+                gettext("%(object)s is withdrawn."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="withdraw",
+            form=form,
+            title=gettext("Withdraw consents"),
+            intro=gettext(
+                "Unless another consent of the child is still in force, the child's wish "
+                "leaves the public pages at once and photos cleared for publication are taken "
+                "off them; after a new consent, staff must clear the photos again."
+            ),
+            submit_label=gettext("Withdraw"),
+        )
 
 
 # --- wishes ----------------------------------------------------------------------------------
@@ -602,14 +700,62 @@ class WishAdmin(DomainAdmin):
 # --- events, claims, fulfilment, letters -----------------------------------------------------
 
 
+class FulfilmentOfEventInline(ReadOnlyInline):
+    model = Fulfilment
+    fields = ["wish_code", "child_alias", "sponsor", "fulfilled_on", "recorded_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("wishes fulfilled at this event")
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("claim__wish__child", "claim__sponsor", "recorded_by")
+        )
+
+    @admin.display(description=_("wish"))
+    def wish_code(self, obj: Fulfilment) -> str:
+        return obj.claim.wish.code
+
+    @admin.display(description=_("child"))
+    def child_alias(self, obj: Fulfilment) -> str:
+        return obj.claim.wish.child.alias
+
+    @admin.display(description=_("sponsor"))
+    def sponsor(self, obj: Fulfilment) -> str:
+        return obj.claim.sponsor.name
+
+
 @admin.register(Event)
 class EventAdmin(DomainAdmin):
-    list_display = ["date", "title", "kind", "school", "campaign", "venue"]
-    list_filter = ["kind", "campaign", "school"]
+    list_display = [
+        "date",
+        "title",
+        "kind",
+        "school",
+        "campaign",
+        "venue",
+        "is_public",
+        "fulfilled_count",
+    ]
+    list_filter = ["kind", "school", "campaign", "is_public"]
     list_select_related = ["school", "campaign"]
     search_fields = ["title", "venue", "school__name"]
     autocomplete_fields = ["school", "campaign", "sponsors", "wishes"]
     date_hierarchy = "date"
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "date", "venue", "school", "campaign"]}),
+        (_("Public page"), {"fields": ["is_public", "description"]}),
+        (_("Planning"), {"fields": ["sponsors", "wishes"]}),
+    ]
+    inlines = [FulfilmentOfEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).annotate(fulfilled=Count("fulfilments"))
+
+    @admin.display(description=_("wishes fulfilled"), ordering="fulfilled")
+    def fulfilled_count(self, obj: Event) -> int:
+        return obj.fulfilled
 
 
 @admin.register(Claim)
@@ -722,6 +868,50 @@ class ClaimAdmin(DomainAdmin):
         )
 
 
+def _photo_consent(scope: str) -> Exists:
+    """Whether a consent with `scope` is in force for the child of a photo or fulfilment."""
+    return Exists(
+        Consent.objects.in_force().filter(
+            child_id=OuterRef("fulfilment__claim__wish__child_id"),
+            keep_record=True,
+            **{scope: True},
+        )
+    )
+
+
+def _thumbnail(photo: FulfilmentPhoto, height: int) -> str:
+    # Staff may see every photo; the file view checks that and logs the access.
+    return format_html(
+        '<a href="{}"><img src="{}" alt="{}" height="{}" loading="lazy"></a>',
+        reverse("files:photo", args=[photo.pk]),
+        reverse("files:photo_thumbnail", args=[photo.pk]),
+        str(photo),
+        height,
+    )
+
+
+class PhotoOfFulfilmentInline(ReadOnlyInline):
+    model = FulfilmentPhoto
+    fields = ["thumbnail_tag", "is_public", "withdrawn_at", "uploaded_by", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("photo"))
+    def thumbnail_tag(self, obj: FulfilmentPhoto) -> str:
+        return _thumbnail(obj, height=72)
+
+
+class LetterOfFulfilmentInline(ReadOnlyInline):
+    model = ThankYouLetter
+    fields = ["status", "uploaded_by", "reviewed_by", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("uploaded_by", "reviewed_by")
+
+
 @admin.register(Fulfilment)
 class FulfilmentAdmin(DomainAdmin):
     list_display = ["wish_code", "sponsor", "fulfilled_on", "event", "recorded_by"]
@@ -732,6 +922,7 @@ class FulfilmentAdmin(DomainAdmin):
     date_hierarchy = "fulfilled_on"
     fields = ["claim", "fulfilled_on", "event", "note", "recorded_by"]
     readonly_fields = ["claim", "recorded_by"]
+    inlines = [PhotoOfFulfilmentInline, LetterOfFulfilmentInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A fulfilment comes from record_fulfilment (an action on claims), which also
@@ -747,19 +938,339 @@ class FulfilmentAdmin(DomainAdmin):
         return obj.claim.sponsor.name
 
 
+class PublishConsentFilter(admin.SimpleListFilter):
+    title = _("consent to publish photos")
+    parameter_name = "publish_consent"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("In force")), ("no", _("None in force"))]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(may_publish=self.value() == "yes")
+        return queryset
+
+
+@admin.register(FulfilmentPhoto)
+class FulfilmentPhotoAdmin(DomainAdmin):
+    """Photos arrive with fulfilments; here staff clear them for the public or withdraw them."""
+
+    list_display = [
+        "thumbnail_tag",
+        "fulfilment",
+        "child_alias",
+        "event",
+        "is_public",
+        "withdrawn_at",
+        "consent_to_publish",
+        "consent_to_share",
+        "created_at",
+    ]
+    list_filter = [
+        "is_public",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+        PublishConsentFilter,
+        "fulfilment__event",
+        "fulfilment__claim__wish__child__school",
+    ]
+    list_select_related = ["fulfilment__claim__wish__child", "fulfilment__event"]
+    search_fields = ["fulfilment__claim__wish__code", "fulfilment__claim__wish__child__alias"]
+    date_hierarchy = "created_at"
+    fields = [
+        "preview_tag",
+        "fulfilment",
+        "child_alias",
+        "event",
+        "consent_to_publish",
+        "consent_to_share",
+        "is_public",
+        "withdrawn_at",
+        "uploaded_by",
+        "created_at",
+    ]
+    # Nothing here is typed in: publication and withdrawal are the actions below.
+    readonly_fields = fields
+    inlines = [StatusChangeInline]
+    actions = ["clear_for_publication", "take_off_public_pages", "withdraw"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Photos come in through uploads, which check and re-encode every file.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("fulfilment__claim__wish__child", "fulfilment__event", "uploaded_by")
+            .annotate(
+                may_publish=_photo_consent("publish_photos"),
+                may_share=_photo_consent("share_photos_with_sponsor"),
+            )
+        )
+
+    @admin.display(description=_("photo"))
+    def thumbnail_tag(self, obj: FulfilmentPhoto) -> str:
+        return _thumbnail(obj, height=72)
+
+    @admin.display(description=_("photo"))
+    def preview_tag(self, obj: FulfilmentPhoto) -> str:
+        return _thumbnail(obj, height=240)
+
+    @admin.display(description=_("child"), ordering="fulfilment__claim__wish__child__alias")
+    def child_alias(self, obj: FulfilmentPhoto) -> str:
+        return obj.fulfilment.claim.wish.child.alias
+
+    @admin.display(description=_("event"), ordering="fulfilment__event__date")
+    def event(self, obj: FulfilmentPhoto) -> str:
+        return str(obj.fulfilment.event or "—")
+
+    @admin.display(description=_("consent to publish"), boolean=True, ordering="may_publish")
+    def consent_to_publish(self, obj: FulfilmentPhoto) -> bool:
+        return obj.may_publish
+
+    @admin.display(description=_("consent to share with sponsor"), boolean=True)
+    def consent_to_share(self, obj: FulfilmentPhoto) -> bool:
+        return obj.may_share
+
+    @admin.action(
+        description=_("Clear the selected photos for publication"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def clear_for_publication(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda photo: set_photo_publication(photo_id=photo.pk, by=request.user, public=True),
+            gettext(
+                "%(object)s is cleared for publication; it shows on the page of a public event."
+            ),
+        )
+
+    @admin.action(
+        description=_("Take the selected photos off the public pages"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def take_off_public_pages(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda photo: set_photo_publication(photo_id=photo.pk, by=request.user, public=False),
+            gettext("%(object)s is off the public pages."),
+        )
+
+    @admin.action(
+        description=_("Withdraw the selected photos…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(request, ReasonForm, help_text=_("Kept in the photo's history."))
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda photo: withdraw_photo(photo_id=photo.pk, by=request.user, reason=reason),
+                gettext("%(object)s is withdrawn."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="withdraw",
+            form=form,
+            title=gettext("Withdraw photos"),
+            intro=gettext(
+                "Withdrawn photos leave every page, also the sponsor's; the files are kept "
+                "for the record."
+            ),
+            submit_label=gettext("Withdraw"),
+        )
+
+
+class LetterAddForm(forms.ModelForm):
+    """A letter that reached the association on paper: a scan, its text, or both."""
+
+    scan_upload = forms.FileField(
+        label=_("Scan or photo of the letter"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP. It is checked and re-encoded before it is stored."),
+    )
+
+    class Meta:
+        model = ThankYouLetter
+        fields = ["fulfilment", "transcription"]
+
+    def clean_scan_upload(self):
+        upload = self.cleaned_data.get("scan_upload")
+        return clean_image(upload) if upload else None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("scan_upload") and not (data.get("transcription") or "").strip():
+            raise forms.ValidationError(_("Upload the letter's scan or photo, or type its text."))
+        return data
+
+
 @admin.register(ThankYouLetter)
 class ThankYouLetterAdmin(DomainAdmin):
-    list_display = ["__str__", "status", "uploaded_by", "reviewed_by", "reviewed_at", "created_at"]
-    list_filter = ["status"]
-    list_select_related = ["fulfilment__claim__wish", "uploaded_by", "reviewed_by"]
+    list_display = [
+        "wish_code",
+        "school",
+        "status",
+        "uploaded_by",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+    ]
+    list_filter = ["status", "fulfilment__claim__wish__child__school"]
+    list_select_related = [
+        "fulfilment__claim__wish__child__school",
+        "uploaded_by",
+        "reviewed_by",
+    ]
     search_fields = ["fulfilment__claim__wish__code", "transcription"]
-    autocomplete_fields = ["fulfilment", "uploaded_by"]
+    autocomplete_fields = ["fulfilment"]
     date_hierarchy = "created_at"
-    fields = ["fulfilment", "transcription", "status", "uploaded_by", "reviewed_by", "reviewed_at"]
-    readonly_fields = ["status", "reviewed_by", "reviewed_at"]
+    fields = [
+        "fulfilment",
+        "scan_link",
+        "preview_link",
+        "transcription",
+        "status",
+        "review_note",
+        "uploaded_by",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+    ]
+    inlines = [StatusChangeInline]
+    actions = ["approve", "reject"]
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LetterAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: ThankYouLetter | None = None) -> list[str]:
+        if obj is None:
+            return ["fulfilment", "scan_upload", "transcription"]
+        return self.fields
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ThankYouLetter | None = None
+    ) -> list[str]:
+        if obj is None:
+            return []
+        readonly = [name for name in self.fields if name != "transcription"]
+        # What the sponsor was sent, or what staff refused, stays as it was reviewed.
+        if obj.status != LetterStatus.PENDING:
+            readonly.append("transcription")
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: ThankYouLetter, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new letter goes through the service: it stores the scan, records and tells staff.
+        letter = upload_letter(
+            fulfilment_id=obj.fulfilment_id,
+            by=request.user,
+            scan=form.cleaned_data["scan_upload"],
+            transcription=obj.transcription,
+        )
+        obj.pk = letter.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    @admin.display(description=_("wish"), ordering="fulfilment__claim__wish__code")
+    def wish_code(self, obj: ThankYouLetter) -> str:
+        return obj.fulfilment.claim.wish.code
+
+    @admin.display(description=_("school"), ordering="fulfilment__claim__wish__child__school")
+    def school(self, obj: ThankYouLetter) -> str:
+        return obj.fulfilment.claim.wish.child.school.name
+
+    @admin.display(description=_("scan or photo of the letter"))
+    def scan_link(self, obj: ThankYouLetter) -> str:
+        if not obj.scan:
+            return "—"
+        url = reverse("files:letter_scan", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open the scan"))
+
+    @admin.display(description=_("watermarked copy for the sponsor"))
+    def preview_link(self, obj: ThankYouLetter) -> str:
+        if not obj.preview:
+            return "—"
+        url = reverse("files:letter_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open the sponsor's copy"))
+
+    @admin.action(
+        description=_("Approve the selected letters and send them to the sponsors"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def approve(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda letter: approve_letter(letter_id=letter.pk, by=request.user),
+            gettext("%(object)s is approved; the sponsor is told by e-mail."),
+        )
+
+    @admin.action(
+        description=_("Do not approve the selected letters…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request,
+            ReasonForm,
+            help_text=_("Kept with the letter, e.g. unreadable, or it names the child."),
+        )
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda letter: reject_letter(letter_id=letter.pk, by=request.user, reason=reason),
+                gettext("%(object)s is not approved; the sponsor does not see it."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="reject",
+            form=form,
+            title=gettext("Do not approve letters"),
+            intro=gettext("The sponsors never see these letters. Say why, for the record."),
+            submit_label=gettext("Do not approve"),
+        )
 
 
 # --- the audit trail -------------------------------------------------------------------------
+
+
+def _record_link(content_type, object_id: int) -> str:
+    """A link to a record's admin page, or just its id when it has none."""
+    try:
+        url = reverse(
+            f"admin:{content_type.app_label}_{content_type.model}_change", args=[object_id]
+        )
+    except NoReverseMatch:
+        return f"#{object_id}"
+    return format_html('<a href="{}">#{}</a>', url, object_id)
 
 
 @admin.register(StatusChange)
@@ -775,12 +1286,40 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("record"))
     def subject_link(self, obj: StatusChange) -> str:
-        ct = obj.content_type
-        try:
-            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.object_id])
-        except NoReverseMatch:
-            return f"#{obj.object_id}"
-        return format_html('<a href="{}">#{}</a>', url, obj.object_id)
+        return _record_link(obj.content_type, obj.object_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who looked at a child's record, photo or letter; written by the views, never edited."""
+
+    list_display = [
+        "at",
+        "user",
+        "action",
+        "content_type",
+        "subject_link",
+        "ip_address",
+        "path",
+    ]
+    list_filter = ["action", "at", "content_type"]
+    list_select_related = ["user", "content_type"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    date_hierarchy = "at"
+    fields = ["at", "user", "action", "content_type", "object_id", "ip_address", "path"]
+
+    @admin.display(description=_("record id"), ordering="object_id")
+    def subject_link(self, obj: AccessLog) -> str:
+        return _record_link(obj.content_type, obj.object_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

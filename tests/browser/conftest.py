@@ -54,12 +54,15 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def screenshot(page):
-    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    """Save a full-page screenshot under test-artifacts/ and return its path.
+
+    `target` is another page (e.g. of a second browser context); the test's page by default.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, target=None) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (target or page).screenshot(path=str(path), full_page=True)
         return path
 
     return take

@@ -344,9 +344,10 @@ def test_dashboard_query_count_does_not_grow_with_claims(
         fulfilment=letter_for, transcription="谢谢！", status=LetterStatus.APPROVED
     )
     client = client_for("sponsor")
-    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims with wish and
-    # child alias, 5 history of all those claims, 6 approved letters.
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims with wish, child
+    # alias, fulfilment and event, 5 history of all those claims, 6 photos shared with the
+    # sponsor, 7 letters pending or delivered, 8 approved letters.
+    with django_assert_num_queries(8):
         response = client.get(DASHBOARD)
     assert len(response.context["claims"]) == count + 1
     assert sum(len(row.history) for row in response.context["claims"]) == 2 * count

@@ -1,0 +1,315 @@
+"""Who may see what on the school pages: a coordinator sees their own school, nothing else.
+
+A coordinator reaches the children of their own school whose record is kept, and
+everything hanging off them (wishes, claims, fulfilments, letters, events at the school).
+Staff reach every school. Whatever lies outside that reach is a 404, never a 403, so that
+ids of other schools' children cannot even be probed.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from wishes.models import (
+    Child,
+    ChildQuerySet,
+    Claim,
+    ClaimStatus,
+    Event,
+    Fulfilment,
+    FulfilmentPhoto,
+    LetterStatus,
+    School,
+    SchoolCoordinator,
+    StatusChange,
+    ThankYouLetter,
+    Wish,
+    WishStatus,
+)
+
+SchoolView = Callable[..., HttpResponse]
+
+# How many past events the overview lists; older ones are in the back office.
+PAST_EVENTS_SHOWN = 10
+
+
+def coordinator_of(request: HttpRequest) -> SchoolCoordinator | None:
+    """The logged-in user's coordinator row with its school, or None; one query a request."""
+    if not hasattr(request, "_school_coordinator"):
+        coordinator = (
+            SchoolCoordinator.objects.select_related("school")
+            .filter(user_id=request.user.pk)
+            .first()
+        )
+        request._school_coordinator = coordinator
+        if coordinator is not None:
+            # Cached on the user too, so `user.school_coordinator` costs no second query.
+            request.user.school_coordinator = coordinator
+    return request._school_coordinator
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    return request.user.is_authenticated and request.user.is_staff
+
+
+def school_required(view: SchoolView) -> SchoolView:
+    """Let only school coordinators and staff in.
+
+    Anonymous users go to the login page; other logged-in users get a 403 page that says
+    whom to ask.
+    """
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not _is_staff(request) and coordinator_of(request) is None:
+            return render(request, "school/not_a_coordinator.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _id_from_query(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+def get_school_for_page(request: HttpRequest) -> School | None:
+    """The school a school-wide page is about.
+
+    A coordinator always gets their own school (a `?school=` of theirs is ignored). Staff
+    choose with `?school=<id>` (or `?event=<id>` of an event at a school); None means staff
+    have not chosen yet and the page offers the list of schools.
+    """
+    if not _is_staff(request):
+        return coordinator_of(request).school
+    school_id = _id_from_query(request, "school")
+    if school_id is not None:
+        return get_object_or_404(School, pk=school_id)
+    event_id = _id_from_query(request, "event")
+    if event_id is not None:
+        event = get_object_or_404(
+            Event.objects.select_related("school"), pk=event_id, school__isnull=False
+        )
+        return event.school
+    coordinator = coordinator_of(request)
+    return coordinator.school if coordinator is not None else None
+
+
+def visible_children(request: HttpRequest) -> ChildQuerySet:
+    """Children the user may see on school pages: kept records of their school (staff: all)."""
+    children = Child.objects.active()
+    if _is_staff(request):
+        return children
+    coordinator = coordinator_of(request)
+    if coordinator is None:
+        return children.none()
+    return children.filter(school_id=coordinator.school_id)
+
+
+def get_child_for_coordinator(request: HttpRequest, pk: int) -> Child:
+    """A child of the user's school whose record is kept; any other child is a 404."""
+    return get_object_or_404(visible_children(request).select_related("school"), pk=pk)
+
+
+def get_fulfilment_for_coordinator(request: HttpRequest, pk: int) -> Fulfilment:
+    """A fulfilment of a child of the user's school; any other is a 404."""
+    fulfilments = Fulfilment.objects.select_related(
+        "claim__wish__child__school", "claim__sponsor", "event"
+    ).filter(claim__wish__child__in=visible_children(request))
+    return get_object_or_404(fulfilments, pk=pk)
+
+
+def get_event_for_coordinator(request: HttpRequest, pk: int, *, school: School) -> Event:
+    """An event at the page's school (reached through get_school_for_page); else a 404."""
+    return get_object_or_404(Event, pk=pk, school=school)
+
+
+def get_preselected_event(request: HttpRequest, school: School) -> Event | None:
+    """The event of `?event=<id>`, which must be at the page's school; None without one."""
+    event_id = _id_from_query(request, "event")
+    if event_id is None:
+        return None
+    return get_event_for_coordinator(request, event_id, school=school)
+
+
+# Reads of the school pages. Coordinators hand gifts over, so unlike the public and sponsor
+# pages these show the child's real name, grade and class.
+
+
+def school_children(school: School) -> QuerySet[Child]:
+    """The kept children of a school, by grade, class and name."""
+    return (
+        Child.objects.active()
+        .filter(school=school)
+        .order_by("grade", "class_name", "real_name", "pk")
+    )
+
+
+def school_claims(school: School) -> QuerySet[Claim]:
+    """Every claim on a wish of the school's kept children, whatever its status."""
+    return Claim.objects.filter(wish__child__school=school, wish__child__withdrawn_at__isnull=True)
+
+
+def claims_to_fulfil(school: School) -> QuerySet[Claim]:
+    """The active claims of the school's kept children: the rows of the fulfilment roster."""
+    return (
+        school_claims(school)
+        .filter(status=ClaimStatus.ACTIVE, wish__status=WishStatus.CLAIMED)
+        .select_related("wish__child", "sponsor")
+        .order_by("wish__child__grade", "wish__child__class_name", "wish__child__real_name", "pk")
+    )
+
+
+class LetterState:
+    """Where a fulfilled wish's thank-you letter stands, as the overview shows it."""
+
+    MISSING = "missing"
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+
+
+def _letters(status: str) -> Exists:
+    return Exists(
+        ThankYouLetter.objects.filter(fulfilment__claim__wish_id=OuterRef("pk"), status=status)
+    )
+
+
+def school_wishes(school: School) -> QuerySet[Wish]:
+    """The wishes of the school's kept children, in one query whatever their number.
+
+    Each wish carries the sponsor and promised date of its live (active or fulfilled)
+    claim, its fulfilment, and the state of its thank-you letter.
+    """
+    live_claim = (
+        Claim.objects.filter(wish_id=OuterRef("pk"))
+        .exclude(status=ClaimStatus.CANCELLED)
+        .order_by("-created_at", "-pk")
+    )
+    fulfilment = Fulfilment.objects.filter(
+        claim__wish_id=OuterRef("pk"), claim__status=ClaimStatus.FULFILLED
+    )
+    return (
+        Wish.objects.filter(child__school=school, child__withdrawn_at__isnull=True)
+        .select_related("child")
+        .annotate(
+            sponsor_name=Subquery(live_claim.values("sponsor__name")[:1]),
+            promised_on=Subquery(live_claim.values("promised_on")[:1]),
+            fulfilment_id=Subquery(fulfilment.values("pk")[:1]),
+            fulfilled_on=Subquery(fulfilment.values("fulfilled_on")[:1]),
+            letter_state=Case(
+                When(_letters(LetterStatus.APPROVED), then=Value(LetterState.DELIVERED)),
+                When(_letters(LetterStatus.PENDING), then=Value(LetterState.PENDING)),
+                When(_letters(LetterStatus.REJECTED), then=Value(LetterState.REJECTED)),
+                default=Value(LetterState.MISSING),
+                output_field=CharField(),
+            ),
+        )
+        .order_by("child__grade", "child__class_name", "child__real_name", "pk")
+    )
+
+
+@dataclass
+class SchoolEvents:
+    upcoming: list[Event]
+    past: list[Event]
+
+
+def school_events(school: School) -> SchoolEvents:
+    """Events at the school from today on (soonest first), and the latest past ones."""
+    today = timezone.localdate()
+    events = Event.objects.filter(school=school)
+    return SchoolEvents(
+        upcoming=list(events.filter(date__gte=today).order_by("date", "pk")),
+        past=list(events.filter(date__lt=today).order_by("-date", "-pk")[:PAST_EVENTS_SHOWN]),
+    )
+
+
+_WISH_LABELS = dict(WishStatus.choices)
+
+
+@dataclass
+class WishChange:
+    """One StatusChange of a wish, with readable labels."""
+
+    change: StatusChange
+
+    @property
+    def from_label(self) -> str:
+        return _WISH_LABELS.get(self.change.from_status, self.change.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _WISH_LABELS.get(self.change.to_status, self.change.to_status)
+
+
+@dataclass
+class WishRecord:
+    """One wish of a child (claims prefetched) and its history, oldest change first."""
+
+    wish: Wish
+    history: list[WishChange] = field(default_factory=list)
+
+
+def child_wish_records(child: Child) -> list[WishRecord]:
+    """The child's wishes, claims, fulfilments, photos, letters and history; five queries."""
+    wishes = list(
+        child.wishes.select_related("campaign")
+        .prefetch_related(
+            Prefetch(
+                "claims",
+                queryset=Claim.objects.select_related("sponsor", "fulfilment__event").order_by(
+                    "created_at", "pk"
+                ),
+            ),
+            Prefetch(
+                "claims__fulfilment__photos",
+                queryset=FulfilmentPhoto.objects.current(),
+                to_attr="current_photos",
+            ),
+            Prefetch(
+                "claims__fulfilment__letters",
+                queryset=ThankYouLetter.objects.order_by("-created_at", "-pk"),
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if not wishes:
+        return []
+    # StatusChange points at its subject through a GenericForeignKey, which
+    # prefetch_related cannot filter; one query for all wishes, grouped here instead.
+    changes = (
+        StatusChange.objects.filter(
+            content_type__app_label=Wish._meta.app_label,
+            content_type__model=Wish._meta.model_name,
+            object_id__in=[wish.pk for wish in wishes],
+        )
+        .select_related("by")
+        .order_by("at", "id")
+    )
+    by_wish: dict[int, list[WishChange]] = defaultdict(list)
+    for change in changes:
+        by_wish[change.object_id].append(WishChange(change))
+    return [WishRecord(wish, by_wish[wish.pk]) for wish in wishes]
