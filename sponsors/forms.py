@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from sponsors.models import Sponsor, SponsorKind
+from sponsors.models import Sponsor, SponsorKind, UnitCategory
 
 # Spaces, dashes, dots and brackets people type inside phone numbers.
 _PHONE_NOISE = re.compile(r"[\s\-.()（）—－]")
@@ -80,6 +80,9 @@ class SponsorRegistrationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Without this the radio list starts with an empty "---------" choice.
         self.fields["kind"].choices = SponsorKind.choices
+        # Django's own blank label has no Chinese translation yet; say it ourselves.
+        self.fields["unit_category"].choices = [("", _("Choose…")), *UnitCategory.choices]
+        self.fields["region"].empty_label = _("Choose…")
         self.fields["username"].widget.attrs["autocomplete"] = "username"
 
     def clean_phone(self) -> str:

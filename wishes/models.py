@@ -502,6 +502,13 @@ class Claim(TimeStampedModel):
         blank=True,
     )
 
+    reminder_sent_at = models.DateTimeField(
+        _("reminder sent at"), null=True, blank=True, editable=False
+    )
+    overdue_reported_at = models.DateTimeField(
+        _("reported overdue at"), null=True, blank=True, editable=False
+    )
+
     class Meta:
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
@@ -718,6 +725,75 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} #{self.object_id}"
+
+
+class YearTotal(TimeStampedModel):
+    """Totals of a year before the system was used, entered by staff from the old records."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2013), MaxValueValidator(2100)]
+    )
+    wishes_fulfilled = models.PositiveIntegerField(_("wishes fulfilled"), default=0)
+    units = models.PositiveIntegerField(_("caring units taking part"), default=0)
+    individuals = models.PositiveIntegerField(_("caring individuals taking part"), default=0)
+    note = models.TextField(_("source of the figures"), blank=True)
+
+    class Meta:
+        verbose_name = _("earlier year's totals")
+        verbose_name_plural = _("earlier years' totals")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CHECKED = "checked", _("Checked")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+def import_path(instance, filename: str) -> str:
+    return _private_name("imports", filename.rsplit(".", 1)[-1].lower()[:5])
+
+
+class ImportBatch(TimeStampedModel):
+    """One spreadsheet of children and wishes, checked first, then imported all or nothing."""
+
+    file = models.FileField(_("file"), upload_to=import_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="imports", verbose_name=_("campaign")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus, default=ImportStatus.UPLOADED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="import_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class StatusChange(models.Model):
