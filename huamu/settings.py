@@ -3,6 +3,7 @@
 Every variable read here is listed in `.env.example` and in the README.
 """
 
+import datetime
 import os
 import sys
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from huamu.env import env_bool, env_int, env_list, env_str
@@ -28,6 +30,24 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+
+# Production mode: the site holds minors' data and is reached from the internet, so it
+# refuses to start with settings that would expose it.
+PRODUCTION = env_bool("PRODUCTION", default=False)
+if PRODUCTION:
+    _problems = []
+    if DEBUG:
+        _problems.append("DEBUG must be false")
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith(("django-insecure", "insecure-"))
+    ):
+        _problems.append("SECRET_KEY must be at least 50 random characters")
+    if not ALLOWED_HOSTS:
+        _problems.append("ALLOWED_HOSTS must name the site's host")
+    if _problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(_problems))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # True when a reverse proxy we run sets X-Forwarded-For and X-Forwarded-Proto.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
@@ -48,6 +68,7 @@ INSTALLED_APPS = [
     "huamu",
     "sponsors",
     "wishes",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +81,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "huamu.urls"
@@ -76,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -116,10 +141,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify, and are upgraded to Argon2 at the next login.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 if TESTING:
     # Hashing on purpose slow costs about a second a login; tests need no such protection.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-AUTHENTICATION_BACKENDS = ["huamu.auth.RoleAwareBackend"]
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins (site and admin alike) in the database, shared by every server.
+    "axes.backends.AxesStandaloneBackend",
+    "huamu.auth.RoleAwareBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+# Per account and address: a stranger cannot lock staff out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "huamu.net.client_ip"
+AXES_VERBOSE = False
+# Tests log in through the test client, which authenticates without a request; the
+# throttling tests switch it back on.
+AXES_ENABLED = not TESTING
+
+# Sponsors stay logged in for two weeks; staff and coordinators see children's data.
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+HUAMU_OFFICE_SESSION_SECONDS = env_int("OFFICE_SESSION_MINUTES", 240) * 60
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -183,6 +232,36 @@ DATA_UPLOAD_MAX_NUMBER_FILES = HUAMU_MAX_UPLOAD_FILES * 5
 # In production the web server sends private files: set the internal location it maps to
 # MEDIA_ROOT (e.g. /protected-media/ for nginx's X-Accel-Redirect). Empty: Django sends them.
 HUAMU_PRIVATE_MEDIA_REDIRECT = env_str("HUAMU_PRIVATE_MEDIA_REDIRECT")
+
+# Security headers. The policy allows no inline script or style without the page's nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# The language and session cookies are not needed by scripts.
+SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 LOGGING = {
     "version": 1,

@@ -165,7 +165,8 @@ def test_a_bad_file_on_one_row_refuses_the_whole_roster(
     assert f'id="photos-{bad_row.pk}-errors"' in html
     assert f'id="photos-{good_row.pk}-errors"' not in html
     filename = image_corpus.BAD[bad]()[0]
-    assert f"{filename}: " in html
+    # The message names the file (Chinese by default, hence the full-width colon).
+    assert f"{filename}：" in html
     # The ticks survive, so the coordinator only has to choose the files again.
     assert f'value="{bad_row.pk}" id="claim-{bad_row.pk}" checked' in html
     assert nothing_written(three_claims)

@@ -71,7 +71,7 @@ def test_a_bad_scan_is_refused_with_a_message_and_leaves_nothing(
     data = {"scan": image_corpus.uploaded(bad), "transcription": "谢谢"}
     response = client_for("coordinator").post(letter_url(own_fulfilment), data)
     assert response.status_code == 400
-    assert f"{image_corpus.BAD[bad]()[0]}: " in response.text
+    assert f"{image_corpus.BAD[bad]()[0]}：" in response.text  # Chinese full-width colon
     assert 'class="invalid-feedback"' in response.text
     assert ThankYouLetter.objects.count() == 0
     assert StatusChange.objects.count() == 0
@@ -136,7 +136,7 @@ def test_one_bad_photo_refuses_them_all(bad, client_for, coordinator, own_fulfil
     data = {"images": [image_corpus.uploaded("good_jpeg"), image_corpus.uploaded(bad)]}
     response = client_for("coordinator").post(photos_url(own_fulfilment), data)
     assert response.status_code == 400
-    assert f"{image_corpus.BAD[bad]()[0]}: " in response.text
+    assert f"{image_corpus.BAD[bad]()[0]}：" in response.text  # Chinese full-width colon
     assert FulfilmentPhoto.objects.count() == 0
     assert stored_files() == []
 

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+
+
+def _shorter_session_for_office_roles(sender, request, user, **kwargs) -> None:
+    from django.conf import settings
+
+    # Staff and coordinators see children's private data: their sessions end sooner.
+    if user.is_staff or hasattr(user, "school_coordinator"):
+        request.session.set_expiry(settings.HUAMU_OFFICE_SESSION_SECONDS)
+
+
+class HuamuConfig(AppConfig):
+    name = "huamu"
+
+    def ready(self) -> None:
+        user_logged_in.connect(
+            _shorter_session_for_office_roles, dispatch_uid="huamu_office_session_expiry"
+        )
