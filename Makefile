@@ -6,9 +6,9 @@ PYTHON ?= $(shell ./scripts/find-python)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: messages-update run test test-postgres lint install assets messages migrate demo check-python browsers
+.PHONY: messages-update run test test-postgres lint install assets messages font check-python
 
-run: install assets messages
+run: install assets messages font
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
@@ -17,10 +17,10 @@ run: install assets messages
 	@echo ""
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install assets messages
+test: install assets messages font
 	HUAMU_TESTING=true $(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install assets messages
+test-postgres: install assets messages font
 	HUAMU_TESTING=true DATABASE_URL=$(PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -51,6 +51,10 @@ static/vendor/.built: package.json package-lock.json
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
 	cp node_modules/axe-core/axe.min.js static/vendor/axe-core/
 	@touch $@
+
+# The Chinese font PDFs embed: Debian's fonts-wqy-microhei, fetched without root if missing.
+font:
+	@./scripts/fetch-font >/dev/null
 
 # Compiled catalogues are made here, never committed.
 messages: install

@@ -14,6 +14,10 @@ class HuamuConfig(AppConfig):
     name = "huamu"
 
     def ready(self) -> None:
+        from huamu.cache import connect_signals
+
+        # Public pages are cached until any wish, claim, consent, event or photo changes.
+        connect_signals()
         user_logged_in.connect(
             _shorter_session_for_office_roles, dispatch_uid="huamu_office_session_expiry"
         )

@@ -135,6 +135,40 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the public pages (huamu/cache.py); every app server process must share it,
+# or one server would keep offering a wish another one just saw claimed. Production sets
+# CACHE_URL=redis://127.0.0.1:6379/1; the default, a table in the database (made by
+# `manage.py createcachetable`), needs nothing else installed. Tests use a per-process
+# memory cache and leave public page caching off unless a test turns it on.
+_cache_url = env_str("CACHE_URL", "locmem://" if TESTING else "db://huamu_cache")
+_cache_scheme, _cache_sep, _cache_rest = _cache_url.partition("://")
+_cache_backends = {
+    "redis": ("django.core.cache.backends.redis.RedisCache", _cache_url),
+    "rediss": ("django.core.cache.backends.redis.RedisCache", _cache_url),
+    "db": ("django.core.cache.backends.db.DatabaseCache", _cache_rest or "huamu_cache"),
+    "locmem": ("django.core.cache.backends.locmem.LocMemCache", _cache_rest),
+    "dummy": ("django.core.cache.backends.dummy.DummyCache", ""),
+}
+if _cache_scheme not in _cache_backends:
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with redis://, rediss://, db://, locmem:// or dummy://, "
+        f"not {_cache_url!r}"
+    )
+CACHES = {
+    "default": {
+        "BACKEND": _cache_backends[_cache_scheme][0],
+        "LOCATION": _cache_backends[_cache_scheme][1],
+        "KEY_PREFIX": "huamu",
+        "OPTIONS": {"MAX_ENTRIES": 5000} if _cache_scheme in ("db", "locmem") else {},
+    }
+}
+# Anonymous visitors get public pages from the cache until a wish, claim, consent, event or
+# photo changes; a cached page lives at most this long even if a change went unnoticed.
+HUAMU_PUBLIC_CACHE = env_bool("PUBLIC_CACHE", default=not TESTING)
+HUAMU_PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
+# bench/run.py serves a bare view next to the real pages, through the same middleware.
+HUAMU_BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", default=False)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -221,6 +255,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 HUAMU_MAX_ACTIVE_CLAIMS_UNIT = env_int("HUAMU_MAX_ACTIVE_CLAIMS_UNIT", 30)
 HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL = env_int("HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL", 3)
 
+# Claim follow-up (manage.py follow_up_claims, daily): remind sponsors this many days
+# before the promised date; a claim without a date counts as overdue after this many days
+# (0: never).
+HUAMU_REMINDER_DAYS = env_int("HUAMU_REMINDER_DAYS", 3)
+HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE = env_int("HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE", 60)
+
 # Uploads of children's photos and letters: checked before decoding and after.
 HUAMU_MAX_UPLOAD_BYTES = env_int("HUAMU_MAX_UPLOAD_BYTES", 12_000_000)
 HUAMU_MAX_IMAGE_PIXELS = env_int("HUAMU_MAX_IMAGE_PIXELS", 40_000_000)
@@ -257,11 +297,22 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain of the site's domain to HTTPS in browsers for
+        # months and is hard to undo; it is the domain owner's choice, not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 # The language and session cookies are not needed by scripts.
 SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Where manage.py backup writes its archives (created with mode 0700: they hold minors' data).
+HUAMU_BACKUP_DIR = Path(env_str("HUAMU_BACKUP_DIR", str(BASE_DIR / "backups")))
+
+# The CJK font embedded in PDFs (wish cards, intake form, certificates). Empty: the copy
+# scripts/fetch-font puts in vendor/fonts/, else Debian's fonts-wqy-microhei.
+HUAMU_CJK_FONT = env_str("HUAMU_CJK_FONT")
 
 LOGGING = {
     "version": 1,

@@ -1,20 +1,35 @@
 """Top-level URLs."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from huamu import views
+from huamu import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For load balancers and monitors: no login, never cached.
+    path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("wishes/", include("wishes.urls")),
     path("events/", include("wishes.event_urls")),
     path("school/", include("wishes.school_urls")),
+    path("impact/", include("wishes.impact_urls")),
+    # The versioned JSON feed of open wishes for the city platform (docs/feed.md).
+    path("feed/", include("wishes.feed_urls")),
     # Children's photos and letters: every file goes through a permission check.
     path("files/", include("wishes.media_urls")),
     # sponsors.urls holds both /sponsors/register/ and the dashboard under /sponsor/.
     path("", include("sponsors.urls")),
 ]
+
+if settings.HUAMU_BENCH_BARE_VIEW:
+    # bench/run.py measures the public pages next to this view, served by the same server
+    # through the same middleware (docs/benchmarks.md). Off unless BENCH_BARE_VIEW=true.
+    def _bench_bare(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
+
+    urlpatterns.append(path("bench/bare/", _bench_bare))

@@ -3,12 +3,14 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from huamu.cache import cache_public_page
 from wishes.selectors import current_campaign, impact_numbers, open_public_wishes
 
 # How many of the longest-waiting wishes the front page shows.
 HOME_WISHES = 3
 
 
+@cache_public_page
 def home(request: HttpRequest) -> HttpResponse:
     """What the programme is, its impact so far, the current campaign and wishes waiting."""
     context = {

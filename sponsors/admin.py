@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,7 @@ from wishes.admin import (
     apply_to_each,
     submitted_form,
 )
+from wishes.print_views import CertificateYearForm, certificates_download
 
 
 class SponsorMemberInline(NoDeleteInline):
@@ -53,7 +54,7 @@ class SponsorAdmin(DomainAdmin):
     ]
     readonly_fields = ["status", "decided_by", "decided_at", "rejection_reason"]
     inlines = [SponsorMemberInline, StatusChangeInline]
-    actions = ["verify", "reject"]
+    actions = ["verify", "reject", "thank_you_certificates"]
 
     @admin.action(
         description=_("Verify the selected sponsors"), permissions=["change"], location=BOTH_PLACES
@@ -100,6 +101,31 @@ class SponsorAdmin(DomainAdmin):
                 "its existing claims stay as they are."
             ),
             submit_label=gettext("Reject"),
+        )
+
+    @admin.action(
+        description=_("Thank-you certificates (PDF)…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def thank_you_certificates(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> HttpResponse | TemplateResponse | None:
+        form = submitted_form(request, CertificateYearForm)
+        if form.is_valid():
+            return certificates_download(self, request, queryset, form.cleaned_data["year"])
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="thank_you_certificates",
+            form=form,
+            title=gettext("Thank-you certificates"),
+            intro=gettext(
+                "One thank-you certificate per sponsor with the wishes it fulfilled in the year, "
+                "the children it helped and their estimated value."
+            ),
+            submit_label=gettext("Make the certificates"),
         )
 
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from huamu.errors import TransitionError
 from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
@@ -24,6 +25,7 @@ def _mail_language() -> str:
     return current if current in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+@require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Sign up a unit or an individual; the new account is logged in, pending verification."""
     if request.user.is_authenticated and get_sponsor_member(request) is not None:
@@ -52,6 +54,7 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
     return render(request, "sponsors/dashboard.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @sponsor_required
 def cancel_claim(request: HttpRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
     """Ask for a reason, then give an active claim back; the wish returns to the pool."""

@@ -15,8 +15,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -24,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
 from sponsors.models import Sponsor, VerificationStatus
+from wishes import import_views
+from wishes.feed_views import platform_claim_urls
+from wishes.follow_up import overdue_condition, release_overdue_claim
 from wishes.images import clean_image
 from wishes.models import (
     AccessLog,
@@ -35,6 +39,7 @@ from wishes.models import (
     Event,
     Fulfilment,
     FulfilmentPhoto,
+    ImportBatch,
     LetterStatus,
     Region,
     School,
@@ -43,7 +48,9 @@ from wishes.models import (
     ThankYouLetter,
     Wish,
     WishStatus,
+    YearTotal,
 )
+from wishes.print_views import export_campaign, intake_form, print_wish_cards
 from wishes.redaction import redact_for_child
 from wishes.services import (
     approve_letter,
@@ -276,6 +283,7 @@ class SchoolCoordinatorAdmin(DomainAdmin):
 class CampaignAdmin(DomainAdmin):
     list_display = ["year", "name", "starts_on", "ends_on"]
     search_fields = ["name", "year"]
+    actions = [export_campaign]
 
 
 # --- children and consent --------------------------------------------------------------------
@@ -351,6 +359,15 @@ class ChildAdmin(DomainAdmin):
         (_("Privacy"), {"fields": ["public_location", "withdrawn_at"]}),
     ]
     inlines = [ConsentInline, WishOfChildInline]
+
+    def get_urls(self) -> list:
+        # The blank paper intake form, linked from the list of children.
+        intake = path(
+            "intake-form/",
+            self.admin_site.admin_view(intake_form),
+            name="wishes_child_intake_form",
+        )
+        return [intake, *super().get_urls()]
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         # Whoever records a consent collected it, unless they said otherwise.
@@ -577,7 +594,7 @@ class WishAdmin(DomainAdmin):
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 8, "cols": 40})}
     }
     inlines = [ClaimOfWishInline, StatusChangeInline]
-    actions = ["publish", "withdraw", "record_offline_claim"]
+    actions = ["publish", "withdraw", "record_offline_claim", print_wish_cards]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Wish | None = None) -> list[str]:
         readonly = ["code", "status", "published_at"]
@@ -758,6 +775,21 @@ class EventAdmin(DomainAdmin):
         return obj.fulfilled
 
 
+class OverdueClaimFilter(admin.SimpleListFilter):
+    """Active claims past their promised date (or the limit for claims without one)."""
+
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("Overdue"))]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(overdue_condition(timezone.localdate()))
+        return queryset
+
+
 @admin.register(Claim)
 class ClaimAdmin(DomainAdmin):
     list_display = [
@@ -769,7 +801,7 @@ class ClaimAdmin(DomainAdmin):
         "promised_on",
         "created_at",
     ]
-    list_filter = ["status", "channel", "wish__campaign"]
+    list_filter = ["status", OverdueClaimFilter, "channel", "wish__campaign"]
     list_select_related = ["wish__child", "sponsor"]
     search_fields = ["wish__code", "sponsor__name", "external_ref", "claimant_name"]
     date_hierarchy = "created_at"
@@ -784,6 +816,8 @@ class ClaimAdmin(DomainAdmin):
         "claimed_by",
         "cancel_reason",
         "created_at",
+        "reminder_sent_at",
+        "overdue_reported_at",
     ]
     readonly_fields = [
         "wish",
@@ -793,13 +827,29 @@ class ClaimAdmin(DomainAdmin):
         "claimed_by",
         "cancel_reason",
         "created_at",
+        "reminder_sent_at",
+        "overdue_reported_at",
     ]
     inlines = [StatusChangeInline]
-    actions = ["cancel", "fulfil"]
+    actions = ["cancel", "fulfil", "release_overdue"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Claims come from claim_wish: online, or "record an offline claim" on a wish.
         return False
+
+    # The claims list links to the upload of claims made on the city platform.
+    change_list_template = "impact/admin_claim_change_list.html"
+
+    def get_urls(self) -> list:
+        # The upload page of claims made on the city platform (wishes/feed_views.py).
+        return [*platform_claim_urls(self), *super().get_urls()]
+
+    def save_model(self, request: HttpRequest, obj: Claim, form, change: bool) -> None:
+        if change and "promised_on" in form.changed_data:
+            # A new promised date earns a new reminder and, if missed, a new overdue report.
+            obj.reminder_sent_at = None
+            obj.overdue_reported_at = None
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("child"), ordering="wish__child__alias")
     def child_alias(self, obj: Claim) -> str:
@@ -865,6 +915,20 @@ class ClaimAdmin(DomainAdmin):
             title=gettext("Record fulfilment"),
             intro=gettext("These wishes came true; their sponsors are told by e-mail."),
             submit_label=gettext("Record fulfilment"),
+        )
+
+    @admin.action(
+        description=_("Release the selected overdue claims back to open"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def release_overdue(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda claim: release_overdue_claim(claim_id=claim.pk, by=request.user),
+            gettext("%(object)s is released; the wish is waiting to be claimed again."),
         )
 
 
@@ -1329,3 +1393,78 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# --- impact: earlier years' totals -----------------------------------------------------------
+
+
+@admin.register(YearTotal)
+class YearTotalAdmin(DomainAdmin):
+    """Totals of the years before the system, from the association's earlier records."""
+
+    list_display = ["year", "wishes_fulfilled", "units", "individuals", "shown_on_impact_page"]
+    search_fields = ["year", "note"]
+    ordering = ["-year"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["year", "wishes_fulfilled", "units", "individuals", "note"],
+                "description": _(
+                    "The impact page shows these totals only for a year without any "
+                    "fulfilment recorded in the system; otherwise it shows the system's figures."
+                ),
+            },
+        )
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        # A year with fulfilments recorded in the system shows those instead (wishes/impact.py).
+        recorded = Fulfilment.objects.filter(fulfilled_on__year=OuterRef("year"))
+        return super().get_queryset(request).annotate(has_system_data=Exists(recorded))
+
+    @admin.display(description=_("shown on the impact page"), boolean=True)
+    def shown_on_impact_page(self, obj: YearTotal) -> bool:
+        return not obj.has_system_data
+
+
+# --- spreadsheet imports (the pages are in wishes/import_views.py) ----------------------------
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(DomainAdmin):
+    """Uploaded spreadsheets: upload, preview and import are pages of their own."""
+
+    list_display = [
+        "original_name",
+        "campaign",
+        "status",
+        "rows_total",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "campaign"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+    fields = ["preview_link", "campaign", "status", "rows_total", "created_by", "created_at"]
+    readonly_fields = fields
+    inlines = [StatusChangeInline]
+
+    def get_urls(self) -> list:
+        return import_views.admin_urls(self.admin_site) + super().get_urls()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return import_views.may_import(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A batch changes only through its check and import.
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        return redirect("admin:wishes_importbatch_upload")
+
+    @admin.display(description=_("file name"))
+    def preview_link(self, obj: ImportBatch) -> str:
+        url = reverse("admin:wishes_importbatch_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from huamu.cache import cache_public_page
 from sponsors.models import Sponsor, SponsorKind
 from wishes.models import Event, EventKind
 from wishes.redaction import mask_contact_details
@@ -115,6 +116,7 @@ def _sponsors_of(event_id: int) -> EventSponsors:
     return EventSponsors(units=units, individuals=individuals)
 
 
+@cache_public_page
 def event_list(request: HttpRequest) -> HttpResponse:
     """Public events, upcoming first, then past ones, 20 a page."""
     paginator = Paginator(_upcoming_then_past(_public_events()), EVENTS_PER_PAGE)
@@ -123,6 +125,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(request, "events/event_list.html", {"page_obj": page})
 
 
+@cache_public_page
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One public event: its write-up, sponsors, number of wishes and public photos."""
     row = _public_events().filter(pk=pk).first()

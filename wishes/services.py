@@ -1,11 +1,13 @@
 """Every state change of a wish or claim: lock, check, change, record, then mail."""
 
 import datetime
+import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -30,6 +32,8 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _lock_wish(wish_id: int) -> Wish:
@@ -299,16 +303,40 @@ def files_removed_on_error() -> Iterator[list[FieldFile]]:
         raise
 
 
+def _store_file(
+    field_file: FieldFile, filename: str, content: File, saved: list[FieldFile]
+) -> None:
+    """FieldFile.save(save=False), but a failed write (a full disk) leaves no file behind."""
+    field, storage = field_file.field, field_file.storage
+    # The name is chosen before writing: FileSystemStorage keeps whatever it wrote before the
+    # disk filled up, and only this name finds that partial file again.
+    name = storage.get_available_name(
+        field.generate_filename(field_file.instance, filename), max_length=field.max_length
+    )
+    try:
+        name = storage.save(name, content, max_length=field.max_length)
+    except OSError as error:
+        with suppress(OSError):
+            storage.delete(name)
+        logger.error("Could not store %s: %s", name, error)
+        raise TransitionError(
+            _(
+                "The server could not store the file (the disk may be full). Nothing was "
+                "saved; please try again later or tell the association."
+            )
+        ) from error
+    setattr(field_file.instance, field.attname, name)
+    saved.append(getattr(field_file.instance, field.attname))
+
+
 def _store_photos(
     fulfilment: Fulfilment, images: Sequence[CleanImage], by, saved: list[FieldFile]
 ) -> list[FulfilmentPhoto]:
     photos = []
     for image in images:
         photo = FulfilmentPhoto(fulfilment=fulfilment, uploaded_by=by)
-        photo.image.save(f"photo.{image.extension}", image.content, save=False)
-        saved.append(photo.image)
-        photo.thumbnail.save("thumbnail.jpg", image.thumbnail, save=False)
-        saved.append(photo.thumbnail)
+        _store_file(photo.image, f"photo.{image.extension}", image.content, saved)
+        _store_file(photo.thumbnail, "thumbnail.jpg", image.thumbnail, saved)
         photo.save()
         photos.append(photo)
     return photos
@@ -503,8 +531,7 @@ def upload_letter(
         fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
         letter = ThankYouLetter(fulfilment=fulfilment, transcription=transcription, uploaded_by=by)
         if scan is not None:
-            letter.scan.save(f"letter.{scan.extension}", scan.content, save=False)
-            saved.append(letter.scan)
+            _store_file(letter.scan, f"letter.{scan.extension}", scan.content, saved)
         letter.save()
         record_change(subject=letter, from_status="", to_status=LetterStatus.PENDING, by=by)
         notify_staff(template="letter_uploaded", context={"letter": letter})
@@ -532,8 +559,7 @@ def approve_letter(*, letter_id: int, by: AbstractBaseUser) -> ThankYouLetter:
         if letter.scan:
             with letter.scan.open("rb") as source:
                 preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))
-            letter.preview.save("preview.jpg", preview, save=False)
-            saved.append(letter.preview)
+            _store_file(letter.preview, "preview.jpg", preview, saved)
         letter.status = LetterStatus.APPROVED
         letter.reviewed_by = by
         letter.reviewed_at = timezone.now()

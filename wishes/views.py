@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from huamu.cache import cache_public_page
 from sponsors.models import SponsorKind, SponsorMember, VerificationStatus
 from wishes.filters import WishFilter
 from wishes.selectors import open_public_wishes, public_wish, similar_open_wishes
@@ -18,6 +19,7 @@ WISHES_PER_PAGE = 24
 _NOT_FILTERS = {"page", "order"}
 
 
+@cache_public_page
 def wish_list(request: HttpRequest) -> HttpResponse:
     """Wishes waiting to be claimed, filtered and paged, longest-waiting first."""
     wish_filter = WishFilter(request.GET or None)
@@ -44,6 +46,7 @@ def _is_verified_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
     ).exists()
 
 
+@cache_public_page
 def wish_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One published wish, its status, and how to claim it while it is open."""
     wish = public_wish(pk)

@@ -1,0 +1,230 @@
+"""Public pages served from the shared cache, invalidated the moment anything public changes.
+
+One key holds the *public version*: a random token, replaced whenever a wish, claim, consent,
+child, event, photo, letter, sponsor or yearly total is saved or deleted (see `connect_signals`).
+A cached page remembers the version it was rendered under and is served only while that
+version is current, so a claimed wish disappears on the very next request, on every app
+server. The version is read before the page's own queries run: a page rendered while a
+change commits carries the version from before the change, and is never served.
+
+Only anonymous GET requests without pending messages are cached: per view, host, path with
+query string, language and local date (the "days waiting" change at midnight). The CSRF token
+and the CSP nonce differ on every response: a cached page keeps the values it was rendered
+with, and each hit swaps in the visitor's own.
+
+The cache must be shared by every app server process (Redis or the database, see
+`CACHES` in settings); a version bump that fails (cache down) is logged, and a cached page
+lives at most `HUAMU_PUBLIC_CACHE_SECONDS`.
+"""
+
+import functools
+import hashlib
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+# Bump the "v1" when the shape of a cached page changes: old entries are then never read.
+VERSION_KEY = "public:v1:version"
+PAGE_KEY_PREFIX = "public:v1:page:"
+
+# Everything a public page shows comes from these models (or from rows linked to them).
+PUBLIC_MODELS = (
+    "wishes.Wish",
+    "wishes.Claim",
+    "wishes.Consent",
+    "wishes.Child",
+    "wishes.Campaign",
+    "wishes.Event",
+    "wishes.Fulfilment",
+    "wishes.FulfilmentPhoto",
+    "wishes.ThankYouLetter",
+    "wishes.YearTotal",
+    "wishes.School",
+    "wishes.Region",
+    "sponsors.Sponsor",
+)
+
+# What `{% csrf_token %}` renders; the token inside is the one to swap.
+_CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+# A cached page: (version, content, content type, CSRF tokens in it, CSP nonce in it).
+CachedPage = tuple[str, bytes, str, tuple[bytes, ...], str]
+
+
+def _enabled() -> bool:
+    return settings.HUAMU_PUBLIC_CACHE
+
+
+def _cache():
+    # The backend itself, not the `cache` proxy, so that isinstance() sees its class.
+    return caches[DEFAULT_CACHE_ALIAS]
+
+
+def _new_version() -> None:
+    try:
+        _cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        # A state change must never fail because the cache is down; pages then expire.
+        logger.exception("Could not bump the public cache version")
+
+
+def _joins_transactions(using: str) -> bool:
+    # The database cache writes through the same connection: inside a transaction, its write
+    # would lock the version row until commit and make every writer queue behind it.
+    backend = _cache()
+    return (
+        isinstance(backend, DatabaseCache)
+        and router.db_for_write(backend.cache_model_class) == using
+    )
+
+
+def bump_public_version(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Stop serving every cached public page: now, and again once the transaction commits.
+
+    The first bump stops other requests from serving the old pages at once; the second
+    one, after the commit, drops any page rendered from the data as it was before it.
+    Call it after changing public data with `QuerySet.update()`, which sends no signal.
+    """
+    if not _enabled():
+        return
+    if connections[using].in_atomic_block and not _joins_transactions(using):
+        _new_version()
+    # Outside a transaction this runs at once.
+    transaction.on_commit(_new_version, using=using, robust=True)
+
+
+def _public_data_changed(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    if kwargs.get("action", "post_").startswith("post_"):
+        bump_public_version(using)
+
+
+def connect_signals() -> None:
+    """Bump the public version whenever a public model is saved or deleted (from AppConfig)."""
+    for label in PUBLIC_MODELS:
+        model = apps.get_model(label)
+        for signal in (post_save, post_delete):
+            signal.connect(_public_data_changed, sender=model, dispatch_uid=f"public:{label}")
+    # The sponsors shown on an event page.
+    event_sponsors = apps.get_model("wishes.Event").sponsors.through
+    m2m_changed.connect(
+        _public_data_changed, sender=event_sponsors, dispatch_uid="public:event-sponsors"
+    )
+
+
+def _may_use_cache(request: HttpRequest) -> bool:
+    # Logged-in users see their own navbar and buttons; messages are meant for one visitor.
+    return (
+        _enabled()
+        and request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and len(get_messages(request)) == 0
+    )
+
+
+def _page_key(request: HttpRequest, view_name: str) -> str:
+    parts = [
+        view_name,
+        request.get_host(),
+        request.get_full_path(),
+        get_language() or "",
+        timezone.localdate().isoformat(),
+    ]
+    return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _lookup(key: str) -> tuple[str | None, CachedPage | None]:
+    """The current version (made if missing) and the cached page; (None, None) if unusable."""
+    try:
+        backend = _cache()
+        found = backend.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            # Another process may add its token first: everybody uses the one that won.
+            backend.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = backend.get(VERSION_KEY)
+        return version, found.get(key)
+    except Exception:
+        logger.exception("Public cache unavailable; rendering without it")
+        return None, None
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        request.method == "GET"
+        and response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "no-store" not in response.get("Cache-Control", "")
+    )
+
+
+def _store(key: str, request: HttpRequest, version: str, response: HttpResponse) -> None:
+    nonce = get_nonce(request)
+    page: CachedPage = (
+        version,
+        response.content,
+        response["Content-Type"],
+        tuple(set(_CSRF_FIELD.findall(response.content))),
+        # Only a nonce the page used: reading an unused one would generate it.
+        str(nonce) if nonce else "",
+    )
+    try:
+        _cache().set(key, page, timeout=settings.HUAMU_PUBLIC_CACHE_SECONDS)
+    except Exception:
+        logger.exception("Could not store a public page in the cache")
+
+
+def _serve(request: HttpRequest, page: CachedPage) -> HttpResponse:
+    _version, content, content_type, csrf_tokens, old_nonce = page
+    nonce = get_nonce(request)
+    if old_nonce and nonce is not None:
+        content = content.replace(old_nonce.encode(), str(nonce).encode())
+    if csrf_tokens:
+        # Also sets the CSRF cookie for a new visitor, as rendering the form would.
+        token = get_token(request).encode()
+        for old_token in csrf_tokens:
+            content = content.replace(old_token, token)
+    return HttpResponse(content, content_type=content_type)
+
+
+def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a public page from the cache to anonymous visitors until public data changes."""
+    view_name = f"{view.__module__}.{view.__qualname__}"
+
+    @functools.wraps(view)
+    def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not _may_use_cache(request):
+            response = view(request, *args, **kwargs)
+        else:
+            key = _page_key(request, view_name)
+            version, page = _lookup(key)
+            if version is not None and page is not None and page[0] == version:
+                response = _serve(request, page)
+            else:
+                response = view(request, *args, **kwargs)
+                if version is not None and _storable(request, response):
+                    _store(key, request, version, response)
+        # Only this server's cache keeps public pages: browsers ask again every time, and a
+        # proxy never shares one visitor's page (it holds a CSRF token) with another.
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    return cached_view

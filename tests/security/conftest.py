@@ -1,0 +1,88 @@
+"""A small world with one object of every kind, for tests that walk every page."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms import CheckboxInput
+from PIL import Image
+
+from tests.factories import (
+    ClaimFactory,
+    EventFactory,
+    FulfilmentFactory,
+    SponsorFactory,
+    WishFactory,
+)
+from wishes.images import clean_image
+from wishes.models import ThankYouLetter
+from wishes.services import add_fulfilment_photos, upload_letter
+
+
+def tiny_image():
+    """A 64x48 JPEG, checked and re-encoded as an upload would be."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buffer, "JPEG")
+    return clean_image(SimpleUploadedFile("letter.jpg", buffer.getvalue(), "image/jpeg"))
+
+
+def jpeg_upload(name: str = "photo.jpg") -> SimpleUploadedFile:
+    """A small JPEG as a browser would upload it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), "image/jpeg")
+
+
+@pytest.fixture
+def world(db, staff, sponsor, other_sponsor, coordinator, school, open_wish):
+    """One of each: open, claimed and fulfilled wishes of `school`, an event, a photo, a letter.
+
+    The claim and the fulfilment belong to `sponsor`; the photo and the letter to the
+    fulfilment, so that every page of every role has something real to show.
+    """
+    member_sponsor = sponsor.sponsor_member.sponsor
+    claim = ClaimFactory(wish__child__school=school, sponsor=member_sponsor)
+    fulfilment = FulfilmentFactory(
+        claim__wish__child__school=school, claim__sponsor=member_sponsor
+    )
+    event = EventFactory(school=school, is_public=True)
+    event.wishes.add(open_wish)
+    event.sponsors.add(member_sponsor)
+    photo = add_fulfilment_photos(fulfilment_id=fulfilment.pk, by=staff, images=[tiny_image()])[0]
+    letter = upload_letter(
+        fulfilment_id=fulfilment.pk, by=coordinator, scan=tiny_image(), transcription="谢谢您"
+    )
+    return {
+        "staff": staff,
+        "sponsor": member_sponsor,
+        "other_sponsor": other_sponsor.sponsor_member.sponsor,
+        "pending_sponsor": SponsorFactory(),
+        "school": school,
+        "open_wish": open_wish,
+        "child": open_wish.child,
+        "draft_wish": WishFactory(child__school=school),
+        "claim": claim,
+        "fulfilment": fulfilment,
+        "event": event,
+        "photo": photo,
+        "letter": ThankYouLetter.objects.get(pk=letter.pk),
+    }
+
+
+def admin_form_data(response) -> dict:
+    """What a browser would post back from an admin add or change page, as rendered."""
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for name, form_field in form.fields.items():
+            value = form[name].value()
+            if isinstance(form_field.widget, CheckboxInput):
+                if value:
+                    data[form[name].html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[form[name].html_name] = [str(v) for v in value]
+            elif value is not None:
+                data[form[name].html_name] = str(value)
+    return data

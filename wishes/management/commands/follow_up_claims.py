@@ -1,0 +1,49 @@
+"""`manage.py follow_up_claims`: the daily claim follow-up (reminders and overdue digest)."""
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+
+from wishes.follow_up import follow_up_claims, reminder_days
+from wishes.tasks import follow_up_claims_task
+
+
+class Command(BaseCommand):
+    help = (
+        "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and send staff one "
+        "digest of newly overdue claims. Run it daily; each claim is reminded and reported "
+        "at most once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Hand the run to the task backend (TASKS) instead of running it here.",
+        )
+
+    def handle(self, *args, enqueue: bool = False, **options) -> None:
+        """Run the follow-up (or enqueue it) and print what it did."""
+        if enqueue:
+            result = follow_up_claims_task.enqueue()
+            self.stdout.write(
+                _("Follow-up task %(id)s enqueued on %(backend)s: %(status)s.")
+                % {"id": result.id, "backend": result.backend, "status": result.status}
+            )
+            return
+        summary = follow_up_claims()
+        self.stdout.write(
+            _("Reminder mails sent: %(mails)d, for %(claims)d claims due within %(days)d days.")
+            % {
+                "mails": len(summary.reminded),
+                "claims": summary.reminded_claims,
+                "days": reminder_days(),
+            }
+        )
+        for sponsor, codes in summary.reminded:
+            self.stdout.write(f"  {sponsor}: {', '.join(codes)}")
+        self.stdout.write(
+            _("Overdue claims reported to staff: %(count)d.")
+            % {"count": len(summary.reported_overdue)}
+        )
+        if summary.reported_overdue:
+            self.stdout.write(f"  {', '.join(summary.reported_overdue)}")

@@ -1,0 +1,26 @@
+"""Background tasks (django.tasks): run by the configured TASKS backend or its worker."""
+
+from django.contrib.auth import get_user_model
+from django.tasks import task
+
+from wishes.follow_up import follow_up_claims
+from wishes.importing import check_batch, import_batch
+
+
+@task
+def follow_up_claims_task() -> dict:
+    """The daily claim follow-up (reminders, overdue digest), as a task; returns its summary."""
+    return follow_up_claims().as_dict()
+
+
+@task
+def check_import_task(batch_id: int) -> str:
+    """Check every row of an uploaded spreadsheet; returns the batch's new status."""
+    return check_batch(batch_id=batch_id).status
+
+
+@task
+def import_batch_task(batch_id: int, user_id: int) -> str:
+    """Import a checked spreadsheet, all or nothing; returns the batch's new status."""
+    user = get_user_model().objects.get(pk=user_id)
+    return import_batch(batch_id=batch_id, by=user).status
