@@ -29,6 +29,8 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -66,6 +68,34 @@ _CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 # A cached page: (version, content, content type, CSRF tokens in it, CSP nonce in it).
 CachedPage = tuple[str, bytes, str, tuple[bytes, ...], str]
+
+
+class _SharedRedisClient(RedisCacheClient):
+    """Django's Redis client, but one `redis.Redis` per connection pool instead of one per call.
+
+    Building a `redis.Redis` fills its table of ~170 response callbacks: about 0.2 ms, which
+    was a third of the time of a cached page. The object is thread-safe; its pool holds the
+    connections, as before.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """The Redis cache backend of settings.CACHES (CACHE_URL=redis://...)."""
+
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = _SharedRedisClient
 
 
 def _enabled() -> bool:
@@ -121,11 +151,14 @@ def connect_signals() -> None:
         model = apps.get_model(label)
         for signal in (post_save, post_delete):
             signal.connect(_public_data_changed, sender=model, dispatch_uid=f"public:{label}")
-    # The sponsors shown on an event page.
-    event_sponsors = apps.get_model("wishes.Event").sponsors.through
-    m2m_changed.connect(
-        _public_data_changed, sender=event_sponsors, dispatch_uid="public:event-sponsors"
-    )
+    # The sponsors and wishes of an event.
+    event = apps.get_model("wishes.Event")
+    for name in ("sponsors", "wishes"):
+        m2m_changed.connect(
+            _public_data_changed,
+            sender=getattr(event, name).through,
+            dispatch_uid=f"public:event-{name}",
+        )
 
 
 def _may_use_cache(request: HttpRequest) -> bool:
@@ -160,9 +193,14 @@ def _lookup(key: str) -> tuple[str | None, CachedPage | None]:
             backend.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
             version = backend.get(VERSION_KEY)
         return version, found.get(key)
-    except Exception:
-        logger.exception("Public cache unavailable; rendering without it")
+    except Exception as error:
+        # One line, not a traceback: while the cache is down, every request comes here.
+        logger.warning("Public cache unavailable, rendering without it: %r", error)
         return None, None
+
+
+def _is_current(page: object, version: str) -> bool:
+    return isinstance(page, tuple) and len(page) == 5 and page[0] == version
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -215,7 +253,7 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         else:
             key = _page_key(request, view_name)
             version, page = _lookup(key)
-            if version is not None and page is not None and page[0] == version:
+            if version is not None and _is_current(page, version):
                 response = _serve(request, page)
             else:
                 response = view(request, *args, **kwargs)

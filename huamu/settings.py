@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: a database outage becomes a friendly 503, not a traceback.
+    "huamu.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,8 +145,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _cache_url = env_str("CACHE_URL", "locmem://" if TESTING else "db://huamu_cache")
 _cache_scheme, _cache_sep, _cache_rest = _cache_url.partition("://")
 _cache_backends = {
-    "redis": ("django.core.cache.backends.redis.RedisCache", _cache_url),
-    "rediss": ("django.core.cache.backends.redis.RedisCache", _cache_url),
+    # Django's RedisCache, reusing its client object (see huamu/cache.py).
+    "redis": ("huamu.cache.RedisCache", _cache_url),
+    "rediss": ("huamu.cache.RedisCache", _cache_url),
     "db": ("django.core.cache.backends.db.DatabaseCache", _cache_rest or "huamu_cache"),
     "locmem": ("django.core.cache.backends.locmem.LocMemCache", _cache_rest),
     "dummy": ("django.core.cache.backends.dummy.DummyCache", ""),
@@ -229,6 +232,37 @@ STORAGES = {
         )
     },
 }
+# Several app servers share the uploaded files through a shared folder (MEDIA_ROOT on NFS)
+# or, with MEDIA_STORAGE=s3, a private bucket on S3-compatible storage (needs the "s3"
+# extra: django-storages). Files are still only reached through the checks in
+# wishes/media_views.py, which read them through the storage API.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE == "s3":
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET.")
+    if env_str("HUAMU_PRIVATE_MEDIA_REDIRECT"):
+        raise ImproperlyConfigured(
+            "HUAMU_PRIVATE_MEDIA_REDIRECT maps to files on disk; leave it empty with "
+            "MEDIA_STORAGE=s3."
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            # Empty: AWS itself; else e.g. https://minio.internal:9000 or an OSS/COS endpoint.
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            # Empty keys: boto3 finds credentials itself (instance role, ~/.aws).
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("S3_REGION") or None,
+            # Minors' photos: never public, never overwritten.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}")
 
 # Mail goes through Django 6.1's MAILERS; the environment keeps the familiar EMAIL_* names.
 _mail_backend = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -294,6 +328,8 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers check health over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -306,6 +342,10 @@ if PRODUCTION:
 # The language and session cookies are not needed by scripts.
 SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Spreadsheet imports of children and wishes (back office).
+HUAMU_IMPORT_MAX_BYTES = env_int("HUAMU_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+HUAMU_IMPORT_MAX_ROWS = env_int("HUAMU_IMPORT_MAX_ROWS", 5000)
 
 # Where manage.py backup writes its archives (created with mode 0700: they hold minors' data).
 HUAMU_BACKUP_DIR = Path(env_str("HUAMU_BACKUP_DIR", str(BASE_DIR / "backups")))

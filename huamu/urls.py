@@ -33,3 +33,6 @@ if settings.HUAMU_BENCH_BARE_VIEW:
         return HttpResponse("ok")
 
     urlpatterns.append(path("bench/bare/", _bench_bare))
+
+# A database error in any middleware still gets the 503 page; anything else the 500 page.
+handler500 = "huamu.middleware.server_error"

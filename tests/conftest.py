@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from tests.factories import (
     PASSWORD,
@@ -14,6 +15,15 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.roles import STAFF_GROUP
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    # LocaleMiddleware leaves the last request's language active in the thread; every test
+    # starts in the site's default language, whatever ran before it.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ from wishes.models import (
     Event,
     Fulfilment,
     FulfilmentPhoto,
+    ImportBatch,
     Region,
     School,
     SchoolCoordinator,
@@ -48,12 +49,15 @@ from wishes.models import (
     ThankYouLetter,
     Wish,
     WishStatus,
+    YearTotal,
 )
 from wishes.services import add_fulfilment_photos
 
 # Claims, fulfilments, photos and the audit trail are only ever created by the services;
 # the access log by the views that show a child's record, photo or letter.
 SERVICE_MADE = {Claim, Fulfilment, FulfilmentPhoto, StatusChange, AccessLog}
+# Batches come from the upload page, which the add button leads to.
+UPLOADED = {ImportBatch}
 MODELS = [
     Region,
     School,
@@ -69,11 +73,13 @@ MODELS = [
     ThankYouLetter,
     StatusChange,
     AccessLog,
+    YearTotal,
+    ImportBatch,
     Sponsor,
     SponsorMember,
 ]
 EVERY_MODEL = [pytest.param(model, id=model.__name__) for model in MODELS]
-ADDABLE = [pytest.param(m, id=m.__name__) for m in MODELS if m not in SERVICE_MADE]
+ADDABLE = [pytest.param(m, id=m.__name__) for m in MODELS if m not in SERVICE_MADE | UPLOADED]
 NOT_ADDABLE = [pytest.param(m, id=m.__name__) for m in MODELS if m in SERVICE_MADE]
 BACK_OFFICE = ["staff", "superuser"]
 
@@ -122,6 +128,13 @@ def records(db, staff) -> dict:
             content_type=ContentType.objects.get_for_model(Child),
             object_id=claim.wish.child_id,
             path="/school/children/1/",
+        ),
+        YearTotal: YearTotal.objects.create(year=2015, wishes_fulfilled=21, units=4),
+        ImportBatch: ImportBatch.objects.create(
+            file="imports/2026/11/batch.xlsx",
+            original_name="名单.xlsx",
+            campaign=CampaignFactory(),
+            created_by=staff,
         ),
         Sponsor: SponsorFactory(),
         SponsorMember: SponsorMemberFactory(),
@@ -179,6 +192,14 @@ def test_back_office_may_add_records_typed_in_by_hand(role, model, client_for, d
 @pytest.mark.parametrize("model", NOT_ADDABLE)
 def test_records_made_by_services_cannot_be_added_by_hand(role, model, client_for, db):
     assert client_for(role).get(admin_url(model, "add")).status_code == 403
+
+
+@pytest.mark.parametrize("role", BACK_OFFICE)
+def test_adding_an_import_batch_leads_to_the_upload_page(role, client_for, db):
+    response = client_for(role).get(admin_url(ImportBatch, "add"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:wishes_importbatch_upload")
 
 
 @pytest.mark.parametrize("role", BACK_OFFICE)

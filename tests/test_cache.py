@@ -64,7 +64,7 @@ def _use_cache(settings, kind: str) -> str:
         if not _redis_answers(REDIS_URL):
             pytest.skip(f"no Redis at {REDIS_URL}")
         config = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "huamu.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -359,7 +359,7 @@ def test_site_and_claims_keep_working_while_the_cache_is_down(settings, claimant
     # Nothing listens on port 1: every cache call fails at once.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "huamu.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
@@ -388,7 +388,7 @@ def start_django(**env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"CACHE_URL", "HUAMU_TESTING", "DJANGO_SETTINGS_MODULE"}
+        if key not in {"CACHE_URL", "PUBLIC_CACHE", "HUAMU_TESTING", "DJANGO_SETTINGS_MODULE"}
     }
     environment.update(DJANGO_SETTINGS_MODULE="huamu.settings", DEBUG="true", **env)
     snippet = (
@@ -412,7 +412,7 @@ def start_django(**env: str) -> subprocess.CompletedProcess:
         (None, "django.core.cache.backends.db.DatabaseCache huamu_cache True"),
         (
             "redis://127.0.0.1:6379/1",
-            "django.core.cache.backends.redis.RedisCache redis://127.0.0.1:6379/1 True",
+            "huamu.cache.RedisCache redis://127.0.0.1:6379/1 True",
         ),
         ("db://page_cache", "django.core.cache.backends.db.DatabaseCache page_cache True"),
     ],

@@ -325,10 +325,6 @@ def test_a_full_disk_during_a_letter_upload_shows_a_message_and_keeps_nothing(
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="school_views.photos does not catch TransitionError yet: a full disk is a 500",
-)
 def test_a_full_disk_while_adding_photos_shows_a_message(
     client_for, coordinator, school_fulfilment, fill_disk
 ):

@@ -157,15 +157,19 @@ def photos(request: HttpRequest, pk: int) -> HttpResponse:
     posted = request.method == "POST"
     form = PhotoUploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
-        added = add_fulfilment_photos(
-            fulfilment_id=fulfilment.pk, by=request.user, images=form.cleaned_data["images"]
-        )
-        messages.success(
-            request,
-            ngettext("%(count)d photo added.", "%(count)d photos added.", len(added))
-            % {"count": len(added)},
-        )
-        return redirect("school:photos", pk=fulfilment.pk)
+        try:
+            added = add_fulfilment_photos(
+                fulfilment_id=fulfilment.pk, by=request.user, images=form.cleaned_data["images"]
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d photo added.", "%(count)d photos added.", len(added))
+                % {"count": len(added)},
+            )
+            return redirect("school:photos", pk=fulfilment.pk)
     context = {
         "fulfilment": fulfilment,
         "form": form,

@@ -35,7 +35,19 @@ def jpeg_upload(name: str = "photo.jpg") -> SimpleUploadedFile:
 
 @pytest.fixture
 def world(db, staff, sponsor, other_sponsor, coordinator, school, open_wish):
-    """One of each: open, claimed and fulfilled wishes of `school`, an event, a photo, a letter.
+    """One of each: open, claimed and fulfilled wishes of `school`, an event, a photo, a letter."""
+    return build_world(
+        staff=staff,
+        sponsor=sponsor,
+        other_sponsor=other_sponsor,
+        coordinator=coordinator,
+        school=school,
+        open_wish=open_wish,
+    )
+
+
+def build_world(*, staff, sponsor, other_sponsor, coordinator, school, open_wish) -> dict:
+    """The objects of `world`, for test modules outside this folder (the browser tests).
 
     The claim and the fulfilment belong to `sponsor`; the photo and the letter to the
     fulfilment, so that every page of every role has something real to show.

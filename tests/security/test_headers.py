@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from tests.factories import PASSWORD
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -148,6 +153,65 @@ def test_private_files_are_sent_with_a_policy_stricter_than_the_pages(
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize("name", ["home", "wishes:list", "events:list", "impact:index"])
+def test_pages_served_from_the_public_cache_keep_the_security_headers(name, settings, world):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"security-headers-{name}",
+        }
+    }
+    settings.HUAMU_PUBLIC_CACHE = True
+    client = Client()
+
+    first = client.get(reverse(name))
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(reverse(name))
+
+    # The second answer came from the cache (no query), with every header all the same.
+    assert len(queries) == 0
+    assert second.status_code == first.status_code == 200
+    for response in (first, second):
+        assert_strict_policy(policy(response))
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.fixture
+def production_security(settings):
+    """The transport settings huamu/settings.py turns on with PRODUCTION=true."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+
+
+def test_plain_http_is_redirected_to_https(production_security, db):
+    response = Client().get("/wishes/?page=2")
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/wishes/?page=2"
+
+
+def test_https_answers_carry_hsts_and_secure_cookies(production_security, sponsor):
+    client = Client()
+
+    response = client.post(
+        reverse("login"), {"username": "sponsor", "password": PASSWORD}, secure=True
+    )
+
+    assert response.status_code == 302
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    session = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["secure"] is True
+    assert session["httponly"] is True
+    page = client.get(reverse("sponsors:register"), secure=True)
+    assert client.cookies[settings.CSRF_COOKIE_NAME]["secure"] is True
+    assert page["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
 def test_error_pages_send_the_security_headers_too(client_for, world):
     response = client_for("anonymous").get("/no-such-page/")
 
@@ -158,7 +222,10 @@ def test_error_pages_send_the_security_headers_too(client_for, world):
 
 # --- the templates themselves (Django's own admin templates are Django's business) ------------
 
-TEMPLATE_DIRS = [PROJECT / "templates", *(PROJECT / app / "templates" for app in ["wishes", "sponsors", "huamu"])]
+TEMPLATE_DIRS = [
+    PROJECT / "templates",
+    *(PROJECT / app / "templates" for app in ["wishes", "sponsors", "huamu"]),
+]
 
 
 def our_templates() -> list[Path]:

@@ -142,7 +142,11 @@ def test_a_claim_is_made_for_the_users_own_sponsor_online(client_for, world, for
     claim = Claim.objects.get(wish=wish)
     assert claim.sponsor == world["sponsor"]
     assert claim.status == ClaimStatus.ACTIVE
-    assert (claim.channel, claim.external_ref, claim.claimant_name) == (ClaimChannel.ONLINE, "", "")
+    assert (claim.channel, claim.external_ref, claim.claimant_name) == (
+        ClaimChannel.ONLINE,
+        "",
+        "",
+    )
     assert claim.claimed_by.username == "sponsor"
     assert claim.cancel_reason == ""
     assert claim.created_at > timezone.now() - datetime.timedelta(minutes=5)
@@ -216,9 +220,7 @@ def test_an_uploaded_letter_waits_for_staff_and_belongs_to_the_page(
     fulfilment = world["fulfilment"]
     data = {**forged, "transcription": "谢谢叔叔阿姨"}
 
-    response = client_for("coordinator").post(
-        reverse("school:letter", args=[fulfilment.pk]), data
-    )
+    response = client_for("coordinator").post(reverse("school:letter", args=[fulfilment.pk]), data)
 
     assert response.status_code == 302
     letter = ThankYouLetter.objects.get(transcription="谢谢叔叔阿姨")
@@ -234,9 +236,7 @@ def test_uploaded_photos_stay_private(client_for, world, forged, elsewhere, coor
     fulfilment = world["fulfilment"]
     data = {**forged, "images": jpeg_upload()}
 
-    response = client_for("coordinator").post(
-        reverse("school:photos", args=[fulfilment.pk]), data
-    )
+    response = client_for("coordinator").post(reverse("school:photos", args=[fulfilment.pk]), data)
 
     assert response.status_code == 302
     photo = fulfilment.photos.latest("pk")

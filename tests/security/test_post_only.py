@@ -394,8 +394,10 @@ CHANGES = {
         "anonymous",
         lambda w: reverse("set_language"),
         lambda w: {"language": "en", "next": "/"},
-        lambda w, c: c.cookies.get(settings.LANGUAGE_COOKIE_NAME) is not None
-        and c.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en",
+        lambda w, c: (
+            c.cookies.get(settings.LANGUAGE_COOKIE_NAME) is not None
+            and c.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+        ),
     ),
     "reset password": Change(
         "anonymous",
@@ -440,7 +442,9 @@ CHANGES = {
         "staff",
         lambda w: reverse("admin:wishes_claim_change", args=[w["claim"].pk]),
         lambda w: {
-            **change_page_data(w["staff"], reverse("admin:wishes_claim_change", args=[w["claim"].pk])),
+            **change_page_data(
+                w["staff"], reverse("admin:wishes_claim_change", args=[w["claim"].pk])
+            ),
             "claimant_name": "北蔡镇",
             "_save": "1",
         },

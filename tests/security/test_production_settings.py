@@ -79,6 +79,24 @@ def test_production_turns_on_https_only_cookies_hsts_and_the_ssl_redirect(produc
     assert result.stdout.split() == ["True", "True", "True", "True", "True", "True", "False"]
 
 
+def test_login_throttling_is_on_and_counts_in_the_database_outside_tests(production_env):
+    # Tests switch django-axes off for the test client's logins; a server must not.
+    snippet = (
+        "from django.conf import settings as s; "
+        "print(s.AXES_ENABLED, s.AXES_HANDLER, s.AUTHENTICATION_BACKENDS[0], s.MIDDLEWARE[-1])"
+    )
+
+    result = manage(production_env, "shell", "--verbosity", "0", "-c", snippet)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "axes.handlers.database.AxesDatabaseHandler",
+        "axes.backends.AxesStandaloneBackend",
+        "axes.middleware.AxesMiddleware",
+    ]
+
+
 def test_passwords_are_hashed_with_argon2_outside_tests(production_env):
     snippet = (
         "from django.contrib.auth.hashers import make_password; "

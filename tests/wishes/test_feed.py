@@ -252,7 +252,7 @@ def test_reads_csv_as_excel_saves_it(encoding):
     ],
 )
 def test_unreadable_files_are_refused_whole(data, name, message):
-    with pytest.raises(PlatformFileError, match=message):
+    with translation.override("en"), pytest.raises(PlatformFileError, match=message):
         read_platform_claims(data, name=name)
 
 
@@ -491,7 +491,7 @@ def test_command_fails_when_a_row_is_refused_but_keeps_the_others(
 ):
     data = _json(_row("HM2026-99999", "X1"), _row(published_wish))
 
-    with pytest.raises(CommandError, match="1 refused"):
+    with translation.override("en"), pytest.raises(CommandError, match="1 refused"):
         call_command("import_platform_claims", _file(tmp_path, data))
 
     assert Claim.objects.get().wish == published_wish
