@@ -25,7 +25,7 @@ from django.db.utils import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 import huamu.urls
 from huamu.errors import TransitionError
@@ -348,7 +348,7 @@ def test_a_full_disk_while_adding_photos_refuses_cleanly_in_the_service(
     # The first photo and its thumbnail are stored; the second photo hits the full disk.
     partial_files = fill_disk(after=2)
     images = [image_corpus.clean("good_jpeg"), image_corpus.clean("good_png")]
-    with pytest.raises(TransitionError, match="disk may be full"):
+    with translation.override("en"), pytest.raises(TransitionError, match="disk may be full"):
         services.add_fulfilment_photos(
             fulfilment_id=school_fulfilment.pk, by=coordinator, images=images
         )
@@ -369,6 +369,7 @@ def test_a_full_disk_while_approving_a_letter_keeps_it_pending_and_its_scan_only
     partial_files = fill_disk(after=0)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
+        translation.override("en"),
         pytest.raises(TransitionError, match="disk may be full"),
     ):
         services.approve_letter(letter_id=letter.pk, by=staff)
