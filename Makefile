@@ -48,7 +48,6 @@ static/vendor/.built: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p static/vendor/bootstrap static/vendor/axe-core
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
-	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
 	cp node_modules/axe-core/axe.min.js static/vendor/axe-core/
 	@touch $@
 

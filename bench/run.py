@@ -47,8 +47,10 @@ BARE = "/bench/bare/"
 # (label, URL); {wish} is replaced by an open wish's id.
 PAGES = [
     ("bare Django view (same server, same middleware)", BARE),
-    ("home `/`", "/"),
+    # Right after the bare view: their ratio is the target, and the load on a shared
+    # machine drifts less between two neighbouring measurements.
     ("waiting wishes `/wishes/`", "/wishes/"),
+    ("home `/`", "/"),
     ("filtered `/wishes/?category=books&grade=middle`", "/wishes/?category=books&grade=middle"),
     ("a wish page `/wishes/<id>/`", "/wishes/{wish}/"),
     ("events `/events/`", "/events/"),
@@ -170,7 +172,15 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
+def drain(port: int) -> None:
+    """Wait until the requests wrk left queued are answered, so the next URL starts clean."""
+    # One request through the same backlog comes back once the queue ahead of it is empty.
+    get(port, BARE)
+    time.sleep(0.5)
+
+
 def wrk(port: int, path: str, cookie: str, seconds: int, connections: int) -> dict:
+    drain(port)
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -234,7 +244,6 @@ def load_average() -> str:
 
 def write_doc(report: dict) -> None:
     rows = []
-    bare_rps = report["results"][BARE]["rps"]
     for label, url in PAGES:
         result = report["results"].get(url)
         small = report["queries_small"].get(url, {})
@@ -249,7 +258,7 @@ def write_doc(report: dict) -> None:
         errors = f" ({result['errors']} errors)" if result["errors"] else ""
         rows.append(
             f"| {label} | {result['rps']:,.0f}{errors} | {result['p50']:.1f} | {p99} "
-            f"| {result['rps'] / bare_rps:.2f} | {queries} | {cached} |"
+            f"| {result['ratio']:.2f} | {queries} | {cached} |"
         )
     checks = report["checks"]
     lines = [
@@ -261,7 +270,9 @@ def write_doc(report: dict) -> None:
         f"- Date: {report['date']}",
         "- Machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items() if v),
         f"- Load average (1, 5, 15 min) before the run: {report['load_before']}; after: "
-        f"{report['load_after']}. {report['note']}",
+        f"{report['load_after']}; the 1-minute figure during the measurements: "
+        f"{report['load_during']} (the benchmark itself accounts for about 2). "
+        f"{report['note']}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v),
         f"- Data: {report['data']}",
         f"- Server: gunicorn, {WORKERS} sync workers, DEBUG off, PostgreSQL with connections "
@@ -270,6 +281,9 @@ def write_doc(report: dict) -> None:
         f"- Load: wrk on loopback, 1 thread, {report['connections']} connections, "
         f"{report['duration']} s per URL after a 2 s warm-up, {report['rounds']} rounds; "
         "wrk, gunicorn, PostgreSQL and Redis share the 2 cores.",
+        "",
+        "Ratio to bare: each round's requests/s over the bare view's in the same round, "
+        "median over the rounds.",
         "",
         "| URL | requests/s | p50 ms | p99 ms | ratio to bare | queries per render "
         "(1,000 / 100,000 wishes) | queries when cached |",
@@ -415,6 +429,7 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
         for _, url in measured:
             wrk(port, url.format(wish=wish_id), cookie_for(url), 2, args.connections)
         samples: dict[str, list[dict]] = {url: [] for _, url in measured}
+        loads: list[float] = []
         for round_number in range(1, args.rounds + 1):
             for _, url in measured:
                 result = wrk(
@@ -425,6 +440,7 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
                     args.connections,
                 )
                 samples[url].append(result)
+                loads.append(float(load_average().split()[0]))
                 log(
                     f"round {round_number} {url}: {result['rps']:.0f} req/s, "
                     f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms"
@@ -432,14 +448,19 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
         results = {
             url: {
                 key: statistics.median(sample[key] for sample in runs)
-                for key in ("rps", "p50", "p99", "errors")
+                for key in ("rps", "p50", "p99")
             }
             for url, runs in samples.items()
         }
         for url, runs in samples.items():
             results[url]["errors"] = sum(sample["errors"] for sample in runs)
+            # Each round's ratio to the bare view of the same round, then the median.
+            results[url]["ratio"] = statistics.median(
+                sample["rps"] / bare["rps"]
+                for sample, bare in zip(runs, samples[BARE], strict=True)
+            )
 
-        wishes_ratio = results["/wishes/"]["rps"] / results[BARE]["rps"]
+        wishes_ratio = results["/wishes/"]["ratio"]
         slow = [url for url in results if results[url]["p99"] > P99_TARGET_MS]
         changed = [
             url
@@ -474,6 +495,7 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
             "machine": machine(),
             "load_before": load_before,
             "load_after": load_average(),
+            "load_during": f"{min(loads):.1f} to {max(loads):.1f}",
             "note": args.note
             or "Other work (test suites of parallel sessions) may have been running.",
             "versions": versions(env),

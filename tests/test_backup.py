@@ -76,6 +76,20 @@ def _dump_tools():
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_other_sessions(request):
+    # Restore refuses while other sessions use the database, as it should on a real site.
+    # In one pytest run, the browser tests' live server thread keeps its connection to the
+    # test database open: end such leftovers first, like stopping the app servers.
+    if connection.vendor != "postgresql" or not request.node.get_closest_marker("django_db"):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def seeded(db):
     """Some of everything: open wishes, a claim, a pending sponsor and one private photo."""
