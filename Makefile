@@ -10,6 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 run: install assets messages font
 	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py createcachetable
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Huamu Dream Wishes is running on http://127.0.0.1:$(PORT)/  (back office: /admin/)"

@@ -160,13 +160,21 @@ def watermarked_copy(source, *, label: str) -> ContentFile:
     image.thumbnail(LETTER_PREVIEW_SIZE, Image.Resampling.LANCZOS)
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    font = ImageFont.load_default(size=max(14, image.width // 28))
+    font = ImageFont.load_default(size=max(18, image.width // 20))
     step_x = max(1, int(draw.textlength(label, font=font)) + 40)
     step_y = max(1, image.height // 7)
     for row, y in enumerate(range(0, image.height, step_y)):
         offset = (row % 2) * step_x // 2
         for x in range(-step_x + offset, image.width, step_x):
-            draw.text((x, y), label, font=font, fill=(200, 30, 30, 110))
+            # Dark with a light outline, so it reads on white paper and on dark photos.
+            draw.text(
+                (x, y),
+                label,
+                font=font,
+                fill=(120, 0, 0, 150),
+                stroke_width=1,
+                stroke_fill=(255, 255, 255, 150),
+            )
     marked = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
     out = io.BytesIO()
     marked.save(out, "JPEG", quality=80, optimize=True)
