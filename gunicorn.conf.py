@@ -13,7 +13,7 @@ Variables (all optional):
   nothing on a 2-core machine, see docs/benchmarks.md).
 - GUNICORN_TIMEOUT: seconds a worker may spend on one request before it is restarted,
   default 60 (PDF exports of a whole campaign take a few seconds; nothing takes a minute).
-- GUNICORN_MAX_REQUESTS: requests after which a worker is replaced, default 1000, with up
+- GUNICORN_MAX_REQUESTS: requests after which a worker is replaced, default 50000, with up
   to 10% jitter so that the workers do not all restart at once.
 - FORWARDED_ALLOW_IPS: addresses of the reverse proxies trusted to say the request came
   over HTTPS (X-Forwarded-Proto), default `127.0.0.1,::1`. Django trusts the same headers
@@ -57,7 +57,9 @@ timeout = _int("GUNICORN_TIMEOUT", 60)
 # Time for a worker to finish the request in hand on a restart or a deploy.
 graceful_timeout = 30
 # Replacing workers now and then returns memory that image decoding and PDFs left behind.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# Replacing a worker costs a Django start-up; at 1,000 a busy server restarted workers twice
+# a second and lost half its throughput (docs/benchmarks.md).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50_000)
 max_requests_jitter = max(1, max_requests // 10)
 # The workers' heartbeat files: on a disk-backed /tmp a busy disk stalls them and gunicorn
 # kills healthy workers; /dev/shm is memory.

@@ -2,13 +2,16 @@
 
 Run by bench/run.py against the benchmark database (DATABASE_URL). Prints one JSON object:
 the session key of the benchmark sponsor, an open wish to use as "a wish page", and per URL
-the queries of a full render (page cache off) and of a second anonymous visit (cache on).
+the queries and milliseconds of a full render (page cache off: what a cache miss costs) and
+the queries of a second anonymous visit (cache on).
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,6 +40,16 @@ def _count(client: Client, url: str) -> int:
     return len(queries)
 
 
+def _render_ms(client: Client, url: str) -> float:
+    """Milliseconds of one full render in this process (median of three)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -54,13 +67,22 @@ def main() -> None:
         url = template.format(wish=wish_id)
         if url.startswith("/sponsor/"):
             # A logged-in page: never cached.
-            queries[template] = {"render": _count(sponsor, url), "cached": None}
+            queries[template] = {
+                "render": _count(sponsor, url),
+                "cached": None,
+                "render_ms": _render_ms(sponsor, url),
+            }
             continue
         with override_settings(HUAMU_PUBLIC_CACHE=False):
             render = _count(Client(HTTP_HOST=args.host), url)
+            render_ms = _render_ms(Client(HTTP_HOST=args.host), url)
         visitor = Client(HTTP_HOST=args.host)
         visitor.get(url)
-        queries[template] = {"render": render, "cached": _count(visitor, url)}
+        queries[template] = {
+            "render": render,
+            "cached": _count(visitor, url),
+            "render_ms": render_ms,
+        }
 
     print(
         json.dumps(

@@ -249,8 +249,9 @@ def write_doc(report: dict) -> None:
         small = report["queries_small"].get(url, {})
         large = report["queries_large"].get(url, {})
         if result is None:
-            rows.append(f"| {label} | n/a | | | | | |")
+            rows.append(f"| {label} | n/a | | | | | | |")
             continue
+        render_ms = "" if url == BARE else f"{large.get('render_ms', 0):.0f}"
         queries = "0" if url == BARE else f"{small.get('render')} / {large.get('render')}"
         cached = "0" if url == BARE else large.get("cached")
         cached = "not cached" if cached is None else str(cached)
@@ -258,7 +259,7 @@ def write_doc(report: dict) -> None:
         errors = f" ({result['errors']} errors)" if result["errors"] else ""
         rows.append(
             f"| {label} | {result['rps']:,.0f}{errors} | {result['p50']:.1f} | {p99} "
-            f"| {result['ratio']:.2f} | {queries} | {cached} |"
+            f"| {result['ratio']:.2f} | {queries} | {cached} | {render_ms} |"
         )
     checks = report["checks"]
     lines = [
@@ -275,7 +276,8 @@ def write_doc(report: dict) -> None:
         f"{report['note']}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v),
         f"- Data: {report['data']}",
-        f"- Server: gunicorn, {WORKERS} sync workers, DEBUG off, PostgreSQL with connections "
+        f"- Server: gunicorn ({report['gunicorn_config']}), {WORKERS} sync workers, DEBUG off, "
+        "PostgreSQL with connections "
         f"kept open (CONN_MAX_AGE=600), static files through whitenoise, cache: "
         f"{report['cache']}.",
         f"- Load: wrk on loopback, 1 thread, {report['connections']} connections, "
@@ -286,14 +288,18 @@ def write_doc(report: dict) -> None:
         "median over the rounds.",
         "",
         "| URL | requests/s | p50 ms | p99 ms | ratio to bare | queries per render "
-        "(1,000 / 100,000 wishes) | queries when cached |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"(1,000 / {report['wishes']:,} wishes) | queries when cached "
+        "| ms per render (cache miss) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
         "",
-        "Queries per render are counted with the page cache off (what a cache miss costs); "
-        '"queries when cached" is a second anonymous visit. Public pages are served to '
-        "anonymous visitors from the shared cache until a wish, claim, consent, event or "
-        "photo changes (huamu/cache.py); logged-in pages are never cached.",
+        "Queries and milliseconds per render are measured with the page cache off, in one "
+        f"process with {report['wishes']:,} wishes: what a cache miss costs, once per page, "
+        'query string and language after each change of public data. "Queries when cached" '
+        "is a second "
+        "anonymous visit. Public pages are served to anonymous visitors from the shared cache "
+        "until a wish, claim, consent, event or photo changes (huamu/cache.py); logged-in "
+        "pages, such as the sponsor dashboard, are never cached.",
         "",
         "## Targets",
         "",
@@ -315,6 +321,12 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
     parser.add_argument("--reuse", action="store_true", help="use huamu_bench as it is")
     parser.add_argument("--max-minutes", type=int, default=30, help="stop after this long")
     parser.add_argument("--note", default="", help="a line for the report (e.g. other load)")
+    parser.add_argument(
+        "--gunicorn-config",
+        choices=["project", "none"],
+        default="project",
+        help="serve with the project's gunicorn.conf.py (default) or gunicorn's defaults",
+    )
     args = parser.parse_args()
 
     for tool in ("wrk", "psql", "createdb", "dropdb"):
@@ -380,34 +392,37 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
         ).strip()
         claims, children, sponsors, bench_claims = counts.split("|")
 
-        empty_config = workdir / "gunicorn_bench.conf.py"
-        empty_config.write_text("")
         port = free_port()
-        log(f"starting gunicorn on 127.0.0.1:{port}")
+        config = ROOT / "gunicorn.conf.py"
+        config_label = "the project's gunicorn.conf.py, GUNICORN_MAX_REQUESTS=" + os.environ.get(
+            "GUNICORN_MAX_REQUESTS", "its default"
+        )
+        if args.gunicorn_config == "none" or not config.exists():
+            config = workdir / "gunicorn_bench.conf.py"
+            config.write_text("")
+            config_label = "its defaults"
+        log(f"starting gunicorn on 127.0.0.1:{port} with {config.name}")
+        server_log = (workdir / "gunicorn.log").open("w")
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn
             [
                 GUNICORN,
                 "huamu.wsgi:application",
-                # Only the options below, whatever gunicorn.conf.py the project holds.
                 "--config",
-                str(empty_config),
+                str(config),
+                # Whatever the configuration says: the benchmark's server.
                 "--workers",
                 str(WORKERS),
                 "--worker-class",
                 "sync",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--backlog",
-                "2048",
-                "--timeout",
-                "30",
                 "--graceful-timeout",
                 "5",
-                "--error-logfile",
-                str(workdir / "gunicorn.log"),
             ],
             cwd=ROOT,
             env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_until_up(port, server)
@@ -507,6 +522,8 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
             "duration": args.duration,
             "rounds": args.rounds,
             "results": results,
+            "wishes": large["wishes"],
+            "gunicorn_config": config_label,
             "queries_small": small["queries"],
             "queries_large": large["queries"],
             "checks": checks,
@@ -524,10 +541,12 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+        if server is not None:
+            server_log.close()
         if server is not None and (workdir / "gunicorn.log").exists():
             errors = (workdir / "gunicorn.log").read_text(errors="replace")
             if "Traceback" in errors:
-                print(errors[-3000:], file=sys.stderr)
+                print(errors[errors.index("Traceback") :][:3000], file=sys.stderr)
         if args.cache == "redis":
             with contextlib.suppress(Exception):
                 clear_redis()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -161,20 +162,27 @@ def connect_signals() -> None:
         )
 
 
+def _anonymous_without_messages(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies:
+        # No session and no message cookie: nobody is logged in and no message is waiting
+        # (the common case, decided without loading the session).
+        return True
+    return not request.user.is_authenticated and len(get_messages(request)) == 0
+
+
 def _may_use_cache(request: HttpRequest) -> bool:
     # Logged-in users see their own navbar and buttons; messages are meant for one visitor.
     return (
-        _enabled()
-        and request.method in ("GET", "HEAD")
-        and not request.user.is_authenticated
-        and len(get_messages(request)) == 0
+        _enabled() and request.method in ("GET", "HEAD") and _anonymous_without_messages(request)
     )
 
 
 def _page_key(request: HttpRequest, view_name: str) -> str:
     parts = [
         view_name,
-        request.get_host(),
+        # Already checked against ALLOWED_HOSTS by CommonMiddleware.
+        request.META.get("HTTP_HOST", ""),
         request.get_full_path(),
         get_language() or "",
         timezone.localdate().isoformat(),
