@@ -201,15 +201,26 @@ def wait_for_disconnects(database: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_servers(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[list[Server]]:
-    """Servers A and B: two gunicorn masters with two sync workers each, one database."""
+def server_environment_ready(django_db_setup, tmp_path_factory) -> dict:
+    """Static files and the cache table the servers need, made once for the module."""
     if not ON_POSTGRESQL:
         pytest.skip("needs a shared PostgreSQL database; runs in CI's PostgreSQL pass")
-    folder = tmp_path_factory.mktemp("app_servers")
-    env = server_environment(folder)
-    servers = [Server(name, free_port(), folder / f"gunicorn-{name}.log") for name in "AB"]
+    env = server_environment(tmp_path_factory.mktemp("app_servers"))
+    prepare(env)
+    return env
+
+
+@pytest.fixture
+def app_servers(server_environment_ready, django_db_blocker, tmp_path) -> Iterator[list[Server]]:
+    """Servers A and B: two gunicorn masters with two sync workers each, one database.
+
+    Started afresh for each test: a transactional test ends by flushing the database, which
+    re-creates the content types under new ids that a long-lived server would still have
+    cached (and its next audit row would then point at a content type that is gone).
+    """
+    env = server_environment_ready
+    servers = [Server(name, free_port(), tmp_path / f"gunicorn-{name}.log") for name in "AB"]
     try:
-        prepare(env)
         for server in servers:
             start(server, env)
         for server in servers:
@@ -474,7 +485,7 @@ def test_a_wish_claimed_through_one_server_leaves_the_other_servers_public_list(
     after = [Visitor().get(server, wishes_url) for server in app_servers for _ in range(2)]
 
     assert all(page.status == 200 and wish.code in page.text for page in before)
-    assert claimed.status == 302
+    assert claimed.status == 302, server_a.log_text()[-3000:]
     assert all(page.status == 200 and wish.code not in page.text for page in after)
 
 
