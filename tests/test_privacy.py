@@ -238,3 +238,65 @@ def test_public_templates_get_no_model_instances(cast, client, page):
             found += [(key, obj) for obj in _private_objects(items)]
             assert not isinstance(value, Model) or key in {"user", "campaign"}, key
     assert found == []
+
+
+# The child's own data; the sponsor's contact person may of course read its own mail.
+CHILD_ONLY_MARKERS = [m for m in MARKERS if m not in (SPONSOR_CONTACT, SPONSOR_PHONE)]
+
+
+def test_no_email_of_a_wish_life_carries_the_childs_private_data(
+    cast, staff, coordinator, django_capture_on_commit_callbacks, mailoutbox
+):
+    import datetime
+
+    from wishes.follow_up import follow_up_claims
+    from wishes.images import clean_image
+    from wishes.services import (
+        approve_letter,
+        cancel_claim,
+        claim_wish,
+        record_fulfilment,
+        upload_letter,
+        withdraw_wish,
+    )
+
+    sponsor = SponsorFactory(verified=True)
+    today = timezone.localdate()
+    photo = _letter_scan()
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = claim_wish(wish_id=cast.wish.pk, sponsor=sponsor, by=staff)
+        cancel_claim(claim_id=claim.pk, by=staff, reason="换一个心愿")
+        claim = claim_wish(wish_id=cast.wish.pk, sponsor=sponsor, by=staff)
+        fulfilment = record_fulfilment(claim_id=claim.pk, by=coordinator, fulfilled_on=today)
+        letter = upload_letter(
+            fulfilment_id=fulfilment.pk, by=coordinator, scan=clean_image(photo)
+        )
+        approve_letter(letter_id=letter.pk, by=staff)
+        soon = claim_wish(
+            wish_id=cast.hidden.pk,
+            sponsor=sponsor,
+            by=staff,
+            promised_on=today + datetime.timedelta(days=1),
+        )
+        follow_up_claims(today=today + datetime.timedelta(days=5))
+        withdraw_wish(wish_id=soon.wish_id, by=staff, reason="监护人撤回")
+
+    # New claim ×3, cancellation, fulfilment, letter uploaded and delivered, reminder,
+    # overdue digest, withdrawal: every kind of mail a wish's life sends.
+    assert len(mailoutbox) >= 8, [mail.subject for mail in mailoutbox]
+    for message in mailoutbox:
+        text = message.subject + message.body + "".join(str(a) for a in message.alternatives)
+        leaked = [marker for marker in CHILD_ONLY_MARKERS if marker in text]
+        assert leaked == [], message.subject
+
+
+def _letter_scan():
+    """A small phone photo, as the upload forms receive it."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, "JPEG")
+    return SimpleUploadedFile("letter.jpg", buffer.getvalue(), "image/jpeg")
