@@ -13,10 +13,10 @@ from wishes.admin import (
     BOTH_PLACES,
     DomainAdmin,
     NoDeleteInline,
-    ReasonForm,
     StatusChangeInline,
     action_form_page,
     apply_to_each,
+    ask_reason_then_apply,
     submitted_form,
 )
 from wishes.print_views import CertificateYearForm, certificates_download
@@ -74,27 +74,16 @@ class SponsorAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        form = submitted_form(
-            request, ReasonForm, help_text=_("The sponsor receives this reason by e-mail.")
-        )
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda sponsor: reject_sponsor(
-                    sponsor_id=sponsor.pk, by=request.user, reason=reason
-                ),
-                gettext("%(object)s is rejected."),
-            )
-            return None
-        return action_form_page(
+        return ask_reason_then_apply(
             self,
             request,
             queryset,
+            help_text=_("The sponsor receives this reason by e-mail."),
+            change=lambda sponsor, reason: reject_sponsor(
+                sponsor_id=sponsor.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is rejected."),
             action="reject",
-            form=form,
             title=gettext("Reject sponsors"),
             intro=gettext(
                 "These sponsors cannot claim wishes. A verified sponsor loses its verification; "

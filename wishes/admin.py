@@ -193,6 +193,25 @@ def submitted_form(request: HttpRequest, form_class: type[forms.Form], **kwargs)
     return form_class(data, **kwargs)
 
 
+def ask_reason_then_apply(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    help_text: str,
+    change: Callable[[models.Model, str], object],
+    done: str,
+    **page,
+) -> TemplateResponse | None:
+    """An action that asks for a reason on an intermediate page, then changes each object."""
+    form = submitted_form(request, ReasonForm, help_text=help_text)
+    if not form.is_valid():
+        return action_form_page(modeladmin, request, queryset, form=form, **page)
+    reason = form.cleaned_data["reason"]
+    apply_to_each(modeladmin, request, queryset, lambda obj: change(obj, reason), done)
+    return None
+
+
 def action_form_page(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
@@ -645,27 +664,16 @@ class WishAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        form = submitted_form(
-            request,
-            ReasonForm,
-            help_text=_("Kept in the history; the sponsor of an active claim receives it."),
-        )
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda wish: withdraw_wish(wish_id=wish.pk, by=request.user, reason=reason),
-                gettext("%(object)s is withdrawn."),
-            )
-            return None
-        return action_form_page(
+        return ask_reason_then_apply(
             self,
             request,
             queryset,
+            help_text=_("Kept in the history; the sponsor of an active claim receives it."),
+            change=lambda wish, reason: withdraw_wish(
+                wish_id=wish.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is withdrawn."),
             action="withdraw",
-            form=form,
             title=gettext("Withdraw wishes"),
             intro=gettext(
                 "These wishes leave the programme. An active claim on them is cancelled "
@@ -859,25 +867,16 @@ class ClaimAdmin(DomainAdmin):
         description=_("Cancel the selected claims…"), permissions=["change"], location=BOTH_PLACES
     )
     def cancel(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        form = submitted_form(
-            request, ReasonForm, help_text=_("Kept in the history and sent to the staff mailbox.")
-        )
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda claim: cancel_claim(claim_id=claim.pk, by=request.user, reason=reason),
-                gettext("%(object)s is cancelled; the wish is waiting to be claimed again."),
-            )
-            return None
-        return action_form_page(
+        return ask_reason_then_apply(
             self,
             request,
             queryset,
+            help_text=_("Kept in the history and sent to the staff mailbox."),
+            change=lambda claim, reason: cancel_claim(
+                claim_id=claim.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is cancelled; the wish is waiting to be claimed again."),
             action="cancel",
-            form=form,
             title=gettext("Cancel claims"),
             intro=gettext("The wishes of these claims go back to the pool of open wishes."),
             submit_label=gettext("Cancel the claims"),
@@ -1132,23 +1131,16 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        form = submitted_form(request, ReasonForm, help_text=_("Kept in the photo's history."))
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda photo: withdraw_photo(photo_id=photo.pk, by=request.user, reason=reason),
-                gettext("%(object)s is withdrawn."),
-            )
-            return None
-        return action_form_page(
+        return ask_reason_then_apply(
             self,
             request,
             queryset,
+            help_text=_("Kept in the photo's history."),
+            change=lambda photo, reason: withdraw_photo(
+                photo_id=photo.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is withdrawn."),
             action="withdraw",
-            form=form,
             title=gettext("Withdraw photos"),
             intro=gettext(
                 "Withdrawn photos leave every page, also the sponsor's; the files are kept "
@@ -1296,27 +1288,16 @@ class ThankYouLetterAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        form = submitted_form(
-            request,
-            ReasonForm,
-            help_text=_("Kept with the letter, e.g. unreadable, or it names the child."),
-        )
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda letter: reject_letter(letter_id=letter.pk, by=request.user, reason=reason),
-                gettext("%(object)s is not approved; the sponsor does not see it."),
-            )
-            return None
-        return action_form_page(
+        return ask_reason_then_apply(
             self,
             request,
             queryset,
+            help_text=_("Kept with the letter, e.g. unreadable, or it names the child."),
+            change=lambda letter, reason: reject_letter(
+                letter_id=letter.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is not approved; the sponsor does not see it."),
             action="reject",
-            form=form,
             title=gettext("Do not approve letters"),
             intro=gettext("The sponsors never see these letters. Say why, for the record."),
             submit_label=gettext("Do not approve"),
