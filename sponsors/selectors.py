@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from sponsors.models import Sponsor
 from wishes.models import (
@@ -86,13 +86,24 @@ class ClaimWithHistory:
         )
 
 
-def claims_of(sponsor: Sponsor) -> QuerySet[Claim]:
-    """The sponsor's claims in every status, newest first, with the public part of the wish."""
+def claims_of(sponsor: Sponsor, status: str | None = None) -> QuerySet[Claim]:
+    """The sponsor's claims, newest first, with the public part of the wish; all statuses
+    unless `status` names one."""
+    claims = Claim.objects.filter(sponsor=sponsor)
+    if status:
+        claims = claims.filter(status=status)
     return (
-        Claim.objects.filter(sponsor=sponsor)
-        .select_related("wish__child", "fulfilment__event")
+        claims.select_related("wish__child", "fulfilment__event")
         .only(*CLAIM_FIELDS)
         .order_by("-created_at", "-id")
+    )
+
+
+def claim_counts(sponsor: Sponsor) -> dict[str, int]:
+    """How many claims the sponsor holds in each status, and in all ("all"); one query."""
+    return Claim.objects.filter(sponsor=sponsor).aggregate(
+        all=Count("pk"),
+        **{status: Count("pk", filter=Q(status=status)) for status in ClaimStatus.values},
     )
 
 
@@ -104,9 +115,12 @@ def _fulfilment_of(claim: Claim) -> Fulfilment | None:
         return None
 
 
-def _shared_photos(sponsor: Sponsor) -> dict[int, list[FulfilmentPhoto]]:
+def _shared_photos(
+    sponsor: Sponsor, fulfilment_ids: list[int]
+) -> dict[int, list[FulfilmentPhoto]]:
     photos = (
         photos_shared_with(sponsor)
+        .filter(fulfilment_id__in=fulfilment_ids)
         .only("id", "fulfilment_id", "width", "height")
         .order_by("created_at", "id")
     )
@@ -125,10 +139,13 @@ def _letters_for(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
     )
 
 
-def _letters(sponsor: Sponsor) -> dict[int, list[ThankYouLetter]]:
+def _letters(sponsor: Sponsor, fulfilment_ids: list[int]) -> dict[int, list[ThankYouLetter]]:
     letters = (
         _letters_for(sponsor)
-        .filter(status__in=[LetterStatus.PENDING, LetterStatus.APPROVED])
+        .filter(
+            fulfilment_id__in=fulfilment_ids,
+            status__in=[LetterStatus.PENDING, LetterStatus.APPROVED],
+        )
         .only("id", "status", "transcription", "preview", "created_at", "fulfilment_id")
         .order_by("created_at", "id")
     )
@@ -138,12 +155,12 @@ def _letters(sponsor: Sponsor) -> dict[int, list[ThankYouLetter]]:
     return by_fulfilment
 
 
-def claims_with_history(sponsor: Sponsor) -> list[ClaimWithHistory]:
-    """The sponsor's claims with history, fulfilment, shared photos and letters.
+def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWithHistory]:
+    """Claims of the sponsor (one page from `claims_of`) with their history, fulfilment,
+    shared photos and letters.
 
-    Two queries whatever the number of claims, four once one of them has been fulfilled.
+    One query whatever the number of claims, three once one of them has been fulfilled.
     """
-    claims = list(claims_of(sponsor))
     if not claims:
         return []
     # StatusChange points at its subject through a GenericForeignKey, which
@@ -162,11 +179,12 @@ def claims_with_history(sponsor: Sponsor) -> list[ClaimWithHistory]:
     for change in changes:
         by_claim[change.object_id].append(HistoryEntry(change))
     fulfilments = {claim.pk: _fulfilment_of(claim) for claim in claims}
+    fulfilment_ids = [fulfilment.pk for fulfilment in fulfilments.values() if fulfilment]
     photos: dict[int, list[FulfilmentPhoto]] = {}
     letters: dict[int, list[ThankYouLetter]] = {}
-    if any(fulfilments.values()):
-        photos = _shared_photos(sponsor)
-        letters = _letters(sponsor)
+    if fulfilment_ids:
+        photos = _shared_photos(sponsor, fulfilment_ids)
+        letters = _letters(sponsor, fulfilment_ids)
     rows = []
     for claim in claims:
         fulfilment = fulfilments[claim.pk]
@@ -179,14 +197,14 @@ def claims_with_history(sponsor: Sponsor) -> list[ClaimWithHistory]:
 
 
 def approved_letters_of(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
-    """Approved letters of the sponsor's fulfilled claims: transcription and watermarked copy."""
+    """Approved letters of the sponsor's fulfilled claims, newest first: which wish each
+    thanks for and its watermarked copy (the transcription is shown with the claim)."""
     return (
         _letters_for(sponsor)
         .filter(status=LetterStatus.APPROVED)
         .select_related("fulfilment__claim__wish__child")
         .only(
             "id",
-            "transcription",
             "preview",
             "reviewed_at",
             "created_at",

@@ -3,18 +3,24 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from huamu.errors import TransitionError
 from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
 from sponsors.forms import CancelClaimForm, SponsorRegistrationForm
 from sponsors.models import Sponsor
 from sponsors.registration import register_sponsor
-from sponsors.selectors import approved_letters_of, claims_with_history
+from sponsors.selectors import (
+    approved_letters_of,
+    claim_counts,
+    claims_of,
+    claims_with_history,
+)
 from wishes.models import ClaimStatus
 from wishes.services import cancel_claim as cancel_claim_service
 
@@ -43,13 +49,38 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "sponsors/register.html", {"form": form})
 
 
+# A page of claims stays quick to render and to read on a phone, however many wishes a
+# unit has claimed over the years.
+CLAIMS_PER_PAGE = 10
+# The newest letters shown at the top; older ones stay with their claims.
+LATEST_LETTERS = 3
+
+
+@require_safe
 @sponsor_required
 def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
-    """The sponsor's verification status, its claims with their history, and letters."""
+    """The sponsor's verification status, its claims by status with their history, a page
+    at a time, and the newest thank-you letters."""
+    status = request.GET.get("status")
+    if status not in ClaimStatus.values:
+        status = None
+    counts = claim_counts(sponsor)
+    tabs = [(None, _("All"), counts["all"])] + [
+        (value, label, counts[value]) for value, label in ClaimStatus.choices
+    ]
+    paginator = Paginator(claims_of(sponsor, status), CLAIMS_PER_PAGE)
+    # Already counted for the tabs: the pages agree with them and need no COUNT query.
+    paginator.count = counts[status or "all"]
+    page = paginator.get_page(request.GET.get("page"))
+    letters = list(approved_letters_of(sponsor)[: LATEST_LETTERS + 1])
     context = {
         "sponsor": sponsor,
-        "claims": claims_with_history(sponsor),
-        "letters": list(approved_letters_of(sponsor)),
+        "status": status,
+        "tabs": tabs,
+        "page_obj": page,
+        "claims": claims_with_history(sponsor, list(page.object_list)),
+        "letters": letters[:LATEST_LETTERS],
+        "more_letters": len(letters) > LATEST_LETTERS,
     }
     return render(request, "sponsors/dashboard.html", context)
 

@@ -344,13 +344,113 @@ def test_dashboard_query_count_does_not_grow_with_claims(
         fulfilment=letter_for, transcription="谢谢！", status=LetterStatus.APPROVED
     )
     client = client_for("sponsor")
-    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims with wish, child
-    # alias, fulfilment and event, 5 history of all those claims, 6 photos shared with the
-    # sponsor, 7 letters pending or delivered, 8 approved letters.
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims counted by status,
+    # 5 one page of claims with wish, child alias, fulfilment and event, 6 history of those
+    # claims, 7 photos shared with the sponsor and 8 letters pending or delivered for the
+    # page's fulfilled claims, 9 the newest approved letters.
+    with django_assert_num_queries(9):
         response = client.get(DASHBOARD)
-    assert len(response.context["claims"]) == count + 1
-    assert sum(len(row.history) for row in response.context["claims"]) == 2 * count
+    rows = response.context["claims"]
+    assert len(rows) == 10
+    assert response.context["page_obj"].paginator.count == count + 1
+    assert sum(len(row.history) for row in rows) == 2 * sum(
+        1 for row in rows if row.claim.pk != letter_for.claim_id
+    )
+
+
+def page_codes(response) -> list[str]:
+    return [row.claim.wish.code for row in response.context["claims"]]
+
+
+@pytest.mark.django_db
+def test_claims_come_ten_a_page_newest_first_and_every_claim_on_exactly_one_page(
+    client_for, sponsor
+):
+    make_claims(sponsor_of(sponsor), 23)
+    client = client_for("sponsor")
+    newest_first = list(
+        Claim.objects.filter(sponsor=sponsor_of(sponsor))
+        .order_by("-created_at", "-id")
+        .values_list("wish__code", flat=True)
+    )
+
+    pages = [client.get(DASHBOARD, {"page": number}) for number in (1, 2, 3)]
+
+    assert [len(page_codes(page)) for page in pages] == [10, 10, 3]
+    assert sum((page_codes(page) for page in pages), []) == newest_first
+    html = pages[0].content.decode()
+    assert "?page=2" in html
+    assert "第 1 页，共 3 页" in html
+
+
+@pytest.mark.parametrize("page", ["99", "abc", "-1", ""])
+@pytest.mark.django_db
+def test_a_page_number_out_of_range_or_not_a_number_shows_a_page_not_an_error(
+    client_for, sponsor, page
+):
+    make_claims(sponsor_of(sponsor), 12)
+    response = client_for("sponsor").get(DASHBOARD, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number in (1, 2)
+    assert len(page_codes(response)) in (2, 10)
+
+
+@pytest.mark.django_db
+def test_status_tabs_count_and_filter_the_claims(client_for, sponsor, others_claim):
+    make_claims(sponsor_of(sponsor), 7)  # 3 active, 2 fulfilled, 2 cancelled
+    client = client_for("sponsor")
+
+    response = client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en")
+    tabs = {value: count for value, _label, count in response.context["tabs"]}
+    assert tabs == {None: 7, "active": 3, "fulfilled": 2, "cancelled": 2}
+    html = response.content.decode()
+    assert f'href="{DASHBOARD}?status=active"' in html
+    assert 'aria-current="page" href="' + DASHBOARD + '"' in html
+
+    for status, expected in [("active", 3), ("fulfilled", 2), ("cancelled", 2)]:
+        response = client.get(DASHBOARD, {"status": status})
+        rows = response.context["claims"]
+        assert len(rows) == expected
+        assert {row.claim.status for row in rows} == {status}
+        assert response.context["page_obj"].paginator.count == expected
+    assert others_claim.wish.code not in client.get(DASHBOARD).content.decode()
+
+
+@pytest.mark.parametrize("status", ["released", "ACTIVE", "<script>", "active'--"])
+@pytest.mark.django_db
+def test_an_unknown_status_shows_all_claims(client_for, sponsor, status):
+    make_claims(sponsor_of(sponsor), 4)
+    response = client_for("sponsor").get(DASHBOARD, {"status": status})
+    assert response.status_code == 200
+    assert response.context["status"] is None
+    assert len(response.context["claims"]) == 4
+    assert "<script>" not in response.content.decode().split("<main", 1)[-1]
+
+
+@pytest.mark.django_db
+def test_pages_keep_the_status_filter(client_for, sponsor):
+    make_claims(sponsor_of(sponsor), 36)  # 12 active
+    response = client_for("sponsor").get(DASHBOARD, {"status": "active"})
+    html = response.content.decode()
+    assert "?status=active&amp;page=2" in html
+    second = client_for("sponsor").get(DASHBOARD, {"status": "active", "page": 2})
+    assert len(page_codes(second)) == 2
+
+
+@pytest.mark.django_db
+def test_a_filter_with_no_claims_says_so(client_for, sponsor, own_claim):
+    response = client_for("sponsor").get(
+        DASHBOARD, {"status": "cancelled"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+    assert "No claims with this status." in html
+    assert "You have not claimed any wish yet." not in html
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.django_db
+def test_dashboard_only_answers_reads(client_for, method):
+    assert getattr(client_for("sponsor"), method)(DASHBOARD).status_code == 405
 
 
 @pytest.mark.django_db

@@ -235,7 +235,7 @@ def test_dashboard_renders_the_letter_section_in_chinese_by_default(client_for, 
     assert LETTER_TEXT in html
 
 
-@pytest.mark.parametrize("claims", [1, 4])
+@pytest.mark.parametrize("claims", [1, 4, 12])
 @pytest.mark.django_db
 def test_query_count_does_not_grow_with_photos_and_letters(
     claims, client_for, sponsor, staff, django_assert_num_queries
@@ -245,11 +245,70 @@ def test_query_count_does_not_grow_with_photos_and_letters(
         add_letter(fulfilment, staff, approve=True)
         add_letter(fulfilment, staff, approve=False)
     client = client_for("sponsor")
-    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims with wish, child
-    # alias, fulfilment and event, 5 history of all those claims, 6 photos shared with the
-    # sponsor, 7 letters pending or delivered, 8 approved letters.
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 membership with sponsor and region, 4 claims counted by status,
+    # 5 a page of claims with wish, child alias, fulfilment and event, 6 their history,
+    # 7 photos shared with the sponsor and 8 letters pending or delivered of that page,
+    # 9 the newest approved letters.
+    with django_assert_num_queries(9):
         response = client.get(DASHBOARD)
     rows = response.context["claims"]
-    assert len(rows) == claims
+    assert len(rows) == min(claims, 10)
     assert all(len(row.photos) == 2 and len(row.letters) == 2 for row in rows)
+
+
+@pytest.mark.django_db
+def test_a_delivered_letters_words_are_shown_once_with_the_wish_it_thanks_for(
+    client_for, sponsor, staff
+):
+    fulfilment = fulfil(sponsor, staff)
+    letter = add_letter(fulfilment, staff, approve=True)
+
+    html = dashboard_html(client_for("sponsor"))
+
+    assert html.count(LETTER_TEXT) == 1
+    # The letters section names the wish and links the copy.
+    section = html.split('id="letters-heading"', 1)[1].split("</section>", 1)[0]
+    alias = fulfilment.claim.wish.child.alias
+    assert f"From {alias}, for wish {fulfilment.claim.wish.code}" in section
+    assert reverse("files:letter_preview", args=[letter.pk]) in section
+
+
+@pytest.mark.django_db
+def test_the_letters_section_lists_the_three_newest_and_points_to_the_rest(
+    client_for, sponsor, staff
+):
+    letters = [add_letter(fulfil(sponsor, staff), staff, approve=True) for _ in range(4)]
+
+    html = dashboard_html(client_for("sponsor"))
+
+    section = html.split('id="letters-heading"', 1)[1].split("</section>", 1)[0]
+    for newer in letters[1:]:
+        assert reverse("files:letter_preview", args=[newer.pk]) in section
+    assert reverse("files:letter_preview", args=[letters[0].pk]) not in section
+    assert "These are the newest letters." in section
+    assert f"{DASHBOARD}?status=fulfilled" in section
+
+
+@pytest.mark.django_db
+def test_photos_and_letters_of_claims_on_a_later_page_show_there(client_for, sponsor, staff):
+    oldest = fulfil(sponsor, staff)
+    letter = add_letter(oldest, staff, approve=True)
+    for _ in range(10):
+        fulfil(sponsor, staff, photos=0)
+    client = client_for("sponsor")
+    preview = reverse("files:letter_preview", args=[letter.pk])
+    thumbnail = reverse("files:photo_thumbnail", args=[oldest.photos.get().pk])
+
+    first = client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en")
+    second = client.get(DASHBOARD, {"page": 2}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert thumbnail not in first.content.decode()
+    assert LETTER_TEXT not in first.content.decode()
+    [row] = second.context["claims"]
+    assert row.claim.pk == oldest.claim_id
+    assert [photo.pk for photo in row.photos] == [oldest.photos.get().pk]
+    assert [delivered.pk for delivered in row.delivered_letters] == [letter.pk]
+    html = second.content.decode()
+    assert thumbnail in html
+    assert LETTER_TEXT in html
+    assert preview in html
