@@ -37,9 +37,11 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
 class DatabaseOutageMiddleware:
     """Answer 503 when the view (or a template it renders) finds the database down.
 
-    Place it right after SecurityMiddleware and WhiteNoise. Django turns an exception raised
-    in another middleware (e.g. the session being saved) into a response at that layer, so
-    it never reaches this one: `server_error`, the handler500, covers those.
+    Place it right after SecurityMiddleware, WhiteNoise and the X-Frame-Options and CSP
+    middlewares, before sessions. Django turns an exception raised in another middleware (e.g.
+    the session being saved) into a response at that layer, so it never reaches this one:
+    `server_error`, the handler500, covers those. Only the middlewares above that layer add
+    their headers to such a page, so every security header must come from above this one.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
 from wishes.selectors import current_campaign, impact_numbers, open_public_wishes
@@ -10,6 +11,7 @@ from wishes.selectors import current_campaign, impact_numbers, open_public_wishe
 HOME_WISHES = 3
 
 
+@require_safe
 @cache_public_page
 def home(request: HttpRequest) -> HttpResponse:
     """What the programme is, its impact so far, the current campaign and wishes waiting."""

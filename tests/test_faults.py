@@ -6,6 +6,7 @@ fail on purpose, with `huamu.middleware.server_error` as handler500.
 
 import datetime
 import errno
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -185,6 +186,54 @@ def test_a_session_that_cannot_be_saved_answers_503_through_handler500(
     assert response["Retry-After"] == "30"
     assert OUTAGE_HEADING in response.text
     assert "saved later" not in response.text
+
+
+SECURITY_HEADERS = (
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Content-Security-Policy",
+)
+
+
+def _security_headers(response: HttpResponse) -> dict[str, str | None]:
+    headers = {name: response.get(name) for name in SECURITY_HEADERS}
+    # A page with a nonced script allows its own nonce; the policy is otherwise the same.
+    if headers["Content-Security-Policy"]:
+        policy = re.sub(r" 'nonce-[^']+'", "", headers["Content-Security-Policy"])
+        headers["Content-Security-Policy"] = policy
+    return headers
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls(__name__)
+def test_the_503_page_sends_the_same_security_headers_as_any_page(
+    client_for, outage_middleware, tmp_path
+):
+    anonymous, sponsor = client_for("anonymous"), client_for("sponsor")
+    normal = _security_headers(anonymous.get("/wishes/"))
+    # Served from the cache, the page would not need the database.
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    anonymous.raise_request_exception = False
+    # The outage found by a view, by a login check, and by the session middleware after the
+    # view (the handler500 path, which only the middlewares above the session one see).
+    requests = [
+        (anonymous, "/wishes/"),
+        (sponsor, reverse("school:overview")),
+        (anonymous, "/faults/session/"),
+    ]
+    with database_down(tmp_path):
+        answers = [client.get(url) for client, url in requests]
+
+    assert normal["X-Frame-Options"] == "DENY"
+    assert normal["X-Content-Type-Options"] == "nosniff"
+    assert normal["Referrer-Policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in normal["Content-Security-Policy"]
+    for (_, url), response in zip(requests, answers, strict=True):
+        assert (url, response.status_code) == (url, 503)
+        assert (url, _security_headers(response)) == (url, normal)
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
 from sponsors.models import Sponsor, SponsorKind
@@ -46,8 +47,13 @@ class PublicEvent:
         return reverse("events:detail", args=[self.id])
 
     @property
+    def is_today(self) -> bool:
+        return self.date == timezone.localdate()
+
+    @property
     def is_upcoming(self) -> bool:
-        return self.date >= timezone.localdate()
+        """Still to come after today; today's event is `is_today` instead."""
+        return self.date > timezone.localdate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +94,8 @@ def _to_public(row: dict) -> PublicEvent:
 
 def _upcoming_then_past(events: QuerySet) -> QuerySet:
     today = timezone.localdate()
-    # Upcoming events soonest first (past ones have no key here, so they sort last), then
-    # past events latest first.
+    # Today's and upcoming events soonest first (past ones have no key here, so they sort
+    # last), then past events latest first.
     upcoming_date = Case(When(date__gte=today, then=F("date")), default=None)
     return events.order_by(upcoming_date.asc(nulls_last=True), F("date").desc(), "id")
 
@@ -116,6 +122,7 @@ def _sponsors_of(event_id: int) -> EventSponsors:
     return EventSponsors(units=units, individuals=individuals)
 
 
+@require_safe
 @cache_public_page
 def event_list(request: HttpRequest) -> HttpResponse:
     """Public events, upcoming first, then past ones, 20 a page."""
@@ -125,6 +132,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(request, "events/event_list.html", {"page_obj": page})
 
 
+@require_safe
 @cache_public_page
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One public event: its write-up, sponsors, number of wishes and public photos."""

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
 from wishes.charts import Bar, bar_chart, column_chart
@@ -61,6 +62,7 @@ def _charts(impact: Impact) -> dict[str, SafeString]:
     }
 
 
+@require_safe
 @cache_public_page
 def impact(request: HttpRequest) -> HttpResponse:
     """The programme's impact year by year, by category, by region and by channel."""

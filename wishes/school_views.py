@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from huamu.errors import TransitionError
 from wishes.access_log import log_access
@@ -50,7 +50,7 @@ def _overview_url(school: School) -> str:
 
 
 @school_required
-@require_GET
+@require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     """The school's children and their wishes by status, and the events at the school."""
     school = get_school_for_page(request)

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
 from sponsors.models import SponsorKind, SponsorMember, VerificationStatus
@@ -19,6 +20,8 @@ WISHES_PER_PAGE = 24
 _NOT_FILTERS = {"page", "order"}
 
 
+# Outermost: a PUT, PATCH or DELETE gets its 405 before the public cache is looked at.
+@require_safe
 @cache_public_page
 def wish_list(request: HttpRequest) -> HttpResponse:
     """Wishes waiting to be claimed, filtered and paged, longest-waiting first."""
@@ -46,6 +49,7 @@ def _is_verified_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
     ).exists()
 
 
+@require_safe
 @cache_public_page
 def wish_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One published wish, its status, and how to claim it while it is open."""

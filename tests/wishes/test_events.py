@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -287,3 +288,59 @@ def test_detail_queries_do_not_grow_with_the_photos(
         response = client.get(detail(event))
 
     assert len(response.context["photo_ids"]) == photos
+
+
+# --- today's event -----------------------------------------------------------------------------
+
+
+def on_day(offset: int, **fields) -> Event:
+    """A public event `offset` days from today, in the site's time zone."""
+    return EventFactory(date=timezone.localdate() + datetime.timedelta(days=offset), **fields)
+
+
+def badges(html: str) -> list[str]:
+    """The day badges in a piece of page (Today, Upcoming), not the kind or campaign ones."""
+    return re.findall(r'<span class="badge[^"]*text-bg-(?:primary|success)">([^<]*)</span>', html)
+
+
+def list_item(html: str, event: Event) -> str:
+    """The list entry that links to the event."""
+    found = re.search(rf'<a [^>]*href="{re.escape(detail(event))}">(.*?)</a>', html, re.DOTALL)
+    assert found, f"no entry for {event.title}"
+    return found.group(1)
+
+
+def test_list_marks_todays_event_today_and_tomorrows_upcoming(client):
+    yesterday = on_day(-1, title="昨天的活动")
+    today = on_day(0, title="今天的活动")
+    tomorrow = on_day(1, title="明天的活动")
+
+    response = client.get(reverse("events:list"), HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.text
+    assert badges(list_item(html, today)) == ["Today"]
+    assert badges(list_item(html, tomorrow)) == ["Upcoming"]
+    assert badges(list_item(html, yesterday)) == []
+    # Today's event still leads the list, before the ones to come.
+    shown = [event.id for event in response.context["page_obj"]]
+    assert shown == [today.pk, tomorrow.pk, yesterday.pk]
+
+
+@pytest.mark.parametrize(
+    "offset, expected", [(0, ["Today"]), (1, ["Upcoming"]), (30, ["Upcoming"]), (-1, [])]
+)
+def test_detail_badge_follows_the_date(client, offset, expected):
+    event = on_day(offset)
+
+    html = client.get(detail(event), HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert badges(html) == expected
+
+
+def test_today_and_upcoming_are_told_apart_by_the_local_date(client):
+    today, tomorrow = on_day(0), on_day(1)
+
+    shown = client.get(reverse("events:list")).context["page_obj"]
+
+    assert [(e.is_today, e.is_upcoming) for e in shown] == [(True, False), (False, True)]
+    assert [e.id for e in shown] == [today.pk, tomorrow.pk]
