@@ -9,7 +9,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from wishes.feed import (
     MAX_PLATFORM_FILE_BYTES,
@@ -51,6 +51,7 @@ class PlatformClaimsForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
+@require_http_methods(["GET", "POST"])
 def upload_platform_claims(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResponse:
     """Staff upload a file of claims made on the city platform; each row is reported."""
     if not request.user.has_perm("wishes.add_claim"):

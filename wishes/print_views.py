@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from wishes.exports import XLSX_CONTENT_TYPE, campaign_filename, campaign_workbook_bytes
 from wishes.printing import (
@@ -95,6 +96,7 @@ def export_campaign(
     )
 
 
+@require_safe
 def intake_form(request: HttpRequest) -> HttpResponse:
     """The blank paper intake form for a child's wish, with the guardian's consent."""
     # Wrapped in admin_view by ChildAdmin.get_urls: the user is active staff already.
