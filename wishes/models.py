@@ -366,7 +366,15 @@ class Wish(TimeStampedModel):
         verbose_name = _("wish")
         verbose_name_plural = _("wishes")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "published_at"], name="wish_status_published")]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="wish_status_published"),
+            # The waiting wishes of one category, longest waiting first: the list filtered by
+            # category and the similar wishes offered beside a wish.
+            models.Index(
+                fields=["status", "category", "published_at"],
+                name="wish_status_category_published",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=WishStatus.values), name="wish_status_valid"

@@ -248,23 +248,30 @@ def public_wish(pk: int) -> PublicWish | None:
 
 
 def similar_open_wishes(wish_pk: int, limit: int = 3) -> list[PublicWish]:
-    """Open wishes of the same category or grade band as a wish, best matches first."""
+    """Open wishes of the same category or grade band as a wish, best matches first.
+
+    Same category and band first, then same category, then same band; longest-waiting first
+    within each. One small query per kind of match, stopping once `limit` are found: each
+    walks the open wishes in waiting order (the status, category and publication indexes)
+    and stops at `limit`, instead of scoring and sorting every open wish of the category
+    or band.
+    """
     source = Wish.objects.filter(pk=wish_pk).values("category", "child__grade").first()
     if source is None:
         return []
     same_category = Q(category=source["category"])
     same_band = grade_band_condition(GradeBand.of(source["child__grade"]))
-    wishes = (
-        open_wishes()
-        .filter(same_category | same_band)
-        .exclude(pk=wish_pk)
-        .alias(
-            score=Case(When(same_category, then=Value(2)), default=Value(0))
-            + Case(When(same_band, then=Value(1)), default=Value(0))
-        )
-        .order_by("-score", "published_at", "pk")
-    )
-    return PublicWishList(wishes)[:limit]
+    candidates = open_wishes().exclude(pk=wish_pk)
+    found: list[PublicWish] = []
+    for match in (
+        same_category & same_band,
+        same_category & ~same_band,
+        ~same_category & same_band,
+    ):
+        if len(found) >= limit:
+            break
+        found += PublicWishList(candidates.filter(match))[: limit - len(found)]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,26 +283,24 @@ class ImpactNumbers:
 
 
 def impact_numbers() -> ImpactNumbers:
-    """The programme's numbers to date, in two queries.
+    """The programme's numbers to date, in three queries.
 
     A sponsor counts as having taken part once it holds an active or fulfilled claim;
     sponsors whose claims were all cancelled do not count.
     """
-    wishes = Wish.objects.alias(consented=_consent_in_force()).aggregate(
-        fulfilled=Count("pk", filter=Q(status=WishStatus.FULFILLED)),
-        # The same rule as the waiting-wishes list, so the two numbers always agree.
-        waiting=Count(
-            "pk",
-            filter=Q(status=WishStatus.OPEN, consented=True, child__withdrawn_at__isnull=True),
-        ),
-    )
+    # Two plain counts, not one aggregate over every wish: that ran the consent check as a
+    # subquery per wish. The fulfilled count reads the status index; the waiting count is
+    # the list's own query, which joins the consents once and only for open wishes.
+    fulfilled = Wish.objects.filter(status=WishStatus.FULFILLED).count()
+    # The waiting-wishes list's rule, so the two numbers always agree.
+    waiting = open_wishes().count()
     sponsors = Sponsor.objects.filter(
         claims__status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
     ).aggregate(
         units=Count("pk", filter=Q(kind=SponsorKind.UNIT), distinct=True),
         individuals=Count("pk", filter=Q(kind=SponsorKind.INDIVIDUAL), distinct=True),
     )
-    return ImpactNumbers(**wishes, **sponsors)
+    return ImpactNumbers(fulfilled=fulfilled, waiting=waiting, **sponsors)
 
 
 def current_campaign() -> Campaign | None:
