@@ -47,3 +47,17 @@ def test_catalogue_holds_every_string_of_the_code(tmp_path):
     committed = {e.msgid for e in _entries(CATALOGUE)}
     missing = sorted(fresh - committed)
     assert missing == [], "run `make messages-update` and translate the new strings"
+
+
+def test_the_catalogue_compiles_as_the_build_compiles_it(tmp_path):
+    # What `make run` and `make test` do with it: a syntax error stops both.
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("msgfmt (GNU gettext) is not installed")
+    result = subprocess.run(  # noqa: S603 - our own catalogue
+        [msgfmt, "--check", "-o", str(tmp_path / "django.mo"), str(CATALOGUE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
