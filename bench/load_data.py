@@ -6,7 +6,8 @@ children with consents, sponsors, events, earlier years' totals, the benchmark s
 user); every run then adds wishes until there are --wishes of them. The spread is meant to
 look like a programme in its later years: most wishes open or fulfilled, a few claimed,
 drafts and withdrawn ones; claimed and fulfilled wishes have their claim, fulfilled ones
-their fulfilment. The benchmark sponsor holds about 50 claims.
+their fulfilment. The benchmark sponsor holds about 50 claims, each with its history, and
+the fulfilled ones with photos and a letter.
 """
 
 import argparse
@@ -26,6 +27,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -48,11 +50,15 @@ from wishes.models import (  # noqa: E402
     Event,
     EventKind,
     Fulfilment,
+    FulfilmentPhoto,
     Gender,
     HardshipCategory,
+    LetterStatus,
     PublicLocation,
     Region,
     School,
+    StatusChange,
+    ThankYouLetter,
     Wish,
     WishCategory,
     WishStatus,
@@ -283,6 +289,71 @@ def _add_wishes(rng: random.Random, count: int, first_code: int) -> None:
         made += size
 
 
+def _bench_sponsor_story() -> None:
+    """Give the benchmark sponsor's claims what a real dashboard shows: each claim's history,
+    and for each fulfilled one two photos and an approved letter. Once; the rows name
+    files that are not there, which the dashboard only links to."""
+    claims = list(Claim.objects.filter(sponsor__name=BENCH_SPONSOR).select_related("fulfilment"))
+    claim_type = ContentType.objects.get_for_model(Claim)
+    if StatusChange.objects.filter(
+        content_type=claim_type, object_id__in=[claim.pk for claim in claims]
+    ).exists():
+        return
+    user = get_user_model().objects.get(username=BENCH_USERNAME)
+    changes, photos, letters = [], [], []
+    for claim in claims:
+        changes.append(
+            StatusChange(
+                content_type=claim_type,
+                object_id=claim.pk,
+                from_status="",
+                to_status=ClaimStatus.ACTIVE,
+                by=user,
+                at=claim.created_at,
+            )
+        )
+        if claim.status != ClaimStatus.FULFILLED:
+            continue
+        fulfilment = claim.fulfilment
+        changes.append(
+            StatusChange(
+                content_type=claim_type,
+                object_id=claim.pk,
+                from_status=ClaimStatus.ACTIVE,
+                to_status=ClaimStatus.FULFILLED,
+                at=claim.created_at,
+                note="圆梦活动现场交付",
+            )
+        )
+        for n in range(2):
+            photos.append(
+                FulfilmentPhoto(
+                    fulfilment=fulfilment,
+                    image=f"photos/bench/{fulfilment.pk}-{n}.jpg",
+                    thumbnail=f"photos/bench/{fulfilment.pk}-{n}-thumb.jpg",
+                    width=1600,
+                    height=1200,
+                )
+            )
+        letters.append(
+            ThankYouLetter(
+                fulfilment=fulfilment,
+                scan=f"letters/bench/{fulfilment.pk}.png",
+                # Given, so that Django does not open the (absent) scan to measure it.
+                scan_width=1240,
+                scan_height=1754,
+                preview=f"letters/bench/{fulfilment.pk}-copy.jpg",
+                transcription="谢谢叔叔阿姨送给我的礼物，我会好好学习，长大了也去帮助别人！",
+                status=LetterStatus.APPROVED,
+                reviewed_at=timezone.now(),
+            )
+        )
+    with transaction.atomic():
+        StatusChange.objects.bulk_create(changes)
+        FulfilmentPhoto.objects.bulk_create(photos)
+        ThankYouLetter.objects.bulk_create(letters)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wishes", type=int, required=True, help="total number of wishes")
@@ -295,6 +366,7 @@ def main() -> None:
         _cast(rng)
     if args.wishes > existing:
         _add_wishes(rng, args.wishes - existing, first_code=existing + 1)
+    _bench_sponsor_story()
     with connection.cursor() as cursor:
         # Fresh statistics, as autovacuum would give a database that grew slowly.
         cursor.execute("ANALYZE")

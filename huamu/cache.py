@@ -12,6 +12,11 @@ query string, language and local date (the "days waiting" change at midnight). T
 and the CSP nonce differ on every response: a cached page keeps the values it was rendered
 with, and each hit swaps in the visitor's own.
 
+A logged-in page can keep the part of it that is rendered from public data the same way,
+under the same version: `cached_fragment` (the sponsor dashboard's claims and letters, per
+sponsor). The page around it, with the visitor's navbar, messages and tokens, is rendered
+on every request.
+
 The cache must be shared by every app server process (Redis or the database, see
 `CACHES` in settings); a version bump that fails (cache down) is logged, and a cached page
 lives at most `HUAMU_PUBLIC_CACHE_SECONDS`.
@@ -46,6 +51,7 @@ logger = logging.getLogger(__name__)
 # Bump the "v1" when the shape of a cached page changes: old entries are then never read.
 VERSION_KEY = "public:v1:version"
 PAGE_KEY_PREFIX = "public:v1:page:"
+FRAGMENT_KEY_PREFIX = "public:v1:fragment:"
 
 # Everything a public page shows comes from these models (or from rows linked to them).
 PUBLIC_MODELS = (
@@ -274,3 +280,28 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         return response
 
     return cached_view
+
+
+def cached_fragment(name: str, parts: list[str], render: Callable[[], str]) -> str:
+    """Markup rendered from public data, kept until that data changes.
+
+    `name` and `parts` say whose and which markup it is (e.g. "sponsor-claims", a sponsor's
+    id, the status tab and page): readers with different `parts` never share it, so the
+    parts must name everything the markup depends on besides public data and the language,
+    which is added here. `render` runs on a miss, after the version has been read, so
+    markup rendered while a change commits is never served.
+    """
+    if not _enabled():
+        return render()
+    key_parts = [name, *parts, get_language() or ""]
+    key = FRAGMENT_KEY_PREFIX + hashlib.sha256("\n".join(key_parts).encode()).hexdigest()
+    version, found = _lookup(key)
+    if version is not None and isinstance(found, tuple) and found[:1] == (version,):
+        return found[1]
+    markup = render()
+    if version is not None:
+        try:
+            _cache().set(key, (version, markup), timeout=settings.HUAMU_PUBLIC_CACHE_SECONDS)
+        except Exception:
+            logger.exception("Could not store a fragment in the cache")
+    return markup

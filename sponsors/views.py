@@ -6,10 +6,13 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from huamu.cache import cached_fragment
 from huamu.errors import TransitionError
 from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
 from sponsors.forms import CancelClaimForm, SponsorRegistrationForm
@@ -56,14 +59,16 @@ CLAIMS_PER_PAGE = 10
 LATEST_LETTERS = 3
 
 
-@require_safe
-@sponsor_required
-def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
-    """The sponsor's verification status, its claims by status with their history, a page
-    at a time, and the newest thank-you letters."""
-    status = request.GET.get("status")
-    if status not in ClaimStatus.values:
-        status = None
+def _page_number(value: str | None) -> int:
+    """The page asked for, as a number the paginator can take (the last page if beyond)."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _claims_and_letters(request: HttpRequest, sponsor: Sponsor, status: str | None) -> str:
+    """The dashboard's letters and one page of claims (with their tabs), rendered."""
     counts = claim_counts(sponsor)
     tabs = [(None, _("All"), counts["all"])] + [
         (value, label, counts[value]) for value, label in ClaimStatus.choices
@@ -71,7 +76,7 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
     paginator = Paginator(claims_of(sponsor, status), CLAIMS_PER_PAGE)
     # Already counted for the tabs: the pages agree with them and need no COUNT query.
     paginator.count = counts[status or "all"]
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(_page_number(request.GET.get("page")))
     letters = list(approved_letters_of(sponsor)[: LATEST_LETTERS + 1])
     context = {
         "sponsor": sponsor,
@@ -82,6 +87,29 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         "letters": letters[:LATEST_LETTERS],
         "more_letters": len(letters) > LATEST_LETTERS,
     }
+    return render_to_string("sponsors/includes/claims_and_letters.html", context, request)
+
+
+@require_safe
+@sponsor_required
+def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
+    """The sponsor's verification status, its claims by status with their history, a page
+    at a time, and the newest thank-you letters.
+
+    The claims and letters come from the shared cache until a wish, claim, photo or letter
+    changes anywhere (huamu/cache.py): a sponsor with many claims opens the page often.
+    """
+    status = request.GET.get("status")
+    if status not in ClaimStatus.values:
+        status = None
+    # Keyed by sponsor: the members of one unit share it, nobody else ever sees it.
+    markup = cached_fragment(
+        "sponsor-claims",
+        [str(sponsor.pk), status or "", str(_page_number(request.GET.get("page")))],
+        lambda: _claims_and_letters(request, sponsor, status),
+    )
+    # Markup our own template rendered, with autoescaping, on this or an earlier request.
+    context = {"sponsor": sponsor, "claims_and_letters": mark_safe(markup)}  # noqa: S308
     return render(request, "sponsors/dashboard.html", context)
 
 
