@@ -92,6 +92,50 @@ class DomainAdmin(admin.ModelAdmin):
         return inlines
 
 
+class RefusalOnFormMixin:
+    """For an admin whose add or change form saves through a service that may refuse.
+
+    A TransitionError raised while saving (save_model, save_related, response_add/change)
+    would be a server error. Instead the form shows again with the user's input and the
+    refusal as its error, and nothing of the save is kept.
+    """
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except TransitionError as refusal:
+            # Only a refusal of the save itself; e.g. an action run from the page is not ours.
+            if not getattr(request, "huamu_saving_form", False):
+                raise
+            # It has left Django's atomic block, which rolled back every row of the save; the
+            # services delete the files they stored.
+            request.huamu_refusal = refusal
+        # The same input once more: the refusal makes the form invalid, so the admin shows it
+        # as for any invalid input, and saves nothing.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_form(self, request: HttpRequest, form, change: bool):
+        # Called once the form is valid, right before save_model: from here on it is the save.
+        request.huamu_saving_form = True
+        return super().save_form(request, form, change)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "huamu_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self) -> dict:
+                data = super().clean()
+                self.add_error(None, str(refusal))
+                return data
+
+        return RefusedForm
+
+
 class NoDeleteInline(admin.TabularInline):
     extra = 0
 
@@ -1176,7 +1220,7 @@ class LetterAddForm(forms.ModelForm):
 
 
 @admin.register(ThankYouLetter)
-class ThankYouLetterAdmin(DomainAdmin):
+class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
     list_display = [
         "wish_code",
         "school",
@@ -1236,6 +1280,7 @@ class ThankYouLetterAdmin(DomainAdmin):
             super().save_model(request, obj, form, change)
             return
         # A new letter goes through the service: it stores the scan, records and tells staff.
+        # Its refusal (e.g. a full disk) shows on the form: RefusalOnFormMixin.
         letter = upload_letter(
             fulfilment_id=obj.fulfilment_id,
             by=request.user,
