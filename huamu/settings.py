@@ -349,6 +349,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Spreadsheet imports of children and wishes (back office).
 HUAMU_IMPORT_MAX_BYTES = env_int("HUAMU_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 HUAMU_IMPORT_MAX_ROWS = env_int("HUAMU_IMPORT_MAX_ROWS", 5000)
+HUAMU_IMPORT_FILE_DAYS = env_int("IMPORT_FILE_DAYS", 30)  # finished imports' files; 0: keep
 
 # Where manage.py backup writes its archives (created with mode 0700: they hold minors' data).
 HUAMU_BACKUP_DIR = Path(env_str("HUAMU_BACKUP_DIR", str(BASE_DIR / "backups")))

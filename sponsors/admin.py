@@ -1,25 +1,81 @@
 """The back office for sponsors: verification by admin actions, members, history."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from huamu.errors import TransitionError
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin import (
     BOTH_PLACES,
     DomainAdmin,
     NoDeleteInline,
+    ReasonForm,
     StatusChangeInline,
     action_form_page,
     apply_to_each,
-    ask_reason_then_apply,
     submitted_form,
 )
+from wishes.models import Claim, ClaimStatus
 from wishes.print_views import CertificateYearForm, certificates_download
+
+
+class RejectForm(ReasonForm):
+    """The reason, and whether the sponsors' active claims go back to the waiting list."""
+
+    release_claims = forms.BooleanField(
+        label=_("Also cancel its active claims; the wishes return to the waiting list"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, active_claims: int, **kwargs) -> None:
+        super().__init__(
+            *args, help_text=gettext("The sponsor receives this reason by e-mail."), **kwargs
+        )
+        if not active_claims:
+            # Nothing to cancel: the page asks only for the reason, as before.
+            del self.fields["release_claims"]
+
+
+def _reject_intro(held: int) -> str:
+    if not held:
+        return gettext(
+            "These sponsors cannot claim wishes. A verified sponsor loses its verification; "
+            "its existing claims stay as they are."
+        )
+    return ngettext(
+        "These sponsors cannot claim wishes. A verified sponsor loses its verification. "
+        "The selected sponsors hold %(count)d active claim: with the box below ticked it is "
+        "cancelled too and its wish waits for a sponsor again; otherwise it stays as it is.",
+        "These sponsors cannot claim wishes. A verified sponsor loses its verification. "
+        "The selected sponsors hold %(count)d active claims: with the box below ticked they "
+        "are cancelled too and their wishes wait for a sponsor again; otherwise they stay as "
+        "they are.",
+        held,
+    ) % {"count": held}
+
+
+def _rejected_message(sponsor: Sponsor) -> str:
+    released = sponsor.released_claims
+    if not released:
+        return gettext("%(object)s is rejected.") % {"object": sponsor}
+    return ngettext(
+        "%(object)s is rejected; its active claim on %(codes)s is cancelled and the wish "
+        "waits for a sponsor again.",
+        "%(object)s is rejected; its %(count)d active claims on %(codes)s are cancelled and "
+        "the wishes wait for a sponsor again.",
+        len(released),
+    ) % {
+        "object": sponsor,
+        "count": len(released),
+        "codes": ", ".join(claim.wish.code for claim in released),
+    }
 
 
 class SponsorMemberInline(NoDeleteInline):
@@ -74,23 +130,36 @@ class SponsorAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
-        return ask_reason_then_apply(
-            self,
-            request,
-            queryset,
-            help_text=_("The sponsor receives this reason by e-mail."),
-            change=lambda sponsor, reason: reject_sponsor(
-                sponsor_id=sponsor.pk, by=request.user, reason=reason
-            ),
-            done=gettext("%(object)s is rejected."),
-            action="reject",
-            title=gettext("Reject sponsors"),
-            intro=gettext(
-                "These sponsors cannot claim wishes. A verified sponsor loses its verification; "
-                "its existing claims stay as they are."
-            ),
-            submit_label=gettext("Reject"),
-        )
+        held = Claim.objects.filter(sponsor__in=queryset, status=ClaimStatus.ACTIVE).count()
+        form = submitted_form(request, RejectForm, active_claims=held)
+        if not form.is_valid():
+            return action_form_page(
+                self,
+                request,
+                queryset,
+                form=form,
+                action="reject",
+                title=gettext("Reject sponsors"),
+                intro=_reject_intro(held),
+                submit_label=gettext("Reject"),
+            )
+        reason = form.cleaned_data["reason"]
+        release = form.cleaned_data.get("release_claims", False)
+        for sponsor in queryset:
+            label = str(sponsor)
+            try:
+                rejected = reject_sponsor(
+                    sponsor_id=sponsor.pk, by=request.user, reason=reason, release_claims=release
+                )
+            except TransitionError as error:
+                self.message_user(
+                    request,
+                    gettext("%(object)s: %(error)s") % {"object": label, "error": error},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(request, _rejected_message(rejected), messages.SUCCESS)
+        return None
 
     @admin.action(
         description=_("Thank-you certificates (PDF)…"),

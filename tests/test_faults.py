@@ -20,6 +20,7 @@ from django.core import mail
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, connections
 from django.db.utils import OperationalError
@@ -32,14 +33,16 @@ import huamu.urls
 from huamu.errors import TransitionError
 from huamu.middleware import DatabaseOutageMiddleware, database_unavailable
 from tests import image_corpus
-from tests.factories import ClaimFactory, FulfilmentFactory
+from tests.factories import CampaignFactory, ClaimFactory, FulfilmentFactory
 from tests.school.conftest import sponsor_of, stored_files
+from tests.wishes.import_files import good_row, xlsx_bytes
 from wishes import services
 from wishes.models import (
     Claim,
     ClaimStatus,
     Fulfilment,
     FulfilmentPhoto,
+    ImportBatch,
     LetterStatus,
     StatusChange,
     ThankYouLetter,
@@ -370,6 +373,29 @@ def test_a_full_disk_during_a_letter_upload_shows_a_message_and_keeps_nothing(
     assert StatusChange.objects.count() == 0
     assert callbacks == []
     assert mail.outbox == []
+    assert stored_files() == []
+
+
+@pytest.mark.django_db
+def test_a_full_disk_during_a_spreadsheet_upload_shows_a_message_and_keeps_nothing(
+    client_for, fill_disk, django_capture_on_commit_callbacks
+):
+    campaign = CampaignFactory(year=2026)
+    partial_files = fill_disk(after=0)
+    upload = SimpleUploadedFile("名单.xlsx", xlsx_bytes([good_row()]))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for("staff").post(
+            reverse("admin:wishes_importbatch_upload"),
+            {"campaign": campaign.pk, "file": upload},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 200
+    assert DISK_FULL_MESSAGE in response.text
+    assert "No space left" not in response.text
+    assert len(partial_files) == 1
+    assert ImportBatch.objects.count() == 0
+    assert StatusChange.objects.count() == 0
+    assert callbacks == []
     assert stored_files() == []
 
 

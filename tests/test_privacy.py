@@ -290,6 +290,29 @@ def test_no_email_of_a_wish_life_carries_the_childs_private_data(
         assert leaked == [], message.subject
 
 
+def test_no_email_of_a_sponsor_rejection_carries_the_childs_private_data(
+    cast, staff, django_capture_on_commit_callbacks, mailoutbox
+):
+    from sponsors.services import reject_sponsor
+    from wishes.services import claim_wish
+
+    # The cast's sponsor holds the claim on `claimed`; it claims the hidden child's wish too.
+    sponsor = cast.claimed.claims.get().sponsor
+    claim_wish(wish_id=cast.hidden.pk, sponsor=sponsor, by=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        reject_sponsor(sponsor_id=sponsor.pk, by=staff, reason="单位已注销", release_claims=True)
+
+    # The sponsor's rejection naming the wishes given back, and staff's one notice.
+    assert len(mailoutbox) == 2, [mail.subject for mail in mailoutbox]
+    bodies = "".join(message.body for message in mailoutbox)
+    assert cast.claimed.code in bodies
+    assert cast.hidden.code in bodies
+    for message in mailoutbox:
+        text = message.subject + message.body + "".join(str(a) for a in message.alternatives)
+        leaked = [marker for marker in CHILD_ONLY_MARKERS if marker in text]
+        assert leaked == [], message.subject
+
+
 def _letter_scan():
     """A small phone photo, as the upload forms receive it."""
     import io

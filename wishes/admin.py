@@ -1473,7 +1473,15 @@ class ImportBatchAdmin(DomainAdmin):
     list_select_related = ["campaign", "created_by"]
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
-    fields = ["preview_link", "campaign", "status", "rows_total", "created_by", "created_at"]
+    fields = [
+        "preview_link",
+        "file_removed_note",
+        "campaign",
+        "status",
+        "rows_total",
+        "created_by",
+        "created_at",
+    ]
     readonly_fields = fields
     inlines = [StatusChangeInline]
 

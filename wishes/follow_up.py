@@ -9,27 +9,43 @@ A claim is overdue once its due date has passed (the due day itself is not overd
 `follow_up_claims` runs daily (the `follow_up_claims` command or its task) and is idempotent:
 a claim is reminded at most once and reported overdue at most once. Staff who change a
 claim's promised date in the back office give it a new reminder and a new report.
+
+The same run removes the uploaded spreadsheets of finished imports (imported or failed) once
+they finished more than HUAMU_IMPORT_FILE_DAYS days ago (default 30; 0 keeps them for ever):
+they hold children's names, guardians, phones and addresses. The batch, its report and its
+history stay; the batch records when its file was removed.
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from sponsors.services import sponsor_addresses
-from wishes.models import Claim, ClaimStatus
+from wishes.audit import record_change
+from wishes.models import Claim, ClaimStatus, ImportBatch, ImportStatus, StatusChange
 
 # The lock order of every claim service (the wish, then its claim): a release racing a
 # fulfilment or a withdrawal must not deadlock.
 from wishes.services import _lock_wish_and_claim, cancel_claim
+
+logger = logging.getLogger(__name__)
+
+# Imported and failed batches are done with their file; an uploaded or checked one may still
+# be checked or imported from it.
+FINISHED_IMPORTS = (ImportStatus.IMPORTED, ImportStatus.FAILED)
 
 
 def reminder_days() -> int:
@@ -220,12 +236,109 @@ def report_overdue(today: datetime.date) -> list[OverdueClaim]:
     return rows
 
 
+def import_file_days() -> int:
+    """How many days a finished import keeps its uploaded file; 0: for ever."""
+    return int(getattr(settings, "HUAMU_IMPORT_FILE_DAYS", 30))
+
+
+def expired_import_files(now: datetime.datetime | None = None) -> QuerySet[ImportBatch]:
+    """Finished batches still holding their file, finished more than import_file_days() ago.
+
+    A batch finished when it last became imported or failed (its audit trail); a batch
+    without such a row counts from its upload.
+    """
+    days = import_file_days()
+    if days <= 0:
+        return ImportBatch.objects.none()
+    finished_at = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(ImportBatch),
+            object_id=OuterRef("pk"),
+            to_status__in=FINISHED_IMPORTS,
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return (
+        ImportBatch.objects.filter(status__in=FINISHED_IMPORTS, file_removed_at__isnull=True)
+        .annotate(finished_at=Coalesce(Subquery(finished_at), "created_at"))
+        .filter(finished_at__lt=(now or timezone.now()) - datetime.timedelta(days=days))
+    )
+
+
+def _remove_import_file(batch_id: int, days: int) -> bool | None:
+    """Delete one finished batch's file and mark the batch.
+
+    True when removed, False when the storage refused, None when there was nothing to do.
+    """
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=batch_id, status__in=FINISHED_IMPORTS, file_removed_at__isnull=True)
+            .first()
+        )
+        if batch is None:
+            # Another run removed it between our read and our lock.
+            return None
+        try:
+            batch.file.delete(save=False)
+        except FileNotFoundError:
+            # Already gone (removed by hand, or by a run that stopped before marking it).
+            batch.file = ""
+        except Exception:
+            # Any storage (disk, S3) may refuse; the row stays unmarked, the next run retries.
+            logger.exception("Could not remove the uploaded file of import batch %s", batch_id)
+            return False
+        batch.file_removed_at = timezone.now()
+        batch.save(update_fields=["file", "file_removed_at", "updated_at"])
+        # The status stays; the history says what happened to the file.
+        record_change(
+            subject=batch,
+            from_status=batch.status,
+            to_status=batch.status,
+            by=None,
+            note=ngettext(
+                "Uploaded file removed: finished imports keep their file %(days)d day.",
+                "Uploaded file removed: finished imports keep their file %(days)d days.",
+                days,
+            )
+            % {"days": days},
+        )
+    logger.info("Removed the uploaded file of import batch %s", batch_id)
+    return True
+
+
+@dataclass(frozen=True)
+class ImportFileRemoval:
+    """What one removal of old import files did: batch ids done, batch ids the storage refused."""
+
+    removed: list[int]
+    failed: list[int]
+
+
+def remove_expired_import_files(now: datetime.datetime | None = None) -> ImportFileRemoval:
+    """Delete the files of finished imports past their keeping time; one failure stops none."""
+    days = import_file_days()
+    ids = list(expired_import_files(now).order_by("pk").values_list("pk", flat=True))
+    removed, failed = [], []
+    for batch_id in ids:
+        done = _remove_import_file(batch_id, days)
+        if done is not None:
+            (removed if done else failed).append(batch_id)
+    return ImportFileRemoval(removed=removed, failed=failed)
+
+
 @dataclass(frozen=True)
 class FollowUpSummary:
-    """What one follow-up run did: wish codes reminded per sponsor, wish codes reported."""
+    """What one follow-up run did: wish codes reminded per sponsor, wish codes reported.
+
+    It also counts the import files removed and those the storage refused to remove.
+    """
 
     reminded: list[tuple[str, list[str]]]
     reported_overdue: list[str]
+    import_files_removed: int = 0
+    import_files_failed: int = 0
 
     @property
     def reminded_claims(self) -> int:
@@ -236,18 +349,23 @@ class FollowUpSummary:
         return {
             "reminded": [{"sponsor": name, "wishes": codes} for name, codes in self.reminded],
             "reported_overdue": self.reported_overdue,
+            "import_files_removed": self.import_files_removed,
+            "import_files_failed": self.import_files_failed,
         }
 
 
 def follow_up_claims(today: datetime.date | None = None) -> FollowUpSummary:
-    """The daily run: reminders first, then the overdue digest; safe to run again."""
+    """The daily run: reminders, the overdue digest, old import files; safe to run again."""
     today = today or timezone.localdate()
     reminded = send_reminders(today)
     overdue = report_overdue(today)
+    files = remove_expired_import_files()
     return FollowUpSummary(
         reminded=[
             (claims[0].sponsor.name, [claim.wish.code for claim in claims])
             for claims in reminded.values()
         ],
         reported_overdue=[row.claim.wish.code for row in overdue],
+        import_files_removed=len(files.removed),
+        import_files_failed=len(files.failed),
     )

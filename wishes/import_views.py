@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -98,14 +98,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     initial = {"campaign": request.GET.get("campaign") or (latest and latest.pk)}
     form = UploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        batch = importing.upload_batch(
-            upload=form.cleaned_data["file"],
-            kind=form.kind,
-            campaign=form.cleaned_data["campaign"],
-            by=request.user,
-        )
-        check_import_task.enqueue(batch.pk)
-        return redirect("admin:wishes_importbatch_preview", batch.pk)
+        try:
+            batch = importing.upload_batch(
+                upload=form.cleaned_data["file"],
+                kind=form.kind,
+                campaign=form.cleaned_data["campaign"],
+                by=request.user,
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            check_import_task.enqueue(batch.pk)
+            return redirect("admin:wishes_importbatch_preview", batch.pk)
     title = gettext("Import children and wishes from a spreadsheet")
     return _page(request, "upload.html", {"title": title, "form": form})
 
@@ -163,9 +167,11 @@ def start_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def original_file(request: HttpRequest, pk: int) -> FileResponse:
-    """The uploaded file as it was, to correct it and upload it again."""
+    """The uploaded file as it was, to correct it and upload it again; 404 once removed."""
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch, pk=pk)
+    if batch.file_removed_at is not None or not batch.file:
+        raise Http404(batch.file_removed_note)
     return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.original_name)
 
 

@@ -55,6 +55,7 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.redaction import redact_for_child
+from wishes.services import files_removed_on_error, store_file
 
 logger = logging.getLogger(__name__)
 
@@ -920,10 +921,12 @@ def upload_batch(
         created_by=by,
         summary={"phase": "checking"},
     )
-    # The server names the stored file; only the checked kind is kept from the upload.
-    batch.file.save(f"import.{kind}", upload, save=False)
-    batch.save()
-    record_change(subject=batch, from_status="", to_status=ImportStatus.UPLOADED, by=by)
+    # The server names the stored file; only the checked kind is kept from the upload. A
+    # full disk is a TransitionError with its message, and leaves no row and no file.
+    with transaction.atomic(), files_removed_on_error() as saved:
+        store_file(batch.file, f"import.{kind}", upload, saved)
+        batch.save()
+        record_change(subject=batch, from_status="", to_status=ImportStatus.UPLOADED, by=by)
     return batch
 
 

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
@@ -789,6 +790,9 @@ class ImportBatch(TimeStampedModel):
         null=True,
         blank=True,
     )
+    # The file holds minors' private data: the daily follow-up removes it some days after
+    # the import finished (HUAMU_IMPORT_FILE_DAYS); the batch and its report stay.
+    file_removed_at = models.DateTimeField(_("file removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("spreadsheet import")
@@ -802,6 +806,20 @@ class ImportBatch(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    @admin.display(description=_("stored file"))
+    def file_removed_note(self) -> str:
+        """What is shown instead of the link to the file once it was removed; "" until then."""
+        if self.file_removed_at is None:
+            return ""
+        removed_on = timezone.localdate(self.file_removed_at)
+        days = (removed_on - timezone.localdate(self.created_at)).days
+        return ngettext(
+            "File removed on %(date)s, %(days)d day after upload.",
+            "File removed on %(date)s, %(days)d days after upload.",
+            days,
+        ) % {"date": removed_on.isoformat(), "days": days}
 
 
 class StatusChange(models.Model):

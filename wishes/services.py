@@ -303,10 +303,14 @@ def files_removed_on_error() -> Iterator[list[FieldFile]]:
         raise
 
 
-def _store_file(
+def store_file(
     field_file: FieldFile, filename: str, content: File, saved: list[FieldFile]
 ) -> None:
-    """FieldFile.save(save=False), but a failed write (a full disk) leaves no file behind."""
+    """FieldFile.save(save=False), but a failed write (a full disk) leaves no file behind.
+
+    Use it inside `files_removed_on_error`, whose list it takes: a failure later in the
+    block then removes the file again. Raises TransitionError with a message for the user.
+    """
     field, storage = field_file.field, field_file.storage
     # The name is chosen before writing: FileSystemStorage keeps whatever it wrote before the
     # disk filled up, and only this name finds that partial file again.
@@ -335,8 +339,8 @@ def _store_photos(
     photos = []
     for image in images:
         photo = FulfilmentPhoto(fulfilment=fulfilment, uploaded_by=by)
-        _store_file(photo.image, f"photo.{image.extension}", image.content, saved)
-        _store_file(photo.thumbnail, "thumbnail.jpg", image.thumbnail, saved)
+        store_file(photo.image, f"photo.{image.extension}", image.content, saved)
+        store_file(photo.thumbnail, "thumbnail.jpg", image.thumbnail, saved)
         photo.save()
         photos.append(photo)
     return photos
@@ -411,10 +415,13 @@ def record_fulfilments(
     if not claim_ids:
         raise TransitionError(_("Choose at least one wish."))
     photos = photos or {}
-    # Wishes are locked in claim order; every service locks a wish before its claim.
+    # Every service locks a wish before its claim, and several wishes in wish id order (as
+    # rejecting a sponsor does): two of them locking the same wishes cannot deadlock.
+    wish_of = dict(Claim.objects.filter(pk__in=claim_ids).values_list("pk", "wish_id"))
+    locking_order = sorted(claim_ids, key=lambda claim_id: (wish_of.get(claim_id, 0), claim_id))
     with files_removed_on_error() as saved, transaction.atomic():
-        return [
-            _fulfil_locked(
+        fulfilments = {
+            claim_id: _fulfil_locked(
                 claim_id,
                 by=by,
                 fulfilled_on=fulfilled_on,
@@ -423,8 +430,9 @@ def record_fulfilments(
                 photos=photos.get(claim_id, ()),
                 saved=saved,
             )
-            for claim_id in claim_ids
-        ]
+            for claim_id in locking_order
+        }
+    return [fulfilments[claim_id] for claim_id in claim_ids]
 
 
 def add_fulfilment_photos(
@@ -531,7 +539,7 @@ def upload_letter(
         fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
         letter = ThankYouLetter(fulfilment=fulfilment, transcription=transcription, uploaded_by=by)
         if scan is not None:
-            _store_file(letter.scan, f"letter.{scan.extension}", scan.content, saved)
+            store_file(letter.scan, f"letter.{scan.extension}", scan.content, saved)
         letter.save()
         record_change(subject=letter, from_status="", to_status=LetterStatus.PENDING, by=by)
         notify_staff(template="letter_uploaded", context={"letter": letter})
@@ -559,7 +567,7 @@ def approve_letter(*, letter_id: int, by: AbstractBaseUser) -> ThankYouLetter:
         if letter.scan:
             with letter.scan.open("rb") as source:
                 preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))
-            _store_file(letter.preview, "preview.jpg", preview, saved)
+            store_file(letter.preview, "preview.jpg", preview, saved)
         letter.status = LetterStatus.APPROVED
         letter.reviewed_by = by
         letter.reviewed_at = timezone.now()

@@ -9,7 +9,10 @@ from wishes.importing import check_batch, import_batch
 
 @task
 def follow_up_claims_task() -> dict:
-    """The daily claim follow-up (reminders, overdue digest), as a task; returns its summary."""
+    """The daily follow-up (reminders, overdue digest, old import files) as a task.
+
+    Returns the claims' summary; the removed import files are logged, not returned.
+    """
     return follow_up_claims().as_dict()
 
 

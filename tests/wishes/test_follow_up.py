@@ -488,6 +488,8 @@ def test_task_runs_the_same_follow_up(immediate_tasks, django_capture_on_commit_
     assert result.return_value == {
         "reminded": [{"sponsor": "Expo Centre", "wishes": [due.wish.code]}],
         "reported_overdue": [late.wish.code],
+        "import_files_removed": 0,
+        "import_files_failed": 0,
     }
     due.refresh_from_db()
     late.refresh_from_db()
@@ -509,4 +511,9 @@ def test_command_can_enqueue_the_task_instead(immediate_tasks, run, mailoutbox, 
 def test_follow_up_returns_nothing_to_do_on_an_empty_database():
     summary = follow_up_claims()
 
-    assert summary.as_dict() == {"reminded": [], "reported_overdue": []}
+    assert summary.as_dict() == {
+        "reminded": [],
+        "reported_overdue": [],
+        "import_files_removed": 0,
+        "import_files_failed": 0,
+    }

@@ -1,12 +1,14 @@
 """The wish and claim services: every transition, every refusal, the audit trail and mail."""
 
 import datetime
+import re
 from copy import deepcopy
 from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from huamu.errors import TransitionError
@@ -37,6 +39,7 @@ from wishes.services import (
     claim_wishes,
     publish_wish,
     record_fulfilment,
+    record_fulfilments,
     withdraw_wish,
 )
 
@@ -738,3 +741,29 @@ def test_no_mail_when_a_transition_is_refused(staff, django_capture_on_commit_ca
 
     assert callbacks == []
     assert mail.outbox == []
+
+
+def test_a_batch_fulfilment_locks_the_wishes_in_wish_order_and_answers_in_claim_order(staff):
+    # Claims made in the opposite order of their wishes: locking by claim id would take the
+    # wishes high to low, against every other service, and could deadlock with them.
+    first_wish, second_wish = WishFactory(open=True), WishFactory(open=True)
+    sponsor = SponsorFactory(verified=True)
+    later_claim = claim_wish(wish_id=second_wish.pk, sponsor=sponsor, by=staff)
+    earlier_claim = claim_wish(wish_id=first_wish.pk, sponsor=sponsor, by=staff)
+    assert later_claim.pk < earlier_claim.pk
+
+    with CaptureQueriesContext(connection) as queries:
+        fulfilments = record_fulfilments(
+            claim_ids=[earlier_claim.pk, later_claim.pk],
+            by=staff,
+            fulfilled_on=timezone.localdate(),
+        )
+
+    locked = [
+        int(found.group(1))
+        for query in queries.captured_queries
+        if query["sql"].startswith('SELECT "wishes_wish"."id"')
+        and (found := re.search(r'WHERE "wishes_wish"\."id" = (\d+)', query["sql"]))
+    ]
+    assert locked[:2] == [first_wish.pk, second_wish.pk]
+    assert [f.claim_id for f in fulfilments] == sorted([earlier_claim.pk, later_claim.pk])

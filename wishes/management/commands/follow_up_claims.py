@@ -1,17 +1,18 @@
-"""`manage.py follow_up_claims`: the daily claim follow-up (reminders and overdue digest)."""
+"""`manage.py follow_up_claims`: the daily follow-up (reminders, overdue digest, old imports)."""
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from wishes.follow_up import follow_up_claims, reminder_days
+from wishes.follow_up import follow_up_claims, import_file_days, reminder_days
 from wishes.tasks import follow_up_claims_task
 
 
 class Command(BaseCommand):
     help = (
         "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and send staff one "
-        "digest of newly overdue claims. Run it daily; each claim is reminded and reported "
-        "at most once."
+        "digest of newly overdue claims; remove the uploaded files of imports finished more "
+        "than HUAMU_IMPORT_FILE_DAYS days ago. Run it daily; each claim is reminded and "
+        "reported at most once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,3 +48,16 @@ class Command(BaseCommand):
         )
         if summary.reported_overdue:
             self.stdout.write(f"  {', '.join(summary.reported_overdue)}")
+        days = import_file_days()
+        if days > 0:
+            self.stdout.write(
+                _("Import files removed (kept %(days)d days after the import): %(count)d.")
+                % {"days": days, "count": summary.import_files_removed}
+            )
+        else:
+            self.stdout.write(_("Import files removed: none, they are kept for ever."))
+        if summary.import_files_failed:
+            self.stderr.write(
+                _("Import files that could not be removed (see the log): %(count)d.")
+                % {"count": summary.import_files_failed}
+            )
