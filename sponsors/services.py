@@ -133,7 +133,12 @@ def reject_sponsor(
     send_after_commit(
         to=sponsor_addresses(sponsor),
         template="sponsor_rejected",
-        context={"sponsor": sponsor, "reason": reason, "released": _given_back(released)},
+        context={
+            "sponsor": sponsor,
+            "reason": reason,
+            "released": _given_back(released),
+            "was_verified": previous == VerificationStatus.VERIFIED,
+        },
         language=sponsor.language,
     )
     if released:

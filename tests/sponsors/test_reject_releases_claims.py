@@ -194,8 +194,21 @@ def test_without_release_the_mail_says_nothing_of_claims(
         reject_sponsor(sponsor_id=holder.pk, by=staff, reason=REASON)
 
     [message] = mailoutbox
-    assert "claim" not in message.body
+    assert "active claim" not in message.body
     assert all(c.wish.code not in message.body for c in active_claims(holder))
+
+
+def test_a_withdrawn_verification_is_called_so_in_the_mail(
+    staff, holder, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reject_sponsor(sponsor_id=holder.pk, by=staff, reason=REASON)
+
+    [message] = mailoutbox
+    assert message.subject == "The verification of Expo Centre is withdrawn"
+    assert "has withdrawn the verification of Expo Centre" in message.body
+    assert "could not verify" not in message.body
+    assert REASON in message.body
 
 
 def _fail_on_second_call(real):
