@@ -1,14 +1,13 @@
 """The back office for sponsors: verification by admin actions, members, history."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from huamu.errors import TransitionError
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin import (
@@ -145,20 +144,15 @@ class SponsorAdmin(DomainAdmin):
             )
         reason = form.cleaned_data["reason"]
         release = form.cleaned_data.get("release_claims", False)
-        for sponsor in queryset:
-            label = str(sponsor)
-            try:
-                rejected = reject_sponsor(
-                    sponsor_id=sponsor.pk, by=request.user, reason=reason, release_claims=release
-                )
-            except TransitionError as error:
-                self.message_user(
-                    request,
-                    gettext("%(object)s: %(error)s") % {"object": label, "error": error},
-                    messages.ERROR,
-                )
-            else:
-                self.message_user(request, _rejected_message(rejected), messages.SUCCESS)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda sponsor: reject_sponsor(
+                sponsor_id=sponsor.pk, by=request.user, reason=reason, release_claims=release
+            ),
+            _rejected_message,
+        )
         return None
 
     @admin.action(

@@ -1,7 +1,11 @@
 """Shared fixtures: the cast of roles every permission test uses."""
 
+import errno
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.storage import FileSystemStorage
 from django.test import Client
 from django.utils import translation
 
@@ -116,3 +120,32 @@ def client_for(request):
         return client
 
     return make
+
+
+@pytest.fixture
+def fill_disk(monkeypatch):
+    """Make the disk full after `after` files: the next write stores part of its file, fails.
+
+    Returns the list of partial files the failing writes left on disk.
+    """
+    real_save = FileSystemStorage._save
+    partial_files: list[Path] = []
+
+    def arm(after: int) -> list[Path]:
+        writes = 0
+
+        def save(storage: FileSystemStorage, name: str, content) -> str:
+            nonlocal writes
+            writes += 1
+            if writes <= after:
+                return real_save(storage, name, content)
+            partial = Path(storage.path(name))
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(b"\xff\xd8\xff\xe0 half a photo")
+            partial_files.append(partial)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(FileSystemStorage, "_save", save)
+        return partial_files
+
+    return arm

@@ -4,7 +4,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.factories import (
     SponsorFactory,
     WishFactory,
 )
+from tests.new_python import run_with_settings
 from wishes.models import Consent
 from wishes.services import claim_wish, withdraw_consent
 
@@ -391,24 +391,12 @@ def test_events_pages_count_a_new_fulfilment_at_once(public_cache):
 
 def start_django(**env: str) -> subprocess.CompletedProcess:
     """Read the settings in a new Python, as a server would, and print the cache backend."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"CACHE_URL", "PUBLIC_CACHE", "HUAMU_TESTING", "DJANGO_SETTINGS_MODULE"}
-    }
-    environment.update(DJANGO_SETTINGS_MODULE="huamu.settings", DEBUG="true", **env)
-    snippet = (
+    return run_with_settings(
         "from django.conf import settings; c = settings.CACHES['default']; "
-        "print(c['BACKEND'], c['LOCATION'], settings.HUAMU_PUBLIC_CACHE)"
-    )
-    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed snippet
-        [sys.executable, "-c", snippet],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        "print(c['BACKEND'], c['LOCATION'], settings.HUAMU_PUBLIC_CACHE)",
+        without={"CACHE_URL", "PUBLIC_CACHE"},
+        DEBUG="true",
+        **env,
     )
 
 

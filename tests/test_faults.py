@@ -5,7 +5,6 @@ fail on purpose, with `huamu.middleware.server_error` as handler500.
 """
 
 import datetime
-import errno
 import re
 import socket
 import time
@@ -19,7 +18,6 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, connections
@@ -286,35 +284,6 @@ def test_a_refusal_is_a_friendly_403_without_the_internal_reason(client):
 
 
 # A full disk during an upload: a clear message, no row, no file.
-
-
-@pytest.fixture
-def fill_disk(monkeypatch):
-    """Make the disk full after `after` files: the next write stores part of its file, fails.
-
-    Returns the list of partial files the failing writes left on disk.
-    """
-    real_save = FileSystemStorage._save
-    partial_files: list[Path] = []
-
-    def arm(after: int) -> list[Path]:
-        writes = 0
-
-        def save(storage: FileSystemStorage, name: str, content) -> str:
-            nonlocal writes
-            writes += 1
-            if writes <= after:
-                return real_save(storage, name, content)
-            partial = Path(storage.path(name))
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(b"\xff\xd8\xff\xe0 half a photo")
-            partial_files.append(partial)
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        monkeypatch.setattr(FileSystemStorage, "_save", save)
-        return partial_files
-
-    return arm
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """Environment variables: strict helpers, and settings that refuse to start half-configured."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from huamu.env import env_bool, env_int, env_list, env_str
+from tests.new_python import run_with_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 VARIABLE = "HUAMU_TEST_VARIABLE"
@@ -103,20 +102,10 @@ def test_env_str_returns_the_text_or_the_default(monkeypatch):
 
 def start_django(**env: str) -> subprocess.CompletedProcess:
     """Import the settings in a new Python, as a server would: no pytest, no test flag."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "DEBUG", "HUAMU_TESTING", "DJANGO_SETTINGS_MODULE"}
-    }
-    environment.update(DJANGO_SETTINGS_MODULE="huamu.settings", **env)
-    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed snippet
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return run_with_settings(
+        "import django; django.setup(); print('started')",
+        without={"SECRET_KEY", "DEBUG"},
+        **env,
     )
 
 

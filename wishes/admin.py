@@ -214,13 +214,16 @@ def apply_to_each(
     request: HttpRequest,
     objects: Iterable[models.Model],
     change: Callable[[models.Model], object],
-    done: str,
+    done: str | Callable[[object], str],
 ) -> None:
-    """Run `change` on every object and report each success or refusal; none stops the rest."""
+    """Run `change` on every object and report each success or refusal; none stops the rest.
+
+    `done` is the success message with %(object)s, or makes it from what `change` returned.
+    """
     for obj in objects:
         label = str(obj)
         try:
-            change(obj)
+            result = change(obj)
         except TransitionError as error:
             modeladmin.message_user(
                 request,
@@ -228,7 +231,8 @@ def apply_to_each(
                 messages.ERROR,
             )
         else:
-            modeladmin.message_user(request, done % {"object": label}, messages.SUCCESS)
+            text = done(result) if callable(done) else done % {"object": label}
+            modeladmin.message_user(request, text, messages.SUCCESS)
 
 
 def submitted_form(request: HttpRequest, form_class: type[forms.Form], **kwargs) -> forms.Form:

@@ -5,13 +5,11 @@ its refusals come from storing the scan. Nothing of a refused save is kept: no r
 history, no mail, no file.
 """
 
-import errno
 from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import mail
-from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -31,22 +29,9 @@ DISK_FULL_ZH = "服务器无法保存文件（磁盘可能已满）。"
 
 
 @pytest.fixture
-def full_disk(monkeypatch) -> list[Path]:
-    """A full disk, as in tests/test_faults.py: every write leaves part of its file, then fails.
-
-    Returns the partial files the failing writes left on disk.
-    """
-    partial_files: list[Path] = []
-
-    def save(storage: FileSystemStorage, name: str, content) -> str:
-        partial = Path(storage.path(name))
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(b"\xff\xd8\xff\xe0 half a letter")
-        partial_files.append(partial)
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(FileSystemStorage, "_save", save)
-    return partial_files
+def full_disk(fill_disk) -> list[Path]:
+    """Every write leaves part of its file, then fails; the partial files it left."""
+    return fill_disk(after=0)
 
 
 @pytest.fixture

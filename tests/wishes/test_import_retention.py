@@ -3,9 +3,6 @@
 import datetime
 import io
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from tests.factories import CampaignFactory
+from tests.new_python import run_with_settings
 from tests.wishes.import_files import csv_bytes, good_row, xlsx_bytes
 from wishes import importing
 from wishes.audit import history_of
@@ -390,18 +388,13 @@ def test_a_kept_file_can_still_be_downloaded(make, client_for):
 
 def setting_in_a_new_python(**env: str) -> str:
     """HUAMU_IMPORT_FILE_DAYS as the settings read it from the environment."""
-    environment = {k: v for k, v in os.environ.items() if k != "IMPORT_FILE_DAYS"}
-    environment.update(DJANGO_SETTINGS_MODULE="huamu.settings", DEBUG="true", **env)
-    snippet = "from django.conf import settings; print(settings.HUAMU_IMPORT_FILE_DAYS)"
-    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed snippet
-        [sys.executable, "-c", snippet],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    result = run_with_settings(
+        "from django.conf import settings; print(settings.HUAMU_IMPORT_FILE_DAYS)",
+        without={"IMPORT_FILE_DAYS"},
+        DEBUG="true",
+        **env,
     )
+    assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
 
