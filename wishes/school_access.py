@@ -66,7 +66,15 @@ def coordinator_of(request: HttpRequest) -> SchoolCoordinator | None:
 
 
 def _is_staff(request: HttpRequest) -> bool:
-    return request.user.is_authenticated and request.user.is_staff
+    # Office staff means back-office access and the right to read children's records,
+    # the same rule the admin applies; a bare is_staff flag reads no real names.
+    user = request.user
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("wishes.view_child")
+    )
 
 
 def school_required(view: SchoolView) -> SchoolView:

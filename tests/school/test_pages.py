@@ -193,3 +193,17 @@ def test_the_childs_record_costs_the_same_queries_for_many_wishes(
         WishFactory(child=child)
     with django_assert_num_queries(10):
         client.get(child_url(child))
+
+
+def test_bare_is_staff_without_permission_reads_no_school_page(client, db):
+    """A user flagged is_staff with no permission is no office staff: no real names."""
+    from tests.factories import ChildFactory, UserFactory
+
+    child = ChildFactory(real_name="王秘密")
+    client.force_login(UserFactory(username="flagged", is_staff=True))
+    overview = client.get(f"/school/?school={child.school_id}")
+    detail = client.get(f"/school/children/{child.pk}/")
+    assert overview.status_code == 403
+    assert detail.status_code in (403, 404)
+    assert "王秘密" not in overview.content.decode()
+    assert "王秘密" not in detail.content.decode()
