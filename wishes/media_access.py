@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from huamu.roles import is_office_staff
 from sponsors.models import Sponsor, SponsorMember
 from wishes import selectors
 from wishes.models import FulfilmentPhoto, LetterStatus, SchoolCoordinator, ThankYouLetter
@@ -18,9 +19,9 @@ _CHILD = "fulfilment__claim__wish__child"
 
 
 def _is_staff(user: AbstractBaseUser, model: type[Model]) -> bool:
-    # Association staff: back-office users with the view permission (superusers have all).
+    # Association staff for this kind of file (superusers have every permission).
     opts = model._meta
-    return user.is_staff and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+    return is_office_staff(user, perm=f"{opts.app_label}.view_{opts.model_name}")
 
 
 def _coordinates(user: AbstractBaseUser, school_id: int) -> bool:

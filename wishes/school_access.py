@@ -27,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from huamu.roles import is_office_staff
 from wishes.models import (
     Child,
     ChildQuerySet,
@@ -66,15 +67,7 @@ def coordinator_of(request: HttpRequest) -> SchoolCoordinator | None:
 
 
 def _is_staff(request: HttpRequest) -> bool:
-    # Office staff means back-office access and the right to read children's records,
-    # the same rule the admin applies; a bare is_staff flag reads no real names.
-    user = request.user
-    return (
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("wishes.view_child")
-    )
+    return is_office_staff(request.user, perm="wishes.view_child")
 
 
 def school_required(view: SchoolView) -> SchoolView:
