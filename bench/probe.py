@@ -27,7 +27,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from wishes.models import Wish, WishStatus  # noqa: E402
-from wishes.selectors import open_wishes  # noqa: E402
+from wishes.public.selectors import open_wishes  # noqa: E402
 
 BENCH_USERNAME = "bench_sponsor"
 

@@ -14,14 +14,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("wishes/", include("wishes.urls")),
-    path("events/", include("wishes.event_urls")),
-    path("school/", include("wishes.school_urls")),
-    path("impact/", include("wishes.impact_urls")),
+    path("wishes/", include("wishes.public.urls")),
+    path("events/", include("wishes.public.event_urls")),
+    path("school/", include("wishes.school.urls")),
+    path("impact/", include("wishes.reports.impact_urls")),
     # The versioned JSON feed of open wishes for the city platform (docs/feed.md).
-    path("feed/", include("wishes.feed_urls")),
+    path("feed/", include("wishes.city_platform.urls")),
     # Children's photos and letters: every file goes through a permission check.
-    path("files/", include("wishes.media_urls")),
+    path("files/", include("wishes.files.urls")),
     # sponsors.urls holds both /sponsors/register/ and the dashboard under /sponsor/.
     path("", include("sponsors.urls")),
 ]

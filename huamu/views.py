@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
-from wishes.selectors import current_campaign, impact_numbers, open_public_wishes
+from wishes.public.selectors import current_campaign, impact_numbers, open_public_wishes
 
 # How many of the longest-waiting wishes the front page shows.
 HOME_WISHES = 3

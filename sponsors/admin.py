@@ -21,7 +21,7 @@ from wishes.admin import (
     submitted_form,
 )
 from wishes.models import Claim, ClaimStatus
-from wishes.print_views import CertificateYearForm, certificates_download
+from wishes.reports.print_views import CertificateYearForm, certificates_download
 
 
 class RejectForm(ReasonForm):

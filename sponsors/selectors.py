@@ -15,7 +15,7 @@ from wishes.models import (
     StatusChange,
     ThankYouLetter,
 )
-from wishes.selectors import photos_shared_with
+from wishes.public.selectors import photos_shared_with
 
 # What a sponsor sees of a claim and its wish. The child's real name, school, class,
 # address, guardian and hardship never leave the database for these pages.

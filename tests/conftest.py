@@ -18,7 +18,7 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from wishes.roles import STAFF_GROUP
+from wishes.staff_group import STAFF_GROUP
 
 
 @pytest.fixture(autouse=True)

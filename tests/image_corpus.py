@@ -2,7 +2,7 @@
 
 Each corpus function returns `(filename, content, content_type)` as a browser would send
 them (the name and type are the attacker's claim, not the truth). `uploaded(name)` wraps
-one in a `SimpleUploadedFile`; `clean(name)` runs it through `wishes.images.clean_image`.
+one in a `SimpleUploadedFile`; `clean(name)` runs it through `huamu.images.clean_image`.
 Images stay tiny (tens of pixels) so tests stay fast.
 """
 
@@ -269,6 +269,6 @@ def uploaded_jpeg(
 
 def clean(name: str = "good_jpeg", **kwargs):
     """Run a corpus entry through clean_image: a CleanImage ready for the services."""
-    from wishes.images import clean_image
+    from huamu.images import clean_image
 
     return clean_image(uploaded(name, **kwargs))

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from huamu.images import clean_image
 from sponsors.models import Sponsor, SponsorMember, VerificationStatus
 from tests.factories import (
     CampaignFactory,
@@ -30,7 +31,6 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.audit import record_change
-from wishes.images import clean_image
 from wishes.models import (
     AccessAction,
     AccessLog,

@@ -38,7 +38,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
-from wishes.selectors import PublicWish
+from wishes.public.selectors import PublicWish
 
 # One marker per private field; none is a substring of another or of anything public.
 CHILD_MARKERS = {
@@ -249,8 +249,8 @@ def test_no_email_of_a_wish_life_carries_the_childs_private_data(
 ):
     import datetime
 
-    from wishes.follow_up import follow_up_claims
-    from wishes.images import clean_image
+    from huamu.images import clean_image
+    from wishes.claiming.follow_up import follow_up_claims
     from wishes.services import (
         approve_letter,
         cancel_claim,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from huamu.images import clean_image
 from tests.factories import EventFactory, SchoolFactory, SponsorFactory
 from tests.test_privacy import (  # noqa: F401 (cast is a fixture used by name)
     LANGUAGES,
@@ -26,7 +27,6 @@ from tests.test_privacy import (  # noqa: F401 (cast is a fixture used by name)
     Cast,
     cast,
 )
-from wishes.images import clean_image
 from wishes.models import Claim, Consent, Event, Fulfilment, FulfilmentPhoto
 from wishes.services import add_fulfilment_photos, record_fulfilment, set_photo_publication
 

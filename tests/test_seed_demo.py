@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory, VerificationStatus
 from tests.factories import UserFactory
-from wishes.demo import (
+from wishes.management.commands.seed_demo import DEMO_PASSWORD
+from wishes.management.commands.seed_demo import Command as SeedDemo
+from wishes.management.demo import (
     AVOIDED_NAMES,
     BEICAI_CENTRE,
     DEMO_LOGINS,
@@ -22,8 +24,6 @@ from wishes.demo import (
     child_specs,
     load_demo_data,
 )
-from wishes.management.commands.seed_demo import DEMO_PASSWORD
-from wishes.management.commands.seed_demo import Command as SeedDemo
 from wishes.models import (
     PUBLISHED_STATUSES,
     Campaign,
@@ -38,7 +38,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
-from wishes.roles import STAFF_GROUP
+from wishes.staff_group import STAFF_GROUP
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_groups(sender, **kwargs) -> None:
-    from wishes.roles import ensure_staff_group
+    from wishes.staff_group import ensure_staff_group
 
     ensure_staff_group()
 

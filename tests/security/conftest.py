@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import CheckboxInput
 from PIL import Image
 
+from huamu.images import clean_image
 from tests.factories import (
     ClaimFactory,
     EventFactory,
@@ -14,7 +15,6 @@ from tests.factories import (
     SponsorFactory,
     WishFactory,
 )
-from wishes.images import clean_image
 from wishes.models import ThankYouLetter
 from wishes.services import add_fulfilment_photos, upload_letter
 

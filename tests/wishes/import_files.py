@@ -5,7 +5,7 @@ import io
 
 import openpyxl
 
-from wishes.importing import COLUMNS
+from wishes.importing.children import COLUMNS
 
 HEADERS = {column.key: column.header for column in COLUMNS}
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from sponsors.models import Sponsor
 from tests import image_corpus as corpus
 from tests.factories import ChildFactory, ClaimFactory
-from wishes.access_log import log_access
 from wishes.models import AccessAction, AccessLog, Child, FulfilmentPhoto, ThankYouLetter
+from wishes.privacy.access_log import log_access
 from wishes.services import record_fulfilment, upload_letter
 
 ADMIN_CHANGELIST = "/admin/wishes/accesslog/"

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from huamu.images import clean_image
 from tests.factories import (
     CampaignFactory,
     ChildFactory,
@@ -31,7 +32,6 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.audit import history_of
-from wishes.images import clean_image
 from wishes.models import (
     AccessAction,
     AccessLog,

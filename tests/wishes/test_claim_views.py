@@ -17,7 +17,7 @@ from tests.factories import (
     SponsorMemberFactory,
     WishFactory,
 )
-from wishes.forms import MAX_PROMISE_DAYS
+from wishes.claiming.forms import MAX_PROMISE_DAYS
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -381,8 +381,8 @@ def test_batch_page_filters_by_region_grade_band_and_category(english):
 
 
 def test_batch_page_lists_the_longest_waiting_first_up_to_its_size(english, monkeypatch):
-    monkeypatch.setattr("wishes.claim_selectors.BATCH_LIST_SIZE", 2)
-    monkeypatch.setattr("wishes.claim_views.BATCH_LIST_SIZE", 2)
+    monkeypatch.setattr("wishes.claiming.selectors.BATCH_LIST_SIZE", 2)
+    monkeypatch.setattr("wishes.claiming.views.BATCH_LIST_SIZE", 2)
     now = timezone.now()
     oldest, older, newest = (
         WishFactory(open=True, published_at=now - datetime.timedelta(days=days))

@@ -17,8 +17,7 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from wishes.dashboard import WAITING_WISHES, staff_dashboard
-from wishes.follow_up import overdue_list_path
+from wishes.claiming.follow_up import overdue_list_path
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -27,6 +26,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+from wishes.reports.dashboard import WAITING_WISHES, staff_dashboard
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from huamu.images import clean_image
 from tests.factories import (
     CampaignFactory,
     ClaimFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     SchoolFactory,
     SponsorFactory,
 )
-from wishes.images import clean_image
 from wishes.models import Consent, Event, EventKind, FulfilmentPhoto
 from wishes.services import record_fulfilment, set_photo_publication, withdraw_photo
 

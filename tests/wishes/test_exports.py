@@ -23,7 +23,6 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from wishes.exports import XLSX_CONTENT_TYPE, campaign_workbook, neutralise
 from wishes.models import (
     Campaign,
     ClaimChannel,
@@ -31,6 +30,7 @@ from wishes.models import (
     LetterStatus,
     ThankYouLetter,
 )
+from wishes.reports.exports import XLSX_CONTENT_TYPE, campaign_workbook, neutralise
 
 CHANGELIST = "admin:wishes_campaign_changelist"
 SHEETS = ["Wishes", "Claims", "Fulfilments", "Sponsors' contribution"]

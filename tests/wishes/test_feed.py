@@ -21,7 +21,7 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from wishes.feed import (
+from wishes.city_platform.feed import (
     FEED_VERSION,
     Outcome,
     PlatformFileError,

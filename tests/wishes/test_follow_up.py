@@ -16,15 +16,15 @@ from django.utils import timezone
 from huamu.errors import TransitionError
 from tests.factories import ClaimFactory, SponsorFactory, SponsorMemberFactory, UserFactory
 from wishes.audit import history_of
-from wishes.follow_up import (
+from wishes.claiming.follow_up import (
     days_overdue,
     follow_up_claims,
     is_overdue,
     overdue_claims,
     release_overdue_claim,
 )
+from wishes.claiming.tasks import follow_up_claims_task
 from wishes.models import Claim, ClaimStatus, WishStatus
-from wishes.tasks import follow_up_claims_task
 
 pytestmark = pytest.mark.django_db
 

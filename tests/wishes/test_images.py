@@ -10,14 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from PIL import Image, ImageChops, ImageDraw
 
-from tests import image_corpus as corpus
-from wishes.images import (
+from huamu.images import (
     LETTER_PREVIEW_SIZE,
     THUMBNAIL_SIZE,
     check_upload_count,
     clean_image,
     watermarked_copy,
 )
+from tests import image_corpus as corpus
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -17,7 +17,6 @@ from tests.factories import (
     SponsorFactory,
     WishFactory,
 )
-from wishes.impact import YearSource, impact_figures
 from wishes.models import (
     Claim,
     ClaimChannel,
@@ -27,6 +26,7 @@ from wishes.models import (
     WishStatus,
     YearTotal,
 )
+from wishes.reports.impact import YearSource, impact_figures
 
 pytestmark = pytest.mark.django_db
 

@@ -23,8 +23,8 @@ from tests.factories import (
     WishFactory,
 )
 from tests.wishes.import_files import HEADERS, csv_bytes, good_row, many_rows, xlsx_bytes
-from wishes import importing
 from wishes.audit import history_of
+from wishes.importing import children as importing
 from wishes.models import (
     Child,
     Consent,

@@ -15,9 +15,13 @@ from django.utils import timezone, translation
 from tests.factories import CampaignFactory
 from tests.new_python import run_with_settings
 from tests.wishes.import_files import csv_bytes, good_row, xlsx_bytes
-from wishes import importing
 from wishes.audit import history_of
-from wishes.follow_up import _remove_import_file, follow_up_claims, remove_expired_import_files
+from wishes.claiming.follow_up import (
+    _remove_import_file,
+    follow_up_claims,
+    remove_expired_import_files,
+)
+from wishes.importing import children as importing
 from wishes.models import Child, ImportBatch, ImportStatus, StatusChange, Wish
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +253,7 @@ def test_a_storage_error_on_one_batch_does_not_stop_the_others(make, monkeypatch
 
     monkeypatch.setattr(FileSystemStorage, "delete", delete)
 
-    with caplog.at_level(logging.ERROR, logger="wishes.follow_up"):
+    with caplog.at_level(logging.ERROR, logger="wishes.claiming.follow_up"):
         out, err = run()
 
     stuck.refresh_from_db()

@@ -27,7 +27,7 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.models import Consent, PublicLocation, WishStatus
-from wishes.printing import (
+from wishes.reports.printing import (
     CARDS_PER_PAGE,
     PDF_CONTENT_TYPE,
     certificate_numbers,
@@ -272,7 +272,7 @@ def test_without_a_font_the_intake_form_gives_a_message(client_for, db, no_font)
 
 @pytest.fixture
 def font():
-    from wishes.printing import cjk_font
+    from wishes.reports.printing import cjk_font
 
     return cjk_font()
 

@@ -29,7 +29,7 @@ from wishes.models import (
     WishCategory,
     WishStatus,
 )
-from wishes.selectors import (
+from wishes.public.selectors import (
     PublicWish,
     current_campaign,
     impact_numbers,

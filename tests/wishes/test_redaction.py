@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import ChildFactory, SchoolFactory
-from wishes.redaction import MASK, mask_contact_details, redact, redact_for_child
+from wishes.privacy.redaction import MASK, mask_contact_details, redact, redact_for_child
 
 
 @pytest.mark.parametrize(

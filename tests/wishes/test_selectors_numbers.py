@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.factories import ClaimFactory, ConsentFactory, FulfilmentFactory, WishFactory
 from wishes.models import Wish, WishCategory, WishStatus
-from wishes.selectors import impact_numbers, similar_open_wishes
+from wishes.public.selectors import impact_numbers, similar_open_wishes
 
 LIST = reverse("wishes:list")
 

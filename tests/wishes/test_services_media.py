@@ -10,9 +10,9 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from huamu.errors import TransitionError
+from huamu.images import clean_image
 from tests.factories import ClaimFactory, ConsentFactory, EventFactory, FulfilmentFactory
 from wishes.audit import history_of
-from wishes.images import clean_image
 from wishes.models import (
     ClaimStatus,
     Fulfilment,
@@ -21,7 +21,7 @@ from wishes.models import (
     ThankYouLetter,
     WishStatus,
 )
-from wishes.selectors import photos_shared_with, public_photos
+from wishes.public.selectors import photos_shared_with, public_photos
 from wishes.services import (
     add_fulfilment_photos,
     approve_letter,

@@ -2,7 +2,7 @@
 
 from django import template
 
-from wishes.dashboard import StaffDashboard, staff_dashboard
+from wishes.reports.dashboard import StaffDashboard, staff_dashboard
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ import datetime
 
 from django import template
 
-from wishes import follow_up
+from wishes.claiming import follow_up
 from wishes.models import Claim
 
 register = template.Library()

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from wishes.follow_up import follow_up_claims, import_file_days, reminder_days
-from wishes.tasks import follow_up_claims_task
+from wishes.claiming.follow_up import follow_up_claims, import_file_days, reminder_days
+from wishes.claiming.tasks import follow_up_claims_task
 
 
 class Command(BaseCommand):

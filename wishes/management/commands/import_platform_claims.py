@@ -6,7 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from wishes.feed import PlatformFileError, import_platform_claims, read_platform_claims
+from wishes.city_platform.feed import (
+    PlatformFileError,
+    import_platform_claims,
+    read_platform_claims,
+)
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sponsors.models import Sponsor
-from wishes.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+from wishes.management.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
 from wishes.models import (
     Campaign,
     Child,

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from wishes import feed_views
-
-app_name = "feed"
-
-urlpatterns = [
-    path("wishes.json", feed_views.wishes_feed, name="wishes"),
-]

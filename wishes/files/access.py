@@ -1,0 +1,144 @@
+"""Who may see which private file: a photo or a thank-you letter of a child.
+
+Each function returns the object or raises Http404; a file someone may not see is a 404,
+never a 403, so its existence is not revealed.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from huamu.roles import is_office_staff
+from sponsors.models import Sponsor, SponsorMember
+from wishes.models import FulfilmentPhoto, LetterStatus, SchoolCoordinator, ThankYouLetter
+from wishes.public import selectors
+
+# What the checks need to know of a file's child: the school, and whether the record is kept.
+_CHILD = "fulfilment__claim__wish__child"
+
+
+def _is_staff(user: AbstractBaseUser, model: type[Model]) -> bool:
+    # Association staff for this kind of file (superusers have every permission).
+    opts = model._meta
+    return is_office_staff(user, perm=f"{opts.app_label}.view_{opts.model_name}")
+
+
+def _coordinates(user: AbstractBaseUser, school_id: int) -> bool:
+    """Whether the user is a coordinator of the school."""
+    return SchoolCoordinator.objects.filter(user_id=user.pk, school_id=school_id).exists()
+
+
+def _sponsor_of(user: AbstractBaseUser) -> Sponsor | None:
+    member = SponsorMember.objects.select_related("sponsor").filter(user_id=user.pk).first()
+    return None if member is None else member.sponsor
+
+
+def _get(queryset: QuerySet, pk: int):
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+def _photo(pk: int) -> FulfilmentPhoto:
+    return _get(
+        FulfilmentPhoto.objects.select_related(_CHILD).only(
+            "id",
+            "image",
+            "thumbnail",
+            "withdrawn_at",
+            "fulfilment__id",
+            "fulfilment__claim__id",
+            "fulfilment__claim__sponsor_id",
+            "fulfilment__claim__wish__id",
+            f"{_CHILD}__id",
+            f"{_CHILD}__school_id",
+            f"{_CHILD}__withdrawn_at",
+        ),
+        pk,
+    )
+
+
+def get_photo_for_viewer(request: HttpRequest, pk: int) -> FulfilmentPhoto:
+    """A photo the visitor may see, else 404.
+
+    Staff always (even once withdrawn); the coordinator of the child's school while the
+    photo and the child's record are current; the claim's sponsor while the guardian agrees
+    to share photos with it; anyone while the photo is public.
+    """
+    photo = _photo(pk)
+    user = request.user
+    if user.is_authenticated:
+        if _is_staff(user, FulfilmentPhoto):
+            return photo
+        child = photo.fulfilment.claim.wish.child
+        if (
+            photo.withdrawn_at is None
+            and child.withdrawn_at is None
+            and _coordinates(user, child.school_id)
+        ):
+            return photo
+        sponsor = _sponsor_of(user)
+        if sponsor is not None and selectors.photos_shared_with(sponsor).filter(pk=pk).exists():
+            return photo
+    if selectors.public_photos().filter(pk=pk).exists():
+        return photo
+    raise Http404
+
+
+def _letter(pk: int) -> ThankYouLetter:
+    return _get(
+        ThankYouLetter.objects.select_related(_CHILD).only(
+            "id",
+            "scan",
+            "preview",
+            "status",
+            "fulfilment__id",
+            "fulfilment__claim__id",
+            "fulfilment__claim__sponsor_id",
+            "fulfilment__claim__wish__id",
+            f"{_CHILD}__id",
+            f"{_CHILD}__school_id",
+            f"{_CHILD}__withdrawn_at",
+        ),
+        pk,
+    )
+
+
+def _staff_or_coordinator(user: AbstractBaseUser | AnonymousUser, letter: ThankYouLetter) -> bool:
+    if not user.is_authenticated:
+        return False
+    if _is_staff(user, ThankYouLetter):
+        return True
+    child = letter.fulfilment.claim.wish.child
+    return child.withdrawn_at is None and _coordinates(user, child.school_id)
+
+
+def get_letter_scan_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
+    """A letter whose original scan the visitor may see: staff and the child's school."""
+    letter = _letter(pk)
+    if _staff_or_coordinator(request.user, letter):
+        return letter
+    raise Http404
+
+
+def get_letter_preview_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
+    """A letter whose watermarked copy the visitor may see, else 404.
+
+    Staff and the child's school always; the claim's sponsor once the letter is approved
+    and while the child's record is kept.
+    """
+    letter = _letter(pk)
+    user = request.user
+    if _staff_or_coordinator(user, letter):
+        return letter
+    if (
+        user.is_authenticated
+        and letter.status == LetterStatus.APPROVED
+        and letter.fulfilment.claim.wish.child.withdrawn_at is None
+    ):
+        sponsor = _sponsor_of(user)
+        if sponsor is not None and sponsor.pk == letter.fulfilment.claim.sponsor_id:
+            return letter
+    raise Http404

@@ -1,0 +1,97 @@
+"""Private files: each request is checked, logged and served uncached.
+
+Nothing under MEDIA_ROOT has a public URL; these views are the only way to a child's photo
+or letter. In production the web server sends the bytes (X-Accel-Redirect) once Django has
+said yes.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db.models import Model
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+from wishes.files.access import (
+    get_letter_preview_for_viewer,
+    get_letter_scan_for_viewer,
+    get_photo_for_viewer,
+)
+from wishes.models import AccessAction
+from wishes.privacy.access_log import log_access
+
+# Stored files are named by the server with the extension of what clean_image wrote.
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# A browser must not treat the response as anything but an image: no scripts, no plugins.
+FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
+
+
+def _send(file: FieldFile, download_name: str) -> HttpResponse:
+    """Serve a stored private file inline, uncached, typed by its stored extension."""
+    if not file:
+        raise Http404
+    extension = file.name.rsplit(".", 1)[-1].lower()
+    content_type = CONTENT_TYPES.get(extension)
+    if content_type is None:
+        raise Http404
+    filename = f"{download_name}.{extension}"
+    redirect_prefix = settings.HUAMU_PRIVATE_MEDIA_REDIRECT
+    if redirect_prefix:
+        # Checked here too, so a missing file is a 404 that leaves no access log row.
+        if not file.storage.exists(file.name):
+            raise Http404
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = redirect_prefix.rstrip("/") + "/" + quote(file.name)
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    else:
+        try:
+            handle = file.storage.open(file.name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=content_type, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    return response
+
+
+def _serve(
+    request: HttpRequest, subject: Model, file: FieldFile, action: AccessAction, name: str
+) -> HttpResponse:
+    response = _send(file, name)
+    # Logged only once the file is known to be there and about to be sent.
+    log_access(request, action=action, subject=subject)
+    return response
+
+
+@require_safe
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fulfilment photo, full size, for those who may see it."""
+    found = get_photo_for_viewer(request, pk)
+    return _serve(request, found, found.image, AccessAction.VIEW_PHOTO, f"photo-{found.pk}")
+
+
+@require_safe
+def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The small copy of a fulfilment photo, for the same people as the photo."""
+    found = get_photo_for_viewer(request, pk)
+    return _serve(
+        request, found, found.thumbnail, AccessAction.VIEW_PHOTO, f"photo-{found.pk}-small"
+    )
+
+
+@require_safe
+def letter_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """The original scan of a thank-you letter: staff and the child's school only."""
+    letter = get_letter_scan_for_viewer(request, pk)
+    return _serve(request, letter, letter.scan, AccessAction.VIEW_LETTER, f"letter-{letter.pk}")
+
+
+@require_safe
+def letter_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The watermarked copy of a letter, which the sponsor sees once it is approved."""
+    letter = get_letter_preview_for_viewer(request, pk)
+    return _serve(
+        request, letter, letter.preview, AccessAction.VIEW_LETTER, f"letter-{letter.pk}-copy"
+    )

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from wishes import impact_views
-
-app_name = "impact"
-
-urlpatterns = [
-    path("", impact_views.impact, name="index"),
-]

@@ -1,0 +1,348 @@
+"""Public reads: what anyone on the internet may see of wishes, and nothing more.
+
+Privacy by construction: public pages get `PublicWish` objects, built from a `.values()`
+query that selects only the allowlist. A child's name, class, address, guardian, hardship,
+birth year, the child's own words and (unless staff chose to show it) the school never leave
+the database; even the exact value and grade are turned into bands in SQL.
+"""
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sponsors.models import Sponsor, SponsorKind
+from wishes.models import (
+    PUBLISHED_STATUSES,
+    Campaign,
+    ClaimStatus,
+    Consent,
+    FulfilmentPhoto,
+    GradeBand,
+    PublicLocation,
+    Wish,
+    WishCategory,
+    WishStatus,
+)
+from wishes.privacy.redaction import mask_contact_details
+
+
+class ValueBand(models.TextChoices):
+    """Value bands shown instead of a wish's exact estimated value (yuan)."""
+
+    UP_TO_100 = "0-100", _("Up to ¥100")
+    UP_TO_300 = "100-300", _("¥100 to ¥300")
+    UP_TO_500 = "300-500", _("¥300 to ¥500")
+    ABOVE_500 = "500+", _("Over ¥500")
+
+
+# Each band holds values above its first bound and up to its second; None is open-ended.
+VALUE_BAND_BOUNDS = {
+    ValueBand.UP_TO_100: (None, Decimal(100)),
+    ValueBand.UP_TO_300: (Decimal(100), Decimal(300)),
+    ValueBand.UP_TO_500: (Decimal(300), Decimal(500)),
+    ValueBand.ABOVE_500: (Decimal(500), None),
+}
+
+
+def value_band_condition(band: str, field: str = "estimated_value") -> Q:
+    """The filter for the values of one ValueBand."""
+    low, high = VALUE_BAND_BOUNDS[band]
+    condition = Q()
+    if low is not None:
+        condition &= Q(**{f"{field}__gt": low})
+    if high is not None:
+        condition &= Q(**{f"{field}__lte": high})
+    return condition
+
+
+def grade_band_condition(band: str, field: str = "child__grade") -> Q:
+    """The filter for the grades of one GradeBand."""
+    low, high = GradeBand.grades(band)
+    return Q(**{f"{field}__gte": low, f"{field}__lte": high})
+
+
+# Shown instead of the raw status: the public reads a thank-you, not a workflow state.
+PUBLIC_STATUS_LABELS = {
+    WishStatus.OPEN: _("Waiting for a sponsor"),
+    WishStatus.CLAIMED: _("Claimed — thank you!"),
+    WishStatus.FULFILLED: _("Fulfilled"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PublicWish:
+    """Everything the public may know about a wish: the allowlist, nothing else."""
+
+    id: int
+    code: str
+    alias: str
+    grade_band: str | Promise
+    # The home region, or the school if staff chose so, or "" when nothing may be shown.
+    location: str
+    category: str | Promise
+    public_text: str
+    value_band: str | Promise
+    status: str
+    days_waiting: int
+
+    def get_absolute_url(self) -> str:
+        return reverse("wishes:detail", args=[self.id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == WishStatus.OPEN
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.status == WishStatus.CLAIMED
+
+    @property
+    def is_fulfilled(self) -> bool:
+        return self.status == WishStatus.FULFILLED
+
+    @property
+    def status_label(self) -> str | Promise:
+        return PUBLIC_STATUS_LABELS.get(self.status, "")
+
+
+def _location() -> Case:
+    # Decided in SQL, so a school name staff did not choose to show is never even fetched.
+    return Case(
+        When(child__public_location=PublicLocation.SCHOOL, then=F("child__school__name")),
+        When(child__public_location=PublicLocation.REGION, then=F("child__home_region__name")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _grade_band() -> Case:
+    return Case(
+        *[When(grade_band_condition(band), then=Value(band.value)) for band in GradeBand],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _value_band() -> Case:
+    return Case(
+        *[When(value_band_condition(band), then=Value(band.value)) for band in ValueBand],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+# The only columns a public query reads (plus the three bands computed above).
+PUBLIC_COLUMNS = ("id", "code", "category", "public_text", "status", "published_at")
+
+
+def _public_rows(wishes: QuerySet[Wish]) -> QuerySet:
+    return wishes.values(
+        *PUBLIC_COLUMNS,
+        child_alias=F("child__alias"),
+        location=_location(),
+        grade_band=_grade_band(),
+        value_band=_value_band(),
+    )
+
+
+def _days_since(moment: datetime.datetime | None) -> int:
+    if moment is None:
+        return 0
+    # Whole days on the Shanghai calendar, whatever language or time zone is active.
+    shanghai = timezone.get_default_timezone()
+    today = timezone.now().astimezone(shanghai).date()
+    return max(0, (today - moment.astimezone(shanghai).date()).days)
+
+
+def _to_public(row: dict) -> PublicWish:
+    return PublicWish(
+        id=row["id"],
+        code=row["code"],
+        alias=row["child_alias"],
+        grade_band=GradeBand(row["grade_band"]).label if row["grade_band"] else "",
+        location=row["location"] or "",
+        category=WishCategory(row["category"]).label,
+        public_text=mask_contact_details(row["public_text"]),
+        value_band=ValueBand(row["value_band"]).label if row["value_band"] else "",
+        status=row["status"],
+        days_waiting=_days_since(row["published_at"]),
+    )
+
+
+class PublicWishList:
+    """A lazy list of PublicWish for the paginator: counted and sliced in the database."""
+
+    def __init__(self, wishes: QuerySet[Wish]) -> None:
+        self._rows = _public_rows(wishes)
+
+    def count(self) -> int:
+        return self._rows.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: int | slice) -> PublicWish | list[PublicWish]:
+        if isinstance(index, slice):
+            return [_to_public(row) for row in self._rows[index]]
+        return _to_public(self._rows[index])
+
+    def __iter__(self) -> Iterator[PublicWish]:
+        return (_to_public(row) for row in self._rows)
+
+
+def _consent_in_force() -> Exists:
+    return Exists(
+        Consent.objects.in_force().filter(
+            child_id=OuterRef("child_id"), keep_record=True, publish_wish=True
+        )
+    )
+
+
+LONGEST_WAITING_FIRST = ("published_at", "pk")
+
+
+def _visible(wishes: QuerySet[Wish], statuses: list[str]) -> QuerySet[Wish]:
+    return wishes.filter(
+        _consent_in_force(), status__in=statuses, child__withdrawn_at__isnull=True
+    )
+
+
+def _only_open_and_public(wishes: QuerySet[Wish]) -> QuerySet[Wish]:
+    return _visible(wishes, [WishStatus.OPEN])
+
+
+def published_wishes() -> QuerySet[Wish]:
+    """Wishes the public may see: published, the child's record kept, consent still in force."""
+    return _visible(Wish.objects.all(), PUBLISHED_STATUSES)
+
+
+def open_wishes() -> QuerySet[Wish]:
+    """Published wishes waiting to be claimed, longest-waiting first."""
+    return _only_open_and_public(Wish.objects.all()).order_by(*LONGEST_WAITING_FIRST)
+
+
+def open_public_wishes(wishes: QuerySet[Wish] | None = None) -> PublicWishList:
+    """Open wishes as PublicWish, e.g. `open_public_wishes(WishFilter(request.GET).qs)`.
+
+    Whatever queryset is given, only open, publicly visible wishes come out; unless it is
+    sorted already, longest-waiting first.
+    """
+    wishes = _only_open_and_public(Wish.objects.all() if wishes is None else wishes)
+    if not wishes.query.order_by:
+        wishes = wishes.order_by(*LONGEST_WAITING_FIRST)
+    return PublicWishList(wishes)
+
+
+def public_wish(pk: int) -> PublicWish | None:
+    """One published wish (open, claimed or fulfilled) as PublicWish; None for any other."""
+    row = _public_rows(published_wishes().filter(pk=pk)).first()
+    return None if row is None else _to_public(row)
+
+
+def similar_open_wishes(wish_pk: int, limit: int = 3) -> list[PublicWish]:
+    """Open wishes of the same category or grade band as a wish, best matches first.
+
+    Same category and band first, then same category, then same band; longest-waiting first
+    within each. One small query per kind of match, stopping once `limit` are found: each
+    walks the open wishes in waiting order (the status, category and publication indexes)
+    and stops at `limit`, instead of scoring and sorting every open wish of the category
+    or band.
+    """
+    source = Wish.objects.filter(pk=wish_pk).values("category", "child__grade").first()
+    if source is None:
+        return []
+    same_category = Q(category=source["category"])
+    same_band = grade_band_condition(GradeBand.of(source["child__grade"]))
+    candidates = open_wishes().exclude(pk=wish_pk)
+    found: list[PublicWish] = []
+    for match in (
+        same_category & same_band,
+        same_category & ~same_band,
+        ~same_category & same_band,
+    ):
+        if len(found) >= limit:
+            break
+        found += PublicWishList(candidates.filter(match))[: limit - len(found)]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactNumbers:
+    fulfilled: int
+    waiting: int
+    units: int
+    individuals: int
+
+
+def impact_numbers() -> ImpactNumbers:
+    """The programme's numbers to date, in three queries.
+
+    A sponsor counts as having taken part once it holds an active or fulfilled claim;
+    sponsors whose claims were all cancelled do not count.
+    """
+    # Two plain counts, not one aggregate over every wish: that ran the consent check as a
+    # subquery per wish. The fulfilled count reads the status index; the waiting count is
+    # the list's own query, which joins the consents once and only for open wishes.
+    fulfilled = Wish.objects.filter(status=WishStatus.FULFILLED).count()
+    # The waiting-wishes list's rule, so the two numbers always agree.
+    waiting = open_wishes().count()
+    sponsors = Sponsor.objects.filter(
+        claims__status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+    ).aggregate(
+        units=Count("pk", filter=Q(kind=SponsorKind.UNIT), distinct=True),
+        individuals=Count("pk", filter=Q(kind=SponsorKind.INDIVIDUAL), distinct=True),
+    )
+    return ImpactNumbers(fulfilled=fulfilled, waiting=waiting, **sponsors)
+
+
+def current_campaign() -> Campaign | None:
+    """The campaign running today, else the one that starts latest; one query."""
+    today = timezone.localdate()
+    return (
+        Campaign.objects.alias(
+            running=Case(
+                When(starts_on__lte=today, ends_on__gte=today, then=Value(1)),
+                default=Value(0),
+            )
+        )
+        .order_by("-running", "-starts_on")
+        .first()
+    )
+
+
+def _photo_consent(scope: str) -> Exists:
+    return Exists(
+        Consent.objects.in_force().filter(
+            child_id=OuterRef("fulfilment__claim__wish__child_id"),
+            keep_record=True,
+            **{scope: True},
+        )
+    )
+
+
+def public_photos() -> QuerySet[FulfilmentPhoto]:
+    """Photos anyone may see: cleared by staff, consent to publish photos in force, at a
+    public event, of a child whose record is kept."""
+    return FulfilmentPhoto.objects.current().filter(
+        _photo_consent("publish_photos"),
+        is_public=True,
+        fulfilment__event__is_public=True,
+        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+    )
+
+
+def photos_shared_with(sponsor: Sponsor) -> QuerySet[FulfilmentPhoto]:
+    """Photos of the sponsor's own fulfilled claims that the guardian agreed to share."""
+    return FulfilmentPhoto.objects.current().filter(
+        _photo_consent("share_photos_with_sponsor"),
+        fulfilment__claim__sponsor=sponsor,
+        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+    )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from wishes.claiming import views as claim_views
+from wishes.public import views
+
+app_name = "wishes"
+
+urlpatterns = [
+    path("", views.wish_list, name="list"),
+    path("<int:pk>/", views.wish_detail, name="detail"),
+    path("<int:pk>/claim/", claim_views.claim, name="claim"),
+    path("batch-claim/", claim_views.batch_claim, name="batch_claim"),
+]

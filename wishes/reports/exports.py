@@ -1,0 +1,385 @@
+"""The campaign workbook (.xlsx): wishes, claims, fulfilments and each sponsor's contribution.
+
+The workbook leaves the back office (it is mailed, shared with schools and partners, opened
+on home computers), so it carries a child's public alias only: no real name, class, address,
+guardian, hardship details or the child's own words are ever read into it. Free text that
+staff typed (a cancellation reason) has the child's and guardian's names masked.
+
+Every text cell that a spreadsheet program could take for a formula (it begins with = + - @,
+a tab or a carriage return) is neutralised with a leading apostrophe, which Excel, LibreOffice
+and WPS show as text: a wish text like "=HYPERLINK(...)" cannot run when the file is opened.
+"""
+
+import datetime
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sponsors.models import Sponsor, SponsorKind, UnitCategory
+from wishes.models import (
+    Campaign,
+    Child,
+    Claim,
+    ClaimChannel,
+    ClaimStatus,
+    Fulfilment,
+    LetterStatus,
+    ThankYouLetter,
+    Wish,
+    WishCategory,
+    WishStatus,
+)
+from wishes.privacy.redaction import mask_contact_details, redact
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What a spreadsheet program reads as the start of a formula (or of DDE, after a tab or CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Prefixed to such text. Shown as a visible apostrophe, which is honest about the change.
+NEUTRALISER = "'"
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+MONEY_FORMAT = "#,##0.00"
+MIN_COLUMN_WIDTH = 8
+MAX_COLUMN_WIDTH = 60
+
+
+def neutralise(value: str) -> str:
+    """Text that cannot be taken for a formula, without characters an .xlsx cannot hold."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_STARTS):
+        return NEUTRALISER + value
+    return value
+
+
+def _cell_value(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        # .xlsx has no time zones: write the Shanghai wall-clock time staff expect.
+        return timezone.localtime(value).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, bool | int | float | Decimal | datetime.date):
+        return value
+    # Anything else (labels, names, lazy strings) is text, and text is neutralised.
+    return neutralise(str(value)) or None
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    return str(choices(value).label) if value else ""
+
+
+def _header(model: type[models.Model], field: str) -> str:
+    """The field's translated verbose name, so headers match the back office's words."""
+    return capfirst(str(model._meta.get_field(field).verbose_name))
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[object]]
+
+
+def _text_width(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return 16
+    if isinstance(value, datetime.date):
+        return 10
+    text = str(value)
+    # A Chinese character takes about two columns of a Latin one.
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def _write_sheet(worksheet: Worksheet, sheet: Sheet) -> None:
+    # Sheet names may not hold []:*?/\ and are at most 31 characters long.
+    worksheet.title = "".join(c for c in sheet.title if c not in "[]:*?/\\")[:31]
+    bold = Font(bold=True)
+    fill = PatternFill("solid", start_color="FDE9E7")
+    worksheet.append([neutralise(column.header) for column in sheet.columns])
+    for cell in worksheet[1]:
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center")
+    widths = [_text_width(column.header) for column in sheet.columns]
+    for row in sheet.rows:
+        values = [_cell_value(value) for value in row]
+        worksheet.append(values)
+        widths = [
+            max(width, _text_width(value)) for width, value in zip(widths, values, strict=True)
+        ]
+        for cell, column in zip(worksheet[worksheet.max_row], sheet.columns, strict=True):
+            if column.number_format:
+                cell.number_format = column.number_format
+    for index, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(index)].width = min(
+            MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, width + 2)
+        )
+    # The header stays in view while scrolling; filters make the sheet easy to sort.
+    worksheet.freeze_panes = "A2"
+    worksheet.auto_filter.ref = worksheet.dimensions
+
+
+def _masked_names(text: str, child: dict) -> str:
+    """Staff's free text with the child's and guardian's names and contact details masked."""
+    if not text:
+        return ""
+    return redact(text, names=[child.get("real_name", ""), child.get("guardian_name", "")])
+
+
+def _child_names(child_ids: set[int]) -> dict[int, dict]:
+    # Read only to mask them in free text; they are never written to the workbook.
+    return {
+        row["pk"]: row
+        for row in Child.objects.filter(pk__in=child_ids).values(
+            "pk", "real_name", "guardian_name"
+        )
+    }
+
+
+def _wishes_sheet(campaign: Campaign) -> Sheet:
+    live_claims = Claim.objects.filter(
+        wish=OuterRef("pk"), status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+    ).order_by("-created_at")
+    wishes = (
+        Wish.objects.filter(campaign=campaign)
+        .annotate(
+            claimed_at=Subquery(live_claims.values("created_at")[:1]),
+            fulfilled_on=Subquery(
+                Fulfilment.objects.filter(claim__wish=OuterRef("pk")).values("fulfilled_on")[:1]
+            ),
+        )
+        .order_by("code")
+        # An allowlist: the child's alias, school and grade, never the private fields.
+        .values(
+            "code",
+            "category",
+            "public_text",
+            "estimated_value",
+            "status",
+            "published_at",
+            "claimed_at",
+            "fulfilled_on",
+            alias=F("child__alias"),
+            school=F("child__school__name"),
+            grade=F("child__grade"),
+        )
+    )
+    columns = [
+        Column(_header(Wish, "code")),
+        Column(_header(Child, "alias")),
+        Column(_header(Child, "school")),
+        Column(_header(Child, "grade")),
+        Column(_header(Wish, "category")),
+        Column(_header(Wish, "public_text")),
+        Column(_header(Wish, "estimated_value"), MONEY_FORMAT),
+        Column(_header(Wish, "status")),
+        Column(_("Published on"), DATE_FORMAT),
+        Column(_("Claimed on"), DATE_FORMAT),
+        Column(_("Fulfilled on"), DATE_FORMAT),
+    ]
+    rows = (
+        [
+            w["code"],
+            w["alias"],
+            w["school"],
+            w["grade"],
+            _label(WishCategory, w["category"]),
+            # The same masking public pages apply, in case a number slipped through review.
+            mask_contact_details(w["public_text"]),
+            w["estimated_value"],
+            _label(WishStatus, w["status"]),
+            _local_date(w["published_at"]),
+            _local_date(w["claimed_at"]),
+            w["fulfilled_on"],
+        ]
+        for w in wishes
+    )
+    return Sheet(capfirst(str(Wish._meta.verbose_name_plural)), columns, rows)
+
+
+def _local_date(moment: datetime.datetime | None) -> datetime.date | None:
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def _claims_sheet(campaign: Campaign) -> Sheet:
+    claims = list(
+        Claim.objects.filter(wish__campaign=campaign)
+        .order_by("wish__code", "created_at", "pk")
+        .values(
+            "channel",
+            "external_ref",
+            "claimant_name",
+            "status",
+            "promised_on",
+            "created_at",
+            "cancel_reason",
+            code=F("wish__code"),
+            child_id=F("wish__child_id"),
+            sponsor_name=F("sponsor__name"),
+            sponsor_kind=F("sponsor__kind"),
+        )
+    )
+    children = _child_names({c["child_id"] for c in claims if c["cancel_reason"]})
+    columns = [
+        Column(_header(Wish, "code")),
+        Column(_header(Claim, "sponsor")),
+        Column(_header(Sponsor, "kind")),
+        Column(_header(Claim, "channel")),
+        Column(_header(Claim, "external_ref")),
+        Column(_header(Claim, "claimant_name")),
+        Column(_header(Claim, "status")),
+        Column(_header(Claim, "promised_on"), DATE_FORMAT),
+        Column(_("Claimed at"), DATETIME_FORMAT),
+        Column(_header(Claim, "cancel_reason")),
+    ]
+    rows = (
+        [
+            c["code"],
+            c["sponsor_name"],
+            _label(SponsorKind, c["sponsor_kind"]),
+            _label(ClaimChannel, c["channel"]),
+            c["external_ref"],
+            c["claimant_name"],
+            _label(ClaimStatus, c["status"]),
+            c["promised_on"],
+            c["created_at"],
+            _masked_names(c["cancel_reason"], children.get(c["child_id"], {})),
+        ]
+        for c in claims
+    )
+    return Sheet(capfirst(str(Claim._meta.verbose_name_plural)), columns, rows)
+
+
+def _fulfilments_sheet(campaign: Campaign) -> Sheet:
+    latest_letter = ThankYouLetter.objects.filter(fulfilment=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    fulfilments = (
+        Fulfilment.objects.filter(claim__wish__campaign=campaign)
+        .annotate(letter_status=Subquery(latest_letter.values("status")[:1]))
+        .order_by("fulfilled_on", "claim__wish__code")
+        .values(
+            "fulfilled_on",
+            "letter_status",
+            code=F("claim__wish__code"),
+            event_date=F("event__date"),
+            event_title=F("event__title"),
+            sponsor_name=F("claim__sponsor__name"),
+        )
+    )
+    columns = [
+        Column(_header(Wish, "code")),
+        Column(_header(Fulfilment, "fulfilled_on"), DATE_FORMAT),
+        Column(_header(Fulfilment, "event")),
+        Column(_header(Claim, "sponsor")),
+        Column(_("Thank-you letter")),
+    ]
+    rows = (
+        [
+            f["code"],
+            f["fulfilled_on"],
+            f"{f['event_date']:%Y-%m-%d} {f['event_title']}" if f["event_title"] else "",
+            f["sponsor_name"],
+            _label(LetterStatus, f["letter_status"]) or _("No letter yet"),
+        ]
+        for f in fulfilments
+    )
+    return Sheet(capfirst(str(Fulfilment._meta.verbose_name_plural)), columns, rows)
+
+
+def _contribution_sheet(campaign: Campaign) -> Sheet:
+    in_campaign = Q(claims__wish__campaign=campaign)
+    standing = in_campaign & ~Q(claims__status=ClaimStatus.CANCELLED)
+    fulfilled = in_campaign & Q(claims__status=ClaimStatus.FULFILLED)
+    # A sponsor's contribution counts its claims still standing (active or fulfilled) and
+    # the estimated value of the wishes it actually fulfilled; cancelled claims give nothing.
+    sponsors = (
+        Sponsor.objects.annotate(
+            claim_count=Count("claims", filter=standing),
+            fulfilled_count=Count("claims", filter=fulfilled),
+            fulfilled_value=Sum("claims__wish__estimated_value", filter=fulfilled),
+        )
+        .filter(claim_count__gt=0)
+        .order_by("-fulfilled_count", "-claim_count", "name")
+        .values(
+            "name",
+            "kind",
+            "unit_category",
+            "claim_count",
+            "fulfilled_count",
+            "fulfilled_value",
+            region_name=F("region__name"),
+        )
+    )
+    columns = [
+        Column(_header(Claim, "sponsor")),
+        Column(_header(Sponsor, "kind")),
+        Column(_header(Sponsor, "unit_category")),
+        Column(_header(Sponsor, "region")),
+        Column(_("Claims")),
+        Column(_("Wishes fulfilled")),
+        Column(_("Estimated value fulfilled (yuan)"), MONEY_FORMAT),
+    ]
+    rows = (
+        [
+            s["name"],
+            _label(SponsorKind, s["kind"]),
+            _label(UnitCategory, s["unit_category"]),
+            s["region_name"] or "",
+            s["claim_count"],
+            s["fulfilled_count"],
+            s["fulfilled_value"] or Decimal("0.00"),
+        ]
+        for s in sponsors
+    )
+    return Sheet(_("Sponsors' contribution"), columns, rows)
+
+
+SHEETS: list[Callable[[Campaign], Sheet]] = [
+    _wishes_sheet,
+    _claims_sheet,
+    _fulfilments_sheet,
+    _contribution_sheet,
+]
+
+
+def campaign_workbook(campaign: Campaign) -> Workbook:
+    """The campaign's workbook, one sheet per list, headers in the active language."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for make_sheet in SHEETS:
+        _write_sheet(workbook.create_sheet(), make_sheet(campaign))
+    workbook.properties.title = campaign.name
+    return workbook
+
+
+def campaign_workbook_bytes(campaign: Campaign) -> bytes:
+    """The campaign's workbook as the bytes of an .xlsx file."""
+    buffer = io.BytesIO()
+    campaign_workbook(campaign).save(buffer)
+    return buffer.getvalue()
+
+
+def campaign_filename(campaign: Campaign) -> str:
+    return f"huamu-campaign-{campaign.year}-{timezone.localdate():%Y%m%d}.xlsx"

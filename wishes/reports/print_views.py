@@ -1,0 +1,152 @@
+"""Back-office downloads: wish cards, the intake form and certificates (PDF), campaign workbooks.
+
+Admin actions and an admin view only, so every request has passed the admin site's staff
+login; each one also checks the model permission it needs. Without a Chinese font the PDFs
+cannot be made: staff then get a message saying how to install it, never a server error.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from wishes.public.selectors import open_public_wishes
+from wishes.reports.exports import XLSX_CONTENT_TYPE, campaign_filename, campaign_workbook_bytes
+from wishes.reports.printing import (
+    PDF_CONTENT_TYPE,
+    FontMissing,
+    certificate_numbers,
+    certificates_pdf,
+    current_year,
+    intake_form_pdf,
+    wish_cards_pdf,
+    years_since_start,
+)
+
+# Downloads make sense from the list and from a record's own page.
+LIST_AND_RECORD = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+def download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A file to save, which no shared cache may keep: it holds back-office data."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _today() -> str:
+    return f"{timezone.localdate():%Y%m%d}"
+
+
+@admin.action(
+    description=_("Print wish cards (PDF)"), permissions=["change"], location=LIST_AND_RECORD
+)
+def print_wish_cards(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet
+) -> HttpResponse | None:
+    """Cards for the wish tree: only published wishes still waiting for a sponsor get one."""
+    # The cards show what the public pages show, read through the same allowlist.
+    cards = list(open_public_wishes(queryset.order_by("code")))
+    printed = {card.id for card in cards}
+    skipped = sorted(code for pk, code in queryset.values_list("pk", "code") if pk not in printed)
+    if skipped:
+        modeladmin.message_user(
+            request,
+            gettext(
+                "No card for %(codes)s: only published wishes waiting to be claimed get a card."
+            )
+            % {"codes": ", ".join(skipped)},
+            messages.WARNING,
+        )
+    if not cards:
+        return None
+    try:
+        pdf = wish_cards_pdf(cards)
+    except FontMissing as error:
+        modeladmin.message_user(request, str(error), messages.ERROR)
+        return None
+    return download(pdf, PDF_CONTENT_TYPE, f"wish-cards-{_today()}.pdf")
+
+
+@admin.action(
+    description=_("Export the campaign (.xlsx)"), permissions=["change"], location=LIST_AND_RECORD
+)
+def export_campaign(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet
+) -> HttpResponse | None:
+    """The workbook of one campaign: wishes, claims, fulfilments and sponsors' contribution."""
+    campaigns = list(queryset[:2])
+    if len(campaigns) != 1:
+        modeladmin.message_user(
+            request, gettext("Choose exactly one campaign to export."), messages.WARNING
+        )
+        return None
+    campaign = campaigns[0]
+    return download(
+        campaign_workbook_bytes(campaign), XLSX_CONTENT_TYPE, campaign_filename(campaign)
+    )
+
+
+@require_safe
+def intake_form(request: HttpRequest) -> HttpResponse:
+    """The blank paper intake form for a child's wish, with the guardian's consent."""
+    # Wrapped in admin_view by ChildAdmin.get_urls: the user is active staff already.
+    if not request.user.has_perm("wishes.view_child"):
+        raise PermissionDenied
+    try:
+        pdf = intake_form_pdf()
+    except FontMissing as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(reverse("admin:wishes_child_changelist"))
+    return download(pdf, PDF_CONTENT_TYPE, "wish-intake-form.pdf")
+
+
+class CertificateYearForm(forms.Form):
+    year = forms.TypedChoiceField(
+        label=_("Year"),
+        coerce=int,
+        initial=current_year,
+        help_text=_("Counts the wishes each sponsor fulfilled in this calendar year."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, str(year)) for year in years_since_start()]
+
+
+def certificates_download(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet, year: int
+) -> HttpResponse | None:
+    """Thank-you certificates for a year, one page a sponsor; none for a sponsor with none."""
+    certificates = []
+    nothing = []
+    for sponsor in queryset.order_by("name"):
+        numbers = certificate_numbers(sponsor, year)
+        if numbers.is_empty:
+            nothing.append(sponsor.name)
+        else:
+            certificates.append((sponsor, numbers))
+    if nothing:
+        modeladmin.message_user(
+            request,
+            gettext("No certificate for %(names)s: no wish fulfilled in %(year)s.")
+            % {"names": ", ".join(nothing), "year": year},
+            messages.WARNING,
+        )
+    if not certificates:
+        return None
+    try:
+        pdf = certificates_pdf(certificates)
+    except FontMissing as error:
+        modeladmin.message_user(request, str(error), messages.ERROR)
+        return None
+    return download(pdf, PDF_CONTENT_TYPE, f"thank-you-certificates-{year}.pdf")

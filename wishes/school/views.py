@@ -1,0 +1,211 @@
+"""The school coordinator's pages: the school's children and wishes, fulfilment, letters."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
+
+from huamu.errors import TransitionError
+from wishes.models import AccessAction, Event, School, WishStatus
+from wishes.privacy.access_log import log_access
+from wishes.school.access import (
+    child_wish_records,
+    claims_to_fulfil,
+    get_child_for_coordinator,
+    get_fulfilment_for_coordinator,
+    get_preselected_event,
+    get_school_for_page,
+    school_children,
+    school_events,
+    school_required,
+    school_wishes,
+)
+from wishes.school.forms import IMAGE_ACCEPT, FulfilmentRosterForm, LetterForm, PhotoUploadForm
+from wishes.services import add_fulfilment_photos, record_fulfilments, upload_letter
+
+# A refused form or upload; a state that changed under the form (a colleague was quicker).
+BAD_REQUEST = 400
+CONFLICT = 409
+
+STATUS_ORDER = [
+    WishStatus.DRAFT,
+    WishStatus.OPEN,
+    WishStatus.CLAIMED,
+    WishStatus.FULFILLED,
+    WishStatus.WITHDRAWN,
+]
+
+
+def _pick_school(request: HttpRequest) -> HttpResponse:
+    """Staff choose which school's page to open."""
+    schools = School.objects.select_related("region").order_by("name")
+    return render(request, "school/pick_school.html", {"schools": schools})
+
+
+def _overview_url(school: School) -> str:
+    # The school id keeps staff on the same school; a coordinator's own id is harmless.
+    return f"{reverse('school:overview')}?school={school.pk}"
+
+
+@school_required
+@require_safe
+def overview(request: HttpRequest) -> HttpResponse:
+    """The school's children and their wishes by status, and the events at the school."""
+    school = get_school_for_page(request)
+    if school is None:
+        return _pick_school(request)
+    children = list(school_children(school))
+    by_status = {status: [] for status in STATUS_ORDER}
+    with_wish = set()
+    for wish in school_wishes(school):
+        by_status[wish.status].append(wish)
+        with_wish.add(wish.child_id)
+    context = {
+        "school": school,
+        "groups": [(WishStatus(s), wishes) for s, wishes in by_status.items()],
+        "children": children,
+        "without_wish": [child for child in children if child.pk not in with_wish],
+        "events": school_events(school),
+    }
+    return render(request, "school/overview.html", context)
+
+
+@school_required
+@require_GET
+def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A child's record for the coordinator; every look is written to the access log."""
+    child = get_child_for_coordinator(request, pk)
+    log_access(request, action=AccessAction.VIEW_CHILD, subject=child)
+    context = {
+        "child": child,
+        "records": child_wish_records(child),
+        "overview_url": _overview_url(child.school),
+    }
+    return render(request, "school/child_detail.html", context)
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def fulfil(request: HttpRequest) -> HttpResponse:
+    """The roster of claimed wishes: tick those handed over, add photos, record them all."""
+    school = get_school_for_page(request)
+    if school is None:
+        return _pick_school(request)
+    event = get_preselected_event(request, school)
+    roster = list(claims_to_fulfil(school))
+    status = 200
+    if request.method == "POST":
+        form = FulfilmentRosterForm(request.POST, request.FILES, school=school)
+        status = BAD_REQUEST
+        if form.is_valid():
+            status = _record(request, form)
+            if status is None:
+                return redirect(_overview_url(school))
+    else:
+        form = FulfilmentRosterForm(school=school, initial=_roster_initial(event, roster))
+    context = {
+        "school": school,
+        "event": event,
+        "form": form,
+        "rows": form.rows(roster),
+        "image_accept": IMAGE_ACCEPT,
+    }
+    return render(request, "school/fulfil.html", context, status=status)
+
+
+def _roster_initial(event: Event | None, roster: list) -> dict:
+    # Wishes planned for the event come ticked; the coordinator unticks absent children.
+    planned = set(event.wishes.values_list("pk", flat=True)) if event else set()
+    return {"event": event, "claims": [c.pk for c in roster if c.wish_id in planned]}
+
+
+def _record(request: HttpRequest, form: FulfilmentRosterForm) -> int | None:
+    """Call the service; None on success, else the status to show the form again with."""
+    data = form.cleaned_data
+    try:
+        fulfilments = record_fulfilments(
+            claim_ids=[claim.pk for claim in data["claims"]],
+            by=request.user,
+            fulfilled_on=data["fulfilled_on"],
+            event=data["event"],
+            note=data["note"],
+            photos=form.photos,
+        )
+    except TransitionError as error:
+        form.add_error(None, str(error))
+        return CONFLICT
+    count = len(fulfilments)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d wish is recorded as fulfilled; its sponsor will get an e-mail.",
+            "%(count)d wishes are recorded as fulfilled; their sponsors will get an e-mail.",
+            count,
+        )
+        % {"count": count},
+    )
+    return None
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def photos(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add photos to a fulfilment recorded earlier; they stay private until staff clear them."""
+    fulfilment = get_fulfilment_for_coordinator(request, pk)
+    posted = request.method == "POST"
+    form = PhotoUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            added = add_fulfilment_photos(
+                fulfilment_id=fulfilment.pk, by=request.user, images=form.cleaned_data["images"]
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d photo added.", "%(count)d photos added.", len(added))
+                % {"count": len(added)},
+            )
+            return redirect("school:photos", pk=fulfilment.pk)
+    context = {
+        "fulfilment": fulfilment,
+        "form": form,
+        "photos": list(fulfilment.photos.current()),
+        "overview_url": _overview_url(fulfilment.claim.wish.child.school),
+    }
+    return render(request, "school/photos.html", context, status=BAD_REQUEST if posted else 200)
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a child's thank-you letter; it waits for staff approval before the sponsor."""
+    fulfilment = get_fulfilment_for_coordinator(request, pk)
+    posted = request.method == "POST"
+    form = LetterForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            upload_letter(
+                fulfilment_id=fulfilment.pk,
+                by=request.user,
+                scan=form.cleaned_data["scan"],
+                transcription=form.cleaned_data["transcription"],
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                gettext("Thank you! The letter will reach the sponsor once staff approve it."),
+            )
+            return redirect("school:letter", pk=fulfilment.pk)
+    context = {
+        "fulfilment": fulfilment,
+        "form": form,
+        "letters": list(fulfilment.letters.select_related("uploaded_by")),
+        "overview_url": _overview_url(fulfilment.claim.wish.child.school),
+    }
+    return render(request, "school/letter.html", context, status=BAD_REQUEST if posted else 200)
