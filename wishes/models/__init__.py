@@ -227,6 +227,13 @@ class ConsentMethod(models.TextChoices):
     ONLINE = "online", _("Online")
 
 
+class ConsentState(models.TextChoices):
+    """The states of a consent as the audit trail records them (it has no status field)."""
+
+    IN_FORCE = "in_force", _("In force")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class ConsentQuerySet(models.QuerySet):
     def in_force(self) -> "ConsentQuerySet":
         return self.filter(withdrawn_at__isnull=True)
@@ -273,9 +280,16 @@ class Consent(TimeStampedModel):
     def __str__(self) -> str:
         return gettext("Consent of %(date)s") % {"date": self.given_on}
 
+    # The audit trail labels this record's changes with these states.
+    audit_states = ConsentState
+
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+    @property
+    def state(self) -> str:
+        return ConsentState.IN_FORCE if self.in_force else ConsentState.WITHDRAWN
 
 
 class Campaign(TimeStampedModel):
@@ -652,6 +666,14 @@ class ThankYouLetter(TimeStampedModel):
         return gettext("Letter for %(wish)s") % {"wish": self.fulfilment}
 
 
+class PhotoState(models.TextChoices):
+    """The states of a photo as the audit trail records them (it has no status field)."""
+
+    PRIVATE = "private", _("Private")
+    PUBLIC = "public", _("Public")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class PhotoQuerySet(models.QuerySet):
     def current(self) -> "PhotoQuerySet":
         return self.filter(withdrawn_at__isnull=True)
@@ -691,8 +713,17 @@ class FulfilmentPhoto(TimeStampedModel):
         verbose_name_plural = _("fulfilment photos")
         ordering = ["created_at", "id"]
 
+    # The audit trail labels this record's changes with these states.
+    audit_states = PhotoState
+
     def __str__(self) -> str:
         return gettext("Photo %(id)s") % {"id": self.pk}
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn_at is not None:
+            return PhotoState.WITHDRAWN
+        return PhotoState.PUBLIC if self.is_public else PhotoState.PRIVATE
 
 
 class AccessAction(models.TextChoices):
