@@ -1,0 +1,208 @@
+"""Children, what the public may know of them, and their guardians' consents."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.models import TimeStampedModel
+from sponsors.models import mainland_phone_validator
+from wishes.models.places import Region, School
+
+
+class Gender(models.TextChoices):
+    GIRL = "girl", _("Girl")
+    BOY = "boy", _("Boy")
+
+
+class HardshipCategory(models.TextChoices):
+    LOW_INCOME = "low_income", _("Low-income family")
+    SINGLE_PARENT = "single_parent", _("Single-parent family")
+    ILLNESS = "illness", _("Serious illness in the family")
+    DISABILITY = "disability", _("Disability")
+    MIGRANT = "migrant", _("Migrant family in difficulty")
+    OTHER = "other", _("Other")
+
+
+class PublicLocation(models.TextChoices):
+    """How much of a child's whereabouts the public may see, chosen by staff."""
+
+    REGION = "region", _("Region only")
+    SCHOOL = "school", _("School")
+    NONE = "none", _("Nothing")
+
+
+class GradeBand(models.TextChoices):
+    LOWER = "lower", _("Grades 1–2")
+    MIDDLE = "middle", _("Grades 3–4")
+    UPPER = "upper", _("Grade 5")
+    JUNIOR = "junior", _("Junior middle school")
+
+    @classmethod
+    def grades(cls, band: str) -> tuple[int, int]:
+        """Return the first and last grade of a band."""
+        return {
+            cls.LOWER: (1, 2),
+            cls.MIDDLE: (3, 4),
+            cls.UPPER: (5, 5),
+            cls.JUNIOR: (6, 9),
+        }[band]
+
+    @classmethod
+    def of(cls, grade: int) -> "GradeBand":
+        for band in cls:
+            low, high = cls.grades(band)
+            if low <= grade <= high:
+                return band
+        return cls.JUNIOR
+
+
+class ChildQuerySet(models.QuerySet):
+    def active(self) -> "ChildQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Child(TimeStampedModel):
+    """A dream child (梦想儿童). Private: only staff and the child's school see it."""
+
+    real_name = models.CharField(_("real name"), max_length=40)
+    alias = models.CharField(
+        _("public alias"),
+        max_length=20,
+        help_text=_("Shown to the public instead of the name, e.g. 小王同学."),
+    )
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), validators=[MinValueValidator(2000), MaxValueValidator(2030)]
+    )
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    class_name = models.CharField(_("class"), max_length=20, blank=True)
+    school = models.ForeignKey(
+        School, models.PROTECT, related_name="children", verbose_name=_("school")
+    )
+    home_region = models.ForeignKey(
+        Region, models.PROTECT, related_name="children", verbose_name=_("home region")
+    )
+    address = models.CharField(_("home address"), max_length=200, blank=True)
+    guardian_name = models.CharField(_("guardian's name"), max_length=40)
+    guardian_phone = models.CharField(
+        _("guardian's phone"), max_length=20, validators=[mainland_phone_validator]
+    )
+    hardship_category = models.CharField(
+        _("hardship category"), max_length=16, choices=HardshipCategory
+    )
+    hardship_note = models.TextField(_("hardship details"), blank=True)
+    public_location = models.CharField(
+        _("location shown to the public"),
+        max_length=8,
+        choices=PublicLocation,
+        default=PublicLocation.REGION,
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dream child")
+        verbose_name_plural = _("dream children")
+        ordering = ["school", "grade", "alias"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gender__in=Gender.values), name="child_gender_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__gte=1, grade__lte=9), name="child_grade_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(hardship_category__in=HardshipCategory.values),
+                name="child_hardship_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(public_location__in=PublicLocation.values),
+                name="child_public_location_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # The alias, not the name: this string may end up in logs and admin messages.
+        return f"{self.alias} (#{self.pk})"
+
+    @property
+    def grade_band(self) -> GradeBand:
+        return GradeBand.of(self.grade)
+
+
+class ConsentMethod(models.TextChoices):
+    PAPER = "paper", _("Signed paper form")
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("By phone")
+    ONLINE = "online", _("Online")
+
+
+class ConsentState(models.TextChoices):
+    """The states of a consent as the audit trail records them (it has no status field)."""
+
+    IN_FORCE = "in_force", _("In force")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self) -> "ConsentQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Consent(TimeStampedModel):
+    """A guardian's consent for one child, with separate scopes."""
+
+    child = models.ForeignKey(
+        Child, models.PROTECT, related_name="consents", verbose_name=_("child")
+    )
+    keep_record = models.BooleanField(_("keep the child's record"), default=True)
+    publish_wish = models.BooleanField(_("publish the wish (anonymised)"), default=False)
+    share_photos_with_sponsor = models.BooleanField(
+        _("share fulfilment photos with the sponsor"), default=False
+    )
+    publish_photos = models.BooleanField(_("publish photos"), default=False)
+    method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod)
+    given_on = models.DateField(_("given on"))
+    given_by = models.CharField(_("given by (guardian)"), max_length=40)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("collected by"),
+        null=True,
+        blank=True,
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=ConsentMethod.values), name="consent_method_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Consent of %(date)s") % {"date": self.given_on}
+
+    # The audit trail labels this record's changes with these states.
+    audit_states = ConsentState
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def state(self) -> str:
+        return ConsentState.IN_FORCE if self.in_force else ConsentState.WITHDRAWN

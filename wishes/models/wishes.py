@@ -1,0 +1,143 @@
+"""Campaigns and the wishes children write for them."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.models import TimeStampedModel
+from wishes.models.children import Child
+
+
+class Campaign(TimeStampedModel):
+    """A yearly round of the programme (圆梦季)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WishCategory(models.TextChoices):
+    STUDY = "study", _("Study supplies")
+    BOOKS = "books", _("Books")
+    SPORTS = "sports", _("Sports")
+    ARTS = "arts", _("Arts and music")
+    ELECTRONICS = "electronics", _("Electronics")
+    CLOTHING = "clothing", _("Clothing")
+    DAILY = "daily", _("Daily necessities")
+    EXPERIENCE = "experience", _("Visit or experience")
+    OTHER = "other", _("Other")
+
+
+class WishStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Waiting to be claimed")
+    CLAIMED = "claimed", _("Claimed")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+PUBLISHED_STATUSES = [WishStatus.OPEN, WishStatus.CLAIMED, WishStatus.FULFILLED]
+
+
+class WishQuerySet(models.QuerySet):
+    def open(self) -> "WishQuerySet":
+        return self.filter(status=WishStatus.OPEN)
+
+
+class Wish(TimeStampedModel):
+    """What a child asked for (心愿); the public sees only its redacted text."""
+
+    code = models.CharField(_("wish code"), max_length=20, unique=True, blank=True)
+    child = models.ForeignKey(
+        Child, models.PROTECT, related_name="wishes", verbose_name=_("child")
+    )
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="wishes", verbose_name=_("campaign")
+    )
+    category = models.CharField(_("category"), max_length=16, choices=WishCategory)
+    child_words = models.TextField(
+        _("the child's own words"), help_text=_("Private: as the child wrote it.")
+    )
+    public_text = models.TextField(
+        _("public text"),
+        blank=True,
+        help_text=_(
+            "What the public sees, with anything that names or locates the child removed."
+        ),
+    )
+    estimated_value = models.DecimalField(
+        _("estimated value (yuan)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=WishStatus, default=WishStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    objects = WishQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wish")
+        verbose_name_plural = _("wishes")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="wish_status_published"),
+            # The waiting wishes of one category, longest waiting first: the list filtered by
+            # category and the similar wishes offered beside a wish.
+            models.Index(
+                fields=["status", "category", "published_at"],
+                name="wish_status_category_published",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=WishStatus.values), name="wish_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=WishCategory.values), name="wish_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_value__gte=0), name="wish_value_not_negative"
+            ),
+            # A wish the public can see always has a reviewed public text and a date.
+            models.CheckConstraint(
+                condition=(
+                    ~Q(status__in=PUBLISHED_STATUSES)
+                    | (~Q(public_text="") & Q(published_at__isnull=False))
+                ),
+                name="wish_published_has_text_and_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or gettext("New wish")
+
+    def get_absolute_url(self) -> str:
+        return reverse("wishes:detail", args=[self.pk])
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        if not self.code:
+            # The code is public and stable: campaign year plus the row number.
+            self.code = f"HM{self.campaign.year}-{self.pk:05d}"
+            Wish.objects.filter(pk=self.pk).update(code=self.code)
