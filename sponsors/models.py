@@ -110,6 +110,11 @@ class Sponsor(TimeStampedModel):
     def is_unit(self) -> bool:
         return self.kind == SponsorKind.UNIT
 
+    def addresses(self) -> list[str]:
+        """Every address that should hear about this sponsor: its own and its members'."""
+        member_mail = [m.user.email for m in self.members.select_related("user")]
+        return sorted({self.email, *member_mail} - {""})
+
 
 class SponsorMember(TimeStampedModel):
     """Links a user account to the sponsor it acts for; a unit has several members."""

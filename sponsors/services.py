@@ -1,7 +1,7 @@
 """State changes of sponsors: verification and rejection."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -9,13 +9,8 @@ from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from sponsors.models import Sponsor, VerificationStatus
 from wishes.audit import record_change
-from wishes.models import Claim, ClaimStatus, Wish, WishStatus
-
-
-def sponsor_addresses(sponsor: Sponsor) -> list[str]:
-    """Every address that should hear about a sponsor: its own and its members'."""
-    member_mail = [m.user.email for m in sponsor.members.select_related("user")]
-    return sorted({sponsor.email, *member_mail} - {""})
+from wishes.models import Claim, Wish
+from wishes.services import release_claims_of_sponsor
 
 
 def _lock_sponsor(sponsor_id: int) -> Sponsor:
@@ -41,51 +36,12 @@ def verify_sponsor(*, sponsor_id: int, by: AbstractBaseUser) -> Sponsor:
     )
     record_change(subject=sponsor, from_status=previous, to_status=sponsor.status, by=by)
     send_after_commit(
-        to=sponsor_addresses(sponsor),
+        to=sponsor.addresses(),
         template="sponsor_verified",
         context={"sponsor": sponsor},
         language=sponsor.language,
     )
     return sponsor
-
-
-def _release_claims(sponsor: Sponsor, *, by: AbstractBaseUser, note: str) -> list[Claim]:
-    """Cancel every active claim of a locked sponsor; its wishes wait to be claimed again."""
-    # wishes.services imports this module (sponsor_addresses): import it when called.
-    from wishes.services import _set_claim_status, _set_wish_status
-
-    held = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
-    wish_ids = sorted(held.values_list("wish_id", flat=True))
-    if not wish_ids:
-        return []
-    # The sponsor is locked first (claim_wish's order: nobody can add a claim meanwhile),
-    # then its wishes in id order, then their claims: every service locks a wish before its
-    # claim, so neither a single cancellation nor a fulfilment can deadlock with this.
-    wishes = {
-        wish.pk: wish
-        for wish in Wish.objects.select_for_update().filter(pk__in=wish_ids).order_by("pk")
-    }
-    # Re-read under the locks: a claim cancelled or fulfilled meanwhile is no longer active.
-    claims = list(held.select_for_update().filter(wish_id__in=wish_ids).order_by("wish_id", "pk"))
-    for claim in claims:
-        claim.wish = wishes[claim.wish_id]
-        claim.sponsor = sponsor
-        claim.cancel_reason = note
-        try:
-            _set_claim_status(
-                claim, ClaimStatus.CANCELLED, by=by, note=note, fields=["cancel_reason"]
-            )
-            _set_wish_status(claim.wish, WishStatus.OPEN, by=by, note=note)
-        except (TransitionError, IntegrityError) as error:
-            # Leaving the transaction with an error undoes the rejection and every claim.
-            raise TransitionError(
-                _(
-                    "Nothing was changed: the claim on wish %(code)s could not be "
-                    "cancelled (%(error)s)."
-                )
-                % {"code": claim.wish.code, "error": error}
-            ) from error
-    return claims
 
 
 def _given_back(claims: list[Claim]) -> list[dict[str, str]]:
@@ -128,10 +84,10 @@ def reject_sponsor(
     released: list[Claim] = []
     if release_claims:
         note = _("Sponsor's verification withdrawn: %(reason)s") % {"reason": reason}
-        released = _release_claims(sponsor, by=by, note=note)
+        released = release_claims_of_sponsor(sponsor=sponsor, by=by, note=note)
     sponsor.released_claims = released
     send_after_commit(
-        to=sponsor_addresses(sponsor),
+        to=sponsor.addresses(),
         template="sponsor_rejected",
         context={
             "sponsor": sponsor,

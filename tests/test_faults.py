@@ -34,7 +34,7 @@ from tests import image_corpus
 from tests.factories import CampaignFactory, ClaimFactory, FulfilmentFactory
 from tests.school.conftest import sponsor_of, stored_files
 from tests.wishes.import_files import good_row, xlsx_bytes
-from wishes import services
+from wishes import audit, services
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -47,6 +47,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+from wishes.services import claims
 
 OUTAGE_MIDDLEWARE = "huamu.middleware.DatabaseOutageMiddleware"
 ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -431,19 +432,19 @@ def test_a_full_disk_while_approving_a_letter_keeps_it_pending_and_its_scan_only
 
 def _fail_on_the_wish_step(monkeypatch, error: Exception) -> None:
     """Fail once the Claim row, its audit row and the wish's new status are written."""
-    real_record_change = services.record_change
+    real_record_change = audit.record_change
 
     def record_change(*, subject, **kwargs):
         if isinstance(subject, Wish):
             raise error
         return real_record_change(subject=subject, **kwargs)
 
-    monkeypatch.setattr(services, "record_change", record_change)
+    monkeypatch.setattr(audit, "record_change", record_change)
 
 
 def _fail_after_the_mail_is_queued(monkeypatch, error: Exception) -> list[str]:
     """Fail right after the staff mail was handed to on_commit, the claim's last step."""
-    real_notify_staff = services.notify_staff
+    real_notify_staff = claims.notify_staff
     queued = []
 
     def notify_staff(*, template, context):
@@ -451,7 +452,7 @@ def _fail_after_the_mail_is_queued(monkeypatch, error: Exception) -> list[str]:
         queued.append(template)
         raise error
 
-    monkeypatch.setattr(services, "notify_staff", notify_staff)
+    monkeypatch.setattr(claims, "notify_staff", notify_staff)
     return queued
 
 

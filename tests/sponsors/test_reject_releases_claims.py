@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-import wishes.services
+import wishes.services.claims
 from huamu.errors import TransitionError
 from sponsors.models import Sponsor, VerificationStatus
-from sponsors.services import reject_sponsor, sponsor_addresses
+from sponsors.services import reject_sponsor
 from tests.factories import (
     ClaimFactory,
     FulfilmentFactory,
@@ -174,7 +174,7 @@ def test_mails_name_the_released_wishes_once_for_the_batch(
     # One mail to the sponsor and ONE to staff for three claims, not one per claim.
     assert len(mailoutbox) == 2
     [to_staff] = [m for m in mailoutbox if m.to == django_settings.STAFF_NOTIFY_EMAILS]
-    [to_sponsor] = [m for m in mailoutbox if m.to == sponsor_addresses(holder)]
+    [to_sponsor] = [m for m in mailoutbox if m.to == holder.addresses()]
     assert "Your 3 active claims were cancelled" in to_sponsor.body
     for claim in held:
         child = claim.wish.child
@@ -212,13 +212,15 @@ def test_a_withdrawn_verification_is_called_so_in_the_mail(
 
 
 def _fail_on_second_call(real):
+    """Wrap set_status so that it fails when it reopens the second wish."""
     calls = []
 
-    def failing(*args, **kwargs):
-        calls.append(1)
+    def failing(subject, *args, **kwargs):
+        if isinstance(subject, Wish):
+            calls.append(1)
         if len(calls) == 2:
             raise TransitionError("The wish is locked by a test.")
-        return real(*args, **kwargs)
+        return real(subject, *args, **kwargs)
 
     return failing
 
@@ -228,10 +230,10 @@ def test_a_failing_cancellation_undoes_the_rejection_and_every_claim(
 ):
     before = snapshot(holder)
     second = active_claims(holder)[1]
-    failing = _fail_on_second_call(wishes.services._set_wish_status)
+    failing = _fail_on_second_call(wishes.services.claims.set_status)
 
     with (
-        mock.patch.object(wishes.services, "_set_wish_status", failing),
+        mock.patch.object(wishes.services.claims, "set_status", failing),
         django_capture_on_commit_callbacks() as callbacks,
         pytest.raises(TransitionError, match="Nothing was changed") as refusal,
     ):
@@ -252,17 +254,18 @@ def test_a_constraint_failing_midway_undoes_everything(staff, holder):
     # aborts the transaction: the savepoint of the service must still undo all of it.
     before = snapshot(holder)
     still_claimed = active_claims(holder)[2]
-    real = wishes.services._set_wish_status
+    real = wishes.services.claims.set_status
     calls = []
 
-    def breaking(*args, **kwargs):
-        calls.append(1)
+    def breaking(subject, *args, **kwargs):
+        if isinstance(subject, Wish):
+            calls.append(1)
         if len(calls) == 2:
             Claim.objects.create(wish=still_claimed.wish, sponsor=SponsorFactory(verified=True))
-        return real(*args, **kwargs)
+        return real(subject, *args, **kwargs)
 
     with (
-        mock.patch.object(wishes.services, "_set_wish_status", breaking),
+        mock.patch.object(wishes.services.claims, "set_status", breaking),
         pytest.raises(TransitionError, match="Nothing was changed"),
     ):
         reject_sponsor(sponsor_id=holder.pk, by=staff, reason=REASON, release_claims=True)
@@ -419,9 +422,9 @@ def test_a_reason_is_required_and_the_box_stays_as_it_was(staff_client, holder):
 
 def test_a_failing_cancellation_is_reported_and_changes_nothing(staff_client, holder):
     pending = SponsorFactory(name="Science Museum")
-    failing = _fail_on_second_call(wishes.services._set_wish_status)
+    failing = _fail_on_second_call(wishes.services.claims.set_status)
 
-    with mock.patch.object(wishes.services, "_set_wish_status", failing):
+    with mock.patch.object(wishes.services.claims, "set_status", failing):
         response = submit_reject(
             staff_client, [holder, pending], reason=REASON, release_claims="on"
         )

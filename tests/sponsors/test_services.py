@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 
 from huamu.errors import TransitionError
 from sponsors.models import VerificationStatus
-from sponsors.services import reject_sponsor, sponsor_addresses, verify_sponsor
+from sponsors.services import reject_sponsor, verify_sponsor
 from tests.factories import SponsorFactory, SponsorMemberFactory, UserFactory
 from wishes.audit import history_of
 from wishes.models import StatusChange
@@ -175,14 +175,14 @@ def test_reject_sponsor_is_refused_when_already_rejected(staff):
     assert rejected.rejection_reason == "资料不全"
 
 
-# --- sponsor_addresses ----------------------------------------------------------------------
+# --- Sponsor.addresses -----------------------------------------------------------------------
 
 
-def test_sponsor_addresses_are_the_sponsor_and_its_members_once_each():
+def test_a_sponsors_addresses_are_the_sponsor_and_its_members_once_each():
     sponsor = SponsorFactory(email="office@unit.example")
     SponsorMemberFactory(sponsor=sponsor, user=UserFactory(email="b@unit.example"))
     SponsorMemberFactory(sponsor=sponsor, user=UserFactory(email="office@unit.example"))
     SponsorMemberFactory(sponsor=sponsor, user=UserFactory(email=""))
     SponsorMemberFactory(user=UserFactory(email="someone.else@example.org"))
 
-    assert sponsor_addresses(sponsor) == ["b@unit.example", "office@unit.example"]
+    assert sponsor.addresses() == ["b@unit.example", "office@unit.example"]

@@ -20,10 +20,9 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from wishes import services
 from wishes.audit import history_of
 from wishes.models import Claim, ClaimStatus, StatusChange, Wish, WishStatus
-from wishes.services import cancel_claim, claim_wish, claim_wishes, withdraw_wish
+from wishes.services import cancel_claim, claim_wish, claim_wishes, locks, withdraw_wish
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -133,8 +132,8 @@ def test_cancelling_and_withdrawing_the_same_claim_at_once_do_not_deadlock(monke
 
         return lock_and_wait
 
-    monkeypatch.setattr(services, "_lock_claim", held_a_while(services._lock_claim))
-    monkeypatch.setattr(services, "_lock_wish", held_a_while(services._lock_wish))
+    monkeypatch.setattr(locks, "lock_claim", held_a_while(locks.lock_claim))
+    monkeypatch.setattr(locks, "lock_wish", held_a_while(locks.lock_wish))
 
     results = run_at_once(
         [

@@ -33,13 +33,12 @@ from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
-from sponsors.services import sponsor_addresses
 from wishes.audit import record_change
 from wishes.models import Claim, ClaimStatus, ImportBatch, ImportStatus, StatusChange
 
 # The lock order of every claim service (the wish, then its claim): a release racing a
 # fulfilment or a withdrawal must not deadlock.
-from wishes.services import _lock_wish_and_claim, cancel_claim
+from wishes.services import cancel_claim, lock_wish_and_claim
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ def overdue_list_path() -> str:
 @transaction.atomic
 def release_overdue_claim(*, claim_id: int, by: AbstractBaseUser) -> Claim:
     """Cancel an overdue claim so that its wish waits to be claimed again; refuse any other."""
-    wish, claim = _lock_wish_and_claim(claim_id)
+    wish, claim = lock_wish_and_claim(claim_id)
     if claim.status != ClaimStatus.ACTIVE:
         raise TransitionError(
             _("Only an active claim can be released; this one is %(status)s.")
@@ -161,7 +160,7 @@ def release_overdue_claim(*, claim_id: int, by: AbstractBaseUser) -> Claim:
         ) % {"days": max_days_without_date()}
     claim = cancel_claim(claim_id=claim.pk, by=by, reason=reason)
     send_after_commit(
-        to=sponsor_addresses(claim.sponsor),
+        to=claim.sponsor.addresses(),
         template="claim_released_sponsor",
         context={"claim": claim, "wish": wish, "reason": reason},
         language=claim.sponsor.language,
@@ -205,7 +204,7 @@ def send_reminders(today: datetime.date) -> dict[int, list[Claim]]:
             )
             sponsor = claims[0].sponsor
             send_after_commit(
-                to=sponsor_addresses(sponsor),
+                to=sponsor.addresses(),
                 template="claim_reminder",
                 context={"sponsor": sponsor, "claims": claims},
                 language=sponsor.language,

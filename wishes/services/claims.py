@@ -1,0 +1,214 @@
+"""Claims: a sponsor takes an open wish, one at a time or several at once, and gives it back.
+
+Exactly one of two racing sponsors wins a wish: the sponsor row is locked for its claim
+limit, the wish for its status, and a partial unique index has the last word.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from huamu.errors import TransitionError
+from huamu.mail import notify_staff
+from sponsors.models import Sponsor, SponsorKind, VerificationStatus
+from wishes.audit import record_change, set_status
+from wishes.models import Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
+from wishes.services import locks
+from wishes.services.wishes import may_be_public
+
+
+def active_claim_limit(sponsor: Sponsor) -> int:
+    """How many active claims a sponsor may hold at once."""
+    if sponsor.kind == SponsorKind.INDIVIDUAL:
+        return settings.HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL
+    return settings.HUAMU_MAX_ACTIVE_CLAIMS_UNIT
+
+
+def _check_may_claim(sponsor: Sponsor, wanted: int) -> None:
+    if sponsor.status != VerificationStatus.VERIFIED:
+        raise TransitionError(_("Only verified sponsors can claim wishes."))
+    held = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE).count()
+    limit = active_claim_limit(sponsor)
+    if held + wanted > limit:
+        raise TransitionError(
+            _(
+                "You already hold %(held)d active claims; the limit is %(limit)d. "
+                "Fulfil or cancel some before claiming more."
+            )
+            % {"held": held, "limit": limit}
+        )
+
+
+def _claim_locked(
+    wish: Wish,
+    sponsor: Sponsor,
+    *,
+    by: AbstractBaseUser | None,
+    promised_on: datetime.date | None,
+    channel: str,
+    external_ref: str = "",
+    claimant_name: str = "",
+) -> Claim:
+    if wish.status == WishStatus.CLAIMED:
+        raise TransitionError(
+            _("Wish %(code)s has just been claimed by someone else.") % {"code": wish.code}
+        )
+    if wish.status != WishStatus.OPEN:
+        # A draft, fulfilled or withdrawn wish was not taken by anybody: say what it is.
+        raise TransitionError(
+            _("Wish %(code)s is not waiting to be claimed; it is %(status)s.")
+            % {"code": wish.code, "status": wish.get_status_display()}
+        )
+    if not may_be_public(wish):
+        # The guardian withdrew consent (or the record) after publishing: the wish is hidden.
+        raise TransitionError(
+            _("Wish %(code)s is no longer published and cannot be claimed.") % {"code": wish.code}
+        )
+    try:
+        # A savepoint, so that the constraint's refusal leaves the outer transaction usable.
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                wish=wish,
+                sponsor=sponsor,
+                channel=channel,
+                external_ref=external_ref,
+                claimant_name=claimant_name,
+                promised_on=promised_on,
+                claimed_by=by if by is not None and by.is_authenticated else None,
+            )
+    except IntegrityError:
+        # The partial unique index is the last word: a second active claim never exists.
+        raise TransitionError(
+            _("Wish %(code)s has just been claimed by someone else.") % {"code": wish.code}
+        ) from None
+    record_change(subject=claim, from_status="", to_status=ClaimStatus.ACTIVE, by=by)
+    set_status(wish, WishStatus.CLAIMED, by=by)
+    return claim
+
+
+@transaction.atomic
+def claim_wish(
+    *,
+    wish_id: int,
+    sponsor: Sponsor,
+    by: AbstractBaseUser | None,
+    promised_on: datetime.date | None = None,
+    channel: str = ClaimChannel.ONLINE,
+    external_ref: str = "",
+    claimant_name: str = "",
+) -> Claim:
+    """Give an open wish to a verified sponsor; exactly one of two racing sponsors wins."""
+    external_ref = external_ref.strip()
+    # Checked here so that staff get a clear message rather than the constraint's refusal,
+    # which _claim_locked can only report as "claimed by someone else".
+    if channel == ClaimChannel.CITY_PLATFORM and not external_ref:
+        raise TransitionError(_("A claim made on the city platform needs its reference number."))
+    if external_ref and Claim.objects.filter(channel=channel, external_ref=external_ref).exists():
+        raise TransitionError(
+            _("Reference %(ref)s is already recorded on another claim.") % {"ref": external_ref}
+        )
+    # Lock the sponsor first so that its claim limit holds under concurrent claims.
+    sponsor = Sponsor.objects.select_for_update().get(pk=sponsor.pk)
+    _check_may_claim(sponsor, wanted=1)
+    wish = locks.lock_wish(wish_id)
+    claim = _claim_locked(
+        wish,
+        sponsor,
+        by=by,
+        promised_on=promised_on,
+        channel=channel,
+        external_ref=external_ref,
+        claimant_name=claimant_name,
+    )
+    notify_staff(template="claim_new", context={"claims": [claim], "sponsor": sponsor})
+    return claim
+
+
+@transaction.atomic
+def claim_wishes(
+    *,
+    wish_ids: list[int],
+    sponsor: Sponsor,
+    by: AbstractBaseUser,
+    promised_on: datetime.date | None = None,
+) -> list[Claim]:
+    """Claim several open wishes at once, all or nothing; the error names every taken wish."""
+    wish_ids = sorted(set(wish_ids))
+    if not wish_ids:
+        raise TransitionError(_("Choose at least one wish."))
+    sponsor = Sponsor.objects.select_for_update().get(pk=sponsor.pk)
+    _check_may_claim(sponsor, wanted=len(wish_ids))
+    # Lock in id order so that two batch claims cannot deadlock each other.
+    wishes = list(Wish.objects.select_for_update().filter(pk__in=wish_ids).order_by("pk"))
+    taken = [w.code for w in wishes if w.status != WishStatus.OPEN]
+    if len(wishes) != len(wish_ids) or taken:
+        raise TransitionError(
+            _("Nothing was claimed: these wishes are no longer open: %(codes)s.")
+            % {"codes": ", ".join(taken) or "—"}
+        )
+    claims = [
+        _claim_locked(w, sponsor, by=by, promised_on=promised_on, channel=ClaimChannel.ONLINE)
+        for w in wishes
+    ]
+    notify_staff(template="claim_new", context={"claims": claims, "sponsor": sponsor})
+    return claims
+
+
+@transaction.atomic
+def cancel_claim(*, claim_id: int, by: AbstractBaseUser, reason: str) -> Claim:
+    """Cancel an active claim with a reason; the wish goes back to the open pool."""
+    reason = reason.strip()
+    if not reason:
+        raise TransitionError(_("Please give a reason for the cancellation."))
+    wish, claim = locks.lock_wish_and_claim(claim_id)
+    if claim.status != ClaimStatus.ACTIVE:
+        raise TransitionError(
+            _("Only an active claim can be cancelled; this one is %(status)s.")
+            % {"status": claim.get_status_display()}
+        )
+    claim.cancel_reason = reason
+    set_status(claim, ClaimStatus.CANCELLED, by=by, note=reason, fields=["cancel_reason"])
+    set_status(wish, WishStatus.OPEN, by=by, note=reason)
+    notify_staff(template="claim_cancelled", context={"claim": claim, "reason": reason})
+    return claim
+
+
+def release_claims_of_sponsor(*, sponsor: Sponsor, by: AbstractBaseUser, note: str) -> list[Claim]:
+    """Cancel every active claim of a sponsor the caller has locked; the wishes open again.
+
+    Call inside the caller's transaction: a claim that cannot be cancelled raises
+    TransitionError naming its wish, and leaving the transaction undoes every claim.
+    Nobody is mailed here; the caller tells the sponsor and staff once for the batch.
+    """
+    held = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
+    wish_ids = sorted(held.values_list("wish_id", flat=True))
+    if not wish_ids:
+        return []
+    # The sponsor is locked first (claim_wish's order: nobody can add a claim meanwhile),
+    # then its wishes in id order, then their claims: every service locks a wish before its
+    # claim, so neither a single cancellation nor a fulfilment can deadlock with this.
+    wishes = {
+        wish.pk: wish
+        for wish in Wish.objects.select_for_update().filter(pk__in=wish_ids).order_by("pk")
+    }
+    # Re-read under the locks: a claim cancelled or fulfilled meanwhile is no longer active.
+    claims = list(held.select_for_update().filter(wish_id__in=wish_ids).order_by("wish_id", "pk"))
+    for claim in claims:
+        claim.wish = wishes[claim.wish_id]
+        claim.sponsor = sponsor
+        claim.cancel_reason = note
+        try:
+            set_status(claim, ClaimStatus.CANCELLED, by=by, note=note, fields=["cancel_reason"])
+            set_status(claim.wish, WishStatus.OPEN, by=by, note=note)
+        except (TransitionError, IntegrityError) as error:
+            raise TransitionError(
+                _(
+                    "Nothing was changed: the claim on wish %(code)s could not be "
+                    "cancelled (%(error)s)."
+                )
+                % {"code": claim.wish.code, "error": error}
+            ) from error
+    return claims
