@@ -5,8 +5,10 @@ from django.contrib.auth.signals import user_logged_in
 def _shorter_session_for_office_roles(sender, request, user, **kwargs) -> None:
     from django.conf import settings
 
+    from huamu.roles import sees_private_data
+
     # Staff and coordinators see children's private data: their sessions end sooner.
-    if user.is_staff or hasattr(user, "school_coordinator"):
+    if sees_private_data(user):
         request.session.set_expiry(settings.HUAMU_OFFICE_SESSION_SECONDS)
 
 

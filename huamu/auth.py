@@ -15,7 +15,7 @@ class RoleAwareBackend(ModelBackend):
         user_model = get_user_model()
         try:
             user = user_model._default_manager.select_related(
-                "sponsor_member__sponsor", "school_coordinator__school"
+                "sponsor_member__sponsor__region", "school_coordinator__school"
             ).get(pk=user_id)
         except user_model.DoesNotExist:
             return None

@@ -1,11 +1,71 @@
-"""Who a user is to the programme; one definition each, imported wherever a role matters."""
+"""Who a user is to the programme; one definition each, imported wherever a role matters.
+
+Three roles see more than the public: association staff (the back office, with Django
+permissions), members of a sponsor (a caring unit or individual) and school coordinators.
+The sponsor membership and the coordinator's school are read from what the authentication
+backend (`huamu.auth.RoleAwareBackend`) joined onto `request.user`, so asking costs no query.
+This module imports no app: it reads the relations by their names, `sponsor_member` and
+`school_coordinator`.
+"""
+
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
+
+if TYPE_CHECKING:  # only for the type checker: huamu imports no app at run time
+    from sponsors.models import Sponsor, SponsorMember
+    from wishes.models import School, SchoolCoordinator
+
+User = AbstractBaseUser | AnonymousUser
 
 
-def is_office_staff(user: AbstractBaseUser | AnonymousUser, *, perm: str) -> bool:
+def is_office_staff(user: User, *, perm: str) -> bool:
     """Association staff for one kind of record: active, back-office, and allowed to view it.
 
     A bare is_staff flag is not enough: the admin refuses such a user, so must every page.
     """
     return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(perm))
+
+
+def _related(user: User, name: str):
+    if not user.is_authenticated:
+        return None
+    try:
+        # A reverse one-to-one caches its answer, a missing row too: one query at most.
+        return getattr(user, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def sponsor_member_of(user: User) -> "SponsorMember | None":
+    """The user's membership of a sponsor (with the sponsor), or None."""
+    return _related(user, "sponsor_member")
+
+
+def sponsor_of(user: User) -> "Sponsor | None":
+    """The sponsor the user acts for, or None."""
+    member = sponsor_member_of(user)
+    return None if member is None else member.sponsor
+
+
+def coordinator_of(user: User) -> "SchoolCoordinator | None":
+    """The user's school-coordinator row (with the school), or None."""
+    return _related(user, "school_coordinator")
+
+
+def school_of(user: User) -> "School | None":
+    """The school the user coordinates, or None."""
+    coordinator = coordinator_of(user)
+    return None if coordinator is None else coordinator.school
+
+
+def coordinates(user: User, *, school_id: int) -> bool:
+    """Whether the user is a coordinator of that school."""
+    coordinator = coordinator_of(user)
+    return coordinator is not None and coordinator.school_id == school_id
+
+
+def sees_private_data(user: User) -> bool:
+    """Staff and coordinators see children's private data (their sessions end sooner)."""
+    return bool(user.is_authenticated and (user.is_staff or coordinator_of(user) is not None))

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from huamu.roles import sponsor_member_of
 from sponsors.models import Sponsor, SponsorMember
 from wishes.models import Claim
 
@@ -15,15 +16,7 @@ SponsorView = Callable[..., HttpResponse]
 
 def get_sponsor_member(request: HttpRequest) -> SponsorMember | None:
     """The membership of the logged-in user, with its sponsor, or None."""
-    member = (
-        SponsorMember.objects.select_related("sponsor__region")
-        .filter(user_id=request.user.pk)
-        .first()
-    )
-    if member is not None:
-        # Cached on the user, so the navbar's `user.sponsor_member` costs no query.
-        request.user.sponsor_member = member
-    return member
+    return sponsor_member_of(request.user)
 
 
 def sponsor_required(view: SponsorView) -> SponsorView:

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from sponsors.models import Sponsor
+from wishes.audit import HistoryEntry, histories_of
 from wishes.models import (
     Claim,
     ClaimStatus,
     Fulfilment,
     FulfilmentPhoto,
     LetterStatus,
-    StatusChange,
     ThankYouLetter,
 )
 from wishes.public.selectors import photos_shared_with
@@ -40,23 +40,6 @@ CLAIM_FIELDS = [
     "fulfilment__event__title",
     "fulfilment__event__date",
 ]
-
-_CLAIM_LABELS = dict(ClaimStatus.choices)
-
-
-@dataclass
-class HistoryEntry:
-    """One StatusChange of a claim, with readable labels."""
-
-    change: StatusChange
-
-    @property
-    def from_label(self) -> str:
-        return _CLAIM_LABELS.get(self.change.from_status, self.change.from_status)
-
-    @property
-    def to_label(self) -> str:
-        return _CLAIM_LABELS.get(self.change.to_status, self.change.to_status)
 
 
 @dataclass
@@ -163,21 +146,7 @@ def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWith
     """
     if not claims:
         return []
-    # StatusChange points at its subject through a GenericForeignKey, which
-    # prefetch_related cannot filter; one query for all claims, grouped here instead.
-    changes = (
-        StatusChange.objects.filter(
-            content_type__app_label=Claim._meta.app_label,
-            content_type__model=Claim._meta.model_name,
-            object_id__in=[claim.pk for claim in claims],
-        )
-        .select_related("by")
-        .only("object_id", "from_status", "to_status", "at", "note", "by__username", "by__id")
-        .order_by("at", "id")
-    )
-    by_claim: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for change in changes:
-        by_claim[change.object_id].append(HistoryEntry(change))
+    by_claim = histories_of(Claim, [claim.pk for claim in claims])
     fulfilments = {claim.pk: _fulfilment_of(claim) for claim in claims}
     fulfilment_ids = [fulfilment.pk for fulfilment in fulfilments.values() if fulfilment]
     photos: dict[int, list[FulfilmentPhoto]] = {}

@@ -55,8 +55,8 @@ def test_a_second_visit_reads_only_who_is_logged_in(
     client = client_for("sponsor")
     first = html(client)
 
-    # 1 session, 2 user, 3 membership with sponsor and region: nothing of the claims.
-    with django_assert_num_queries(3):
+    # 1 session, 2 user with membership, sponsor and region: nothing of the claims.
+    with django_assert_num_queries(2):
         second = html(client)
 
     # The same claims and letters; the page around them is rendered anew.

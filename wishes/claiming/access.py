@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from sponsors.models import Sponsor, SponsorMember, VerificationStatus
+from huamu.roles import sponsor_of
+from sponsors.models import Sponsor, VerificationStatus
 
 
 class ClaimRefused(PermissionDenied):
@@ -22,19 +23,16 @@ class ClaimRefused(PermissionDenied):
 
 
 def _sponsor_of(request: HttpRequest) -> Sponsor:
-    try:
-        member = SponsorMember.objects.select_related("sponsor").get(user_id=request.user.pk)
-    except SponsorMember.DoesNotExist:
+    sponsor = sponsor_of(request.user)
+    if sponsor is None:
         raise ClaimRefused(
             ClaimRefused.NO_SPONSOR,
             _(
                 "Only registered sponsors can claim wishes. "
                 "Sign up as a caring unit or a caring individual first."
             ),
-        ) from None
-    # Cached on the user, so the navbar's `user.sponsor_member` costs no second query.
-    request.user.sponsor_member = member
-    return member.sponsor
+        )
+    return sponsor
 
 
 def get_sponsor_for_claiming(request: HttpRequest) -> Sponsor:

@@ -9,9 +9,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from huamu.roles import is_office_staff
-from sponsors.models import Sponsor, SponsorMember
-from wishes.models import FulfilmentPhoto, LetterStatus, SchoolCoordinator, ThankYouLetter
+from huamu.roles import coordinates, is_office_staff, sponsor_of
+from wishes.models import FulfilmentPhoto, LetterStatus, ThankYouLetter
 from wishes.public import selectors
 
 # What the checks need to know of a file's child: the school, and whether the record is kept.
@@ -22,16 +21,6 @@ def _is_staff(user: AbstractBaseUser, model: type[Model]) -> bool:
     # Association staff for this kind of file (superusers have every permission).
     opts = model._meta
     return is_office_staff(user, perm=f"{opts.app_label}.view_{opts.model_name}")
-
-
-def _coordinates(user: AbstractBaseUser, school_id: int) -> bool:
-    """Whether the user is a coordinator of the school."""
-    return SchoolCoordinator.objects.filter(user_id=user.pk, school_id=school_id).exists()
-
-
-def _sponsor_of(user: AbstractBaseUser) -> Sponsor | None:
-    member = SponsorMember.objects.select_related("sponsor").filter(user_id=user.pk).first()
-    return None if member is None else member.sponsor
 
 
 def _get(queryset: QuerySet, pk: int):
@@ -76,10 +65,10 @@ def get_photo_for_viewer(request: HttpRequest, pk: int) -> FulfilmentPhoto:
         if (
             photo.withdrawn_at is None
             and child.withdrawn_at is None
-            and _coordinates(user, child.school_id)
+            and coordinates(user, school_id=child.school_id)
         ):
             return photo
-        sponsor = _sponsor_of(user)
+        sponsor = sponsor_of(user)
         if sponsor is not None and selectors.photos_shared_with(sponsor).filter(pk=pk).exists():
             return photo
     if selectors.public_photos().filter(pk=pk).exists():
@@ -112,7 +101,7 @@ def _staff_or_coordinator(user: AbstractBaseUser | AnonymousUser, letter: ThankY
     if _is_staff(user, ThankYouLetter):
         return True
     child = letter.fulfilment.claim.wish.child
-    return child.withdrawn_at is None and _coordinates(user, child.school_id)
+    return child.withdrawn_at is None and coordinates(user, school_id=child.school_id)
 
 
 def get_letter_scan_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
@@ -138,7 +127,7 @@ def get_letter_preview_for_viewer(request: HttpRequest, pk: int) -> ThankYouLett
         and letter.status == LetterStatus.APPROVED
         and letter.fulfilment.claim.wish.child.withdrawn_at is None
     ):
-        sponsor = _sponsor_of(user)
+        sponsor = sponsor_of(user)
         if sponsor is not None and sponsor.pk == letter.fulfilment.claim.sponsor_id:
             return letter
     raise Http404

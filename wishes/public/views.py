@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
-from sponsors.models import SponsorKind, SponsorMember, VerificationStatus
+from huamu.roles import sponsor_of
 from wishes.public.filters import WishFilter
 from wishes.public.selectors import open_public_wishes, public_wish, similar_open_wishes
 
@@ -40,13 +40,8 @@ def wish_list(request: HttpRequest) -> HttpResponse:
 
 
 def _is_verified_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    return SponsorMember.objects.filter(
-        user_id=user.pk,
-        sponsor__kind=SponsorKind.UNIT,
-        sponsor__status=VerificationStatus.VERIFIED,
-    ).exists()
+    sponsor = sponsor_of(user)
+    return sponsor is not None and sponsor.is_unit and sponsor.is_verified
 
 
 @require_safe

@@ -6,7 +6,6 @@ Staff reach every school. Whatever lies outside that reach is a 404, never a 403
 ids of other schools' children cannot even be probed.
 """
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -27,7 +26,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from huamu.roles import is_office_staff
+from huamu.roles import coordinator_of, is_office_staff
+from wishes.audit import HistoryEntry, histories_of
 from wishes.models import (
     Child,
     ChildQuerySet,
@@ -38,8 +38,6 @@ from wishes.models import (
     FulfilmentPhoto,
     LetterStatus,
     School,
-    SchoolCoordinator,
-    StatusChange,
     ThankYouLetter,
     Wish,
     WishStatus,
@@ -49,21 +47,6 @@ SchoolView = Callable[..., HttpResponse]
 
 # How many past events the overview lists; older ones are in the back office.
 PAST_EVENTS_SHOWN = 10
-
-
-def coordinator_of(request: HttpRequest) -> SchoolCoordinator | None:
-    """The logged-in user's coordinator row with its school, or None; one query a request."""
-    if not hasattr(request, "_school_coordinator"):
-        coordinator = (
-            SchoolCoordinator.objects.select_related("school")
-            .filter(user_id=request.user.pk)
-            .first()
-        )
-        request._school_coordinator = coordinator
-        if coordinator is not None:
-            # Cached on the user too, so `user.school_coordinator` costs no second query.
-            request.user.school_coordinator = coordinator
-    return request._school_coordinator
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -80,7 +63,7 @@ def school_required(view: SchoolView) -> SchoolView:
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not _is_staff(request) and coordinator_of(request) is None:
+        if not _is_staff(request) and coordinator_of(request.user) is None:
             return render(request, "school/not_a_coordinator.html", status=403)
         return view(request, *args, **kwargs)
 
@@ -104,7 +87,7 @@ def get_school_for_page(request: HttpRequest) -> School | None:
     have not chosen yet and the page offers the list of schools.
     """
     if not _is_staff(request):
-        return coordinator_of(request).school
+        return coordinator_of(request.user).school
     school_id = _id_from_query(request, "school")
     if school_id is not None:
         return get_object_or_404(School, pk=school_id)
@@ -114,7 +97,7 @@ def get_school_for_page(request: HttpRequest) -> School | None:
             Event.objects.select_related("school"), pk=event_id, school__isnull=False
         )
         return event.school
-    coordinator = coordinator_of(request)
+    coordinator = coordinator_of(request.user)
     return coordinator.school if coordinator is not None else None
 
 
@@ -123,7 +106,7 @@ def visible_children(request: HttpRequest) -> ChildQuerySet:
     children = Child.objects.active()
     if _is_staff(request):
         return children
-    coordinator = coordinator_of(request)
+    coordinator = coordinator_of(request.user)
     if coordinator is None:
         return children.none()
     return children.filter(school_id=coordinator.school_id)
@@ -248,30 +231,12 @@ def school_events(school: School) -> SchoolEvents:
     )
 
 
-_WISH_LABELS = dict(WishStatus.choices)
-
-
-@dataclass
-class WishChange:
-    """One StatusChange of a wish, with readable labels."""
-
-    change: StatusChange
-
-    @property
-    def from_label(self) -> str:
-        return _WISH_LABELS.get(self.change.from_status, self.change.from_status)
-
-    @property
-    def to_label(self) -> str:
-        return _WISH_LABELS.get(self.change.to_status, self.change.to_status)
-
-
 @dataclass
 class WishRecord:
     """One wish of a child (claims prefetched) and its history, oldest change first."""
 
     wish: Wish
-    history: list[WishChange] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 def child_wish_records(child: Child) -> list[WishRecord]:
@@ -299,18 +264,5 @@ def child_wish_records(child: Child) -> list[WishRecord]:
     )
     if not wishes:
         return []
-    # StatusChange points at its subject through a GenericForeignKey, which
-    # prefetch_related cannot filter; one query for all wishes, grouped here instead.
-    changes = (
-        StatusChange.objects.filter(
-            content_type__app_label=Wish._meta.app_label,
-            content_type__model=Wish._meta.model_name,
-            object_id__in=[wish.pk for wish in wishes],
-        )
-        .select_related("by")
-        .order_by("at", "id")
-    )
-    by_wish: dict[int, list[WishChange]] = defaultdict(list)
-    for change in changes:
-        by_wish[change.object_id].append(WishChange(change))
-    return [WishRecord(wish, by_wish[wish.pk]) for wish in wishes]
+    history = histories_of(Wish, [wish.pk for wish in wishes])
+    return [WishRecord(wish, history[wish.pk]) for wish in wishes]
