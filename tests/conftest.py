@@ -45,6 +45,12 @@ def staff(db):
 
 
 @pytest.fixture
+def bare_staff(db):
+    """A user flagged is_staff with no permission at all: not office staff anywhere."""
+    return UserFactory(username="bare_staff", is_staff=True)
+
+
+@pytest.fixture
 def superuser(db):
     """The site's technical administrator."""
     return UserFactory(username="root", is_staff=True, is_superuser=True)

@@ -18,11 +18,15 @@ from wishes.models import (
     Event,
     EventKind,
     Fulfilment,
+    FulfilmentPhoto,
     Gender,
     HardshipCategory,
+    ImportBatch,
+    LetterStatus,
     Region,
     School,
     SchoolCoordinator,
+    ThankYouLetter,
     Wish,
     WishCategory,
     WishStatus,
@@ -205,3 +209,52 @@ class FulfilmentFactory(factory.django.DjangoModelFactory):
         ClaimFactory, status=ClaimStatus.FULFILLED, wish__status=WishStatus.FULFILLED
     )
     fulfilled_on = factory.LazyFunction(timezone.localdate)
+
+
+class FulfilmentPhotoFactory(factory.django.DjangoModelFactory):
+    """A private photo of a fulfilment, with its thumbnail; `public=True` clears it."""
+
+    class Meta:
+        model = FulfilmentPhoto
+
+    fulfilment = factory.SubFactory(FulfilmentFactory)
+    image = factory.django.ImageField(filename="photo.jpg", format="JPEG", width=64, height=48)
+    thumbnail = factory.django.ImageField(
+        filename="thumbnail.jpg", format="JPEG", width=32, height=24
+    )
+
+    class Params:
+        public = factory.Trait(is_public=True)
+
+
+class ThankYouLetterFactory(factory.django.DjangoModelFactory):
+    """A typed letter waiting for approval; `scanned=True` adds a scan, `approved=True`
+    approves it (without the watermarked copy the service makes)."""
+
+    class Meta:
+        model = ThankYouLetter
+
+    fulfilment = factory.SubFactory(FulfilmentFactory)
+    transcription = "谢谢您送给我的礼物，我会好好学习。"
+
+    class Params:
+        scanned = factory.Trait(
+            scan=factory.django.ImageField(
+                filename="letter.jpg", format="JPEG", width=60, height=80
+            )
+        )
+        approved = factory.Trait(
+            status=LetterStatus.APPROVED,
+            reviewed_at=factory.LazyFunction(timezone.now),
+        )
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    """An uploaded children spreadsheet, not yet checked."""
+
+    class Meta:
+        model = ImportBatch
+
+    file = factory.django.FileField(filename="children.csv", data="姓名,学校\n".encode())
+    original_name = "children.csv"
+    campaign = factory.SubFactory(CampaignFactory)

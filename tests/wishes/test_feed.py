@@ -18,7 +18,6 @@ from tests.factories import (
     ClaimFactory,
     RegionFactory,
     SponsorFactory,
-    UserFactory,
     WishFactory,
 )
 from wishes.city_platform.feed import (
@@ -534,12 +533,6 @@ def test_command_refuses_an_unreadable_file(db, tmp_path):
 # --- the back-office upload --------------------------------------------------------------------
 
 UPLOAD = reverse("admin:wishes_claim_import_platform")
-
-
-@pytest.fixture
-def bare_staff(db):
-    """A back-office user without the right to add claims."""
-    return UserFactory(username="bare_staff", is_staff=True)
 
 
 @pytest.mark.parametrize(
