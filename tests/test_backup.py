@@ -31,8 +31,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import translation
 
-from huamu import backup as backup_module
 from huamu.backup import DATABASE_FILES, MANIFEST_NAME, current_state, pg_command, read_state
+from huamu.backup import create as backup_create
 from sponsors.models import Sponsor
 from tests.factories import ClaimFactory, RegionFactory, SponsorFactory, WishFactory
 from wishes.models import Claim, Wish
@@ -373,7 +373,7 @@ def test_full_disk_leaves_no_half_written_archive(tmp_path, seeded, monkeypatch)
     def no_space(descriptor):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(backup_module.os, "fsync", no_space)
+    monkeypatch.setattr(backup_create.os, "fsync", no_space)
 
     with translation.override("en"), pytest.raises(CommandError, match="No space left"):
         backup(tmp_path)

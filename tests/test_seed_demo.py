@@ -15,15 +15,9 @@ from sponsors.models import Sponsor, SponsorKind, UnitCategory, VerificationStat
 from tests.factories import UserFactory
 from wishes.management.commands.seed_demo import DEMO_PASSWORD
 from wishes.management.commands.seed_demo import Command as SeedDemo
-from wishes.management.demo import (
-    AVOIDED_NAMES,
-    BEICAI_CENTRE,
-    DEMO_LOGINS,
-    HUAMU_CENTRAL,
-    MUSEUM,
-    child_specs,
-    load_demo_data,
-)
+from wishes.management.demo.cast import BEICAI_CENTRE, DEMO_LOGINS, HUAMU_CENTRAL, MUSEUM
+from wishes.management.demo.children import AVOIDED_NAMES, child_specs
+from wishes.management.demo.loading import load_demo_data
 from wishes.models import (
     PUBLISHED_STATUSES,
     Campaign,

@@ -27,14 +27,9 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.models import Consent, PublicLocation, WishStatus
-from wishes.reports.printing import (
-    CARDS_PER_PAGE,
-    PDF_CONTENT_TYPE,
-    certificate_numbers,
-    cjk_font_path,
-    wish_url,
-    wrap,
-)
+from wishes.reports.cards import CARDS_PER_PAGE, wish_url
+from wishes.reports.certificates import certificate_numbers
+from wishes.reports.pdf import PDF_CONTENT_TYPE, cjk_font_path, wrap
 
 SITE = "https://huamu.example.org"
 A4_POINTS = (595.3, 841.9)
@@ -272,7 +267,7 @@ def test_without_a_font_the_intake_form_gives_a_message(client_for, db, no_font)
 
 @pytest.fixture
 def font():
-    from wishes.reports.printing import cjk_font
+    from wishes.reports.pdf import cjk_font
 
     return cjk_font()
 

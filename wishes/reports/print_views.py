@@ -19,17 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from wishes.public.selectors import open_public_wishes
-from wishes.reports.exports import XLSX_CONTENT_TYPE, campaign_filename, campaign_workbook_bytes
-from wishes.reports.printing import (
-    PDF_CONTENT_TYPE,
-    FontMissing,
+from wishes.reports.cards import wish_cards_pdf
+from wishes.reports.certificates import (
     certificate_numbers,
     certificates_pdf,
     current_year,
-    intake_form_pdf,
-    wish_cards_pdf,
     years_since_start,
 )
+from wishes.reports.exports import XLSX_CONTENT_TYPE, campaign_filename, campaign_workbook_bytes
+from wishes.reports.intake_form import intake_form_pdf
+from wishes.reports.pdf import PDF_CONTENT_TYPE, FontMissing
 
 # Downloads make sense from the list and from a record's own page.
 LIST_AND_RECORD = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]

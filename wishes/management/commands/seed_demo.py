@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sponsors.models import Sponsor
-from wishes.management.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+from wishes.management.demo.cast import DEMO_LOGINS, DEMO_PASSWORD
+from wishes.management.demo.loading import load_demo_data
 from wishes.models import (
     Campaign,
     Child,

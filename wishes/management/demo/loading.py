@@ -1,0 +1,379 @@
+"""Loading the demo data through the real services, so it is what the site itself would make.
+
+Loading is idempotent: natural keys (names, years, usernames, a child's school and name) find
+what an earlier run made, and a wish's story (publish, claim, cancel, fulfil, withdraw) is
+played only when the wish itself is new, so a second run changes nothing. Accounts that
+already exist are left exactly as they are.
+"""
+
+import datetime
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from sponsors.models import Sponsor, SponsorMember
+from sponsors.services import verify_sponsor
+from wishes.management.demo.cast import (
+    DEMO_PASSWORD,
+    HUAMU,
+    HUAMU_CENTRAL,
+    PAST_YEARS,
+    REGIONS,
+    SCHOOLS,
+    SPONSOR_LOGINS,
+    SPONSORS,
+    campaign_name,
+)
+from wishes.management.demo.children import ChildSpec, child_specs, letter_text
+from wishes.management.demo.events import event_specs
+from wishes.management.demo.stories import WishPlan
+from wishes.models import (
+    Campaign,
+    Child,
+    Claim,
+    ClaimChannel,
+    Consent,
+    Event,
+    Region,
+    School,
+    SchoolCoordinator,
+    StatusChange,
+    ThankYouLetter,
+    Wish,
+    WishStatus,
+)
+from wishes.privacy.redaction import redact_for_child
+from wishes.services import (
+    cancel_claim,
+    claim_wish,
+    publish_wish,
+    record_fulfilment,
+    withdraw_wish,
+)
+from wishes.staff_group import ensure_staff_group
+
+
+class _Clock:
+    """Turns the stories' calendar dates into timestamps that are never in the future."""
+
+    def __init__(self, today: datetime.date) -> None:
+        self.today = today
+        self.now = min(timezone.now(), self._at(today, datetime.time(23, 59)))
+
+    @staticmethod
+    def _at(day: datetime.date, time: datetime.time) -> datetime.datetime:
+        return datetime.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
+
+    def day(self, day: datetime.date) -> datetime.date:
+        return min(day, self.today)
+
+    def moment(self, day: datetime.date) -> datetime.datetime:
+        return min(self._at(day, datetime.time(10)), self.now)
+
+
+def _stamp(obj: models.Model, moment: datetime.datetime, **fields: Any) -> None:
+    """Date a row as if it had been made at `moment` (created_at is set on insert)."""
+    type(obj).objects.filter(pk=obj.pk).update(created_at=moment, updated_at=moment, **fields)
+
+
+def _as_of[T](moment: datetime.datetime, service: Callable[..., T], **kwargs: Any) -> T:
+    """Call a service, then date the audit rows it wrote, so the history reads in order."""
+    # Rows after the newest id are this call's: the seed runs before the site serves anyone.
+    last_id = StatusChange.objects.aggregate(last=Max("id"))["last"] or 0
+    result = service(**kwargs)
+    StatusChange.objects.filter(id__gt=last_id).update(at=moment)
+    return result
+
+
+@dataclass
+class _Cast:
+    clock: _Clock
+    staff: AbstractBaseUser
+    coordinator: AbstractBaseUser
+    regions: dict[str, Region]
+    schools: dict[str, School]
+    campaigns: dict[int, Campaign]
+    sponsors: dict[str, Sponsor]
+    events: dict[str, Event]
+    logins: dict[str, AbstractBaseUser]
+
+
+def _user(username: str, hashed: Callable[[], str], **flags: bool):
+    """Get or create a demo account; only a new one gets the demo password."""
+    return get_user_model().objects.get_or_create(
+        username=username,
+        # A callable default runs only when the account is created.
+        defaults={"email": f"{username}@example.org", "password": hashed, **flags},
+    )
+
+
+def _load_places(today: datetime.date) -> tuple[dict, dict, dict]:
+    regions = {
+        name: Region.objects.get_or_create(name=name, defaults={"kind": kind})[0]
+        for name, kind in REGIONS.items()
+    }
+    schools = {
+        name: School.objects.get_or_create(name=name, defaults={"region": regions[HUAMU]})[0]
+        for name in SCHOOLS
+    }
+    campaigns = {}
+    for year in (*PAST_YEARS, today.year):
+        campaigns[year] = Campaign.objects.get_or_create(
+            year=year,
+            defaults={
+                "name": campaign_name(year),
+                "starts_on": datetime.date(year, 2, 1),
+                "ends_on": datetime.date(year, 12, 31),
+            },
+        )[0]
+    return regions, schools, campaigns
+
+
+def _load_sponsors(clock: _Clock, regions: dict, staff) -> dict[str, Sponsor]:
+    sponsors = {}
+    for spec in SPONSORS:
+        sponsor = Sponsor.objects.filter(name=spec.name).order_by("pk").first()
+        if sponsor is None:
+            sponsor = Sponsor.objects.create(
+                kind=spec.kind,
+                name=spec.name,
+                unit_category=spec.unit_category,
+                region=regions[spec.region],
+                contact_name=spec.contact_name,
+                phone=spec.phone,
+                email=spec.email,
+            )
+            registered = spec.verified_on or clock.today - datetime.timedelta(days=3)
+            _stamp(sponsor, clock.moment(registered - datetime.timedelta(days=7)))
+            if spec.verified_on:
+                verified = clock.moment(spec.verified_on)
+                _as_of(verified, verify_sponsor, sponsor_id=sponsor.pk, by=staff)
+                Sponsor.objects.filter(pk=sponsor.pk).update(decided_at=verified)
+        sponsors[spec.name] = sponsor
+    return sponsors
+
+
+def _load_staff(hashed: Callable[[], str]) -> AbstractBaseUser:
+    staff, created = _user("staff", hashed, is_staff=True)
+    if created:
+        staff.groups.add(ensure_staff_group())
+    return staff
+
+
+def _load_logins(
+    hashed: Callable[[], str], staff, sponsors: dict[str, Sponsor], schools: dict[str, School]
+) -> dict:
+    admin, _created = _user("admin", hashed, is_staff=True, is_superuser=True)
+    logins = {"staff": staff, "admin": admin}
+    for sponsor_name, username in SPONSOR_LOGINS.items():
+        user, created = _user(username, hashed)
+        if created:
+            SponsorMember.objects.create(user=user, sponsor=sponsors[sponsor_name])
+        logins[username] = user
+    coordinator, created = _user("coordinator", hashed)
+    if created:
+        SchoolCoordinator.objects.create(user=coordinator, school=schools[HUAMU_CENTRAL])
+    logins["coordinator"] = coordinator
+    return logins
+
+
+def _load_events(cast: _Cast, current_year: int) -> dict[str, Event]:
+    events = {}
+    for spec in event_specs(current_year):
+        campaign = cast.campaigns[spec.year]
+        event, created = Event.objects.get_or_create(
+            campaign=campaign,
+            title=spec.title,
+            defaults={
+                "kind": spec.kind,
+                "date": spec.date,
+                "venue": spec.venue,
+                "school": cast.schools.get(spec.school),
+                "description": spec.description,
+            },
+        )
+        if created:
+            event.sponsors.set([cast.sponsors[name] for name in spec.sponsors])
+        events[spec.key] = event
+    return events
+
+
+def _load_child(cast: _Cast, spec: ChildSpec) -> None:
+    plan, clock = spec.plan, cast.clock
+    school = cast.schools[plan.school]
+    child, created = Child.objects.get_or_create(
+        school=school,
+        real_name=spec.real_name,
+        defaults={
+            "alias": spec.alias,
+            "gender": spec.gender,
+            "birth_year": spec.birth_year,
+            "grade": spec.grade,
+            "class_name": spec.class_name,
+            "home_region": cast.regions[plan.home_region],
+            "address": spec.address,
+            "guardian_name": spec.guardian_name,
+            "guardian_phone": spec.guardian_phone,
+            "hardship_category": spec.hardship_category,
+            "hardship_note": spec.hardship_note,
+            "public_location": spec.public_location,
+        },
+    )
+    registered = clock.moment(spec.registered_on)
+    if created:
+        _stamp(child, registered)
+    if not child.consents.exists():
+        consent = Consent.objects.create(
+            child=child,
+            publish_wish=spec.consents_to_publish,
+            share_photos_with_sponsor=spec.consents_to_publish,
+            method=spec.consent_method,
+            given_on=clock.day(spec.registered_on),
+            given_by=spec.guardian_name,
+            collected_by=cast.staff,
+            note="" if spec.consents_to_publish else "家长同意保存记录，暂不同意公开心愿。",
+        )
+        _stamp(consent, registered)
+    if child.wishes.exists():
+        # The story of this wish was played on an earlier run (or by hand): leave it be.
+        return
+    wish = Wish.objects.create(
+        child=child,
+        campaign=cast.campaigns[plan.year],
+        category=spec.category,
+        child_words=spec.child_words,
+        public_text=redact_for_child(spec.child_words, child),
+        estimated_value=spec.estimated_value,
+    )
+    _stamp(wish, registered)
+    if plan.event:
+        cast.events[plan.event].wishes.add(wish)
+    _play(cast, spec, wish)
+
+
+def _claim(cast: _Cast, plan: WishPlan, wish: Wish, sponsor_name: str, day: datetime.date):
+    """Claim as the real world would: on site, on the city platform, or online."""
+    sponsor = cast.sponsors[sponsor_name]
+    login = cast.logins.get(SPONSOR_LOGINS.get(sponsor_name, ""))
+    channel = plan.channel or (
+        ClaimChannel.ONLINE if login and not plan.claim_event else ClaimChannel.OFFLINE
+    )
+    by = login if channel == ClaimChannel.ONLINE else cast.staff
+    event = cast.events.get(plan.event)
+    promised = event.date if event and plan.outcome == WishStatus.CLAIMED else None
+    is_platform = channel == ClaimChannel.CITY_PLATFORM
+    moment = cast.clock.moment(day)
+    claim = _as_of(
+        moment,
+        claim_wish,
+        wish_id=wish.pk,
+        sponsor=sponsor,
+        by=by,
+        promised_on=promised,
+        channel=channel,
+        external_ref=plan.external_ref if is_platform else "",
+        claimant_name=sponsor.name if is_platform else "",
+    )
+    _stamp(claim, moment)
+    return claim
+
+
+def _play(cast: _Cast, spec: ChildSpec, wish: Wish) -> None:
+    """Walk a new wish through the services to the state its plan ends in."""
+    plan, clock, staff = spec.plan, cast.clock, cast.staff
+    if plan.outcome == WishStatus.DRAFT:
+        return
+    published = clock.moment(spec.published_on)
+    _as_of(published, publish_wish, wish_id=wish.pk, by=staff)
+    Wish.objects.filter(pk=wish.pk).update(published_at=published)
+    day = plan.claimed_on or (
+        cast.events[plan.claim_event].date
+        if plan.claim_event
+        else spec.published_on + datetime.timedelta(days=10 + spec.number % 20)
+    )
+    if plan.cancelled_by:
+        claim = _claim(cast, plan, wish, plan.cancelled_by, day)
+        day += datetime.timedelta(days=7)
+        _as_of(
+            clock.moment(day),
+            cancel_claim,
+            claim_id=claim.pk,
+            by=staff,
+            reason=plan.cancel_reason,
+        )
+        day += datetime.timedelta(days=2)
+    if plan.outcome == WishStatus.WITHDRAWN:
+        day = spec.published_on + datetime.timedelta(days=45)
+        _as_of(
+            clock.moment(day),
+            withdraw_wish,
+            wish_id=wish.pk,
+            by=staff,
+            reason=plan.withdraw_reason,
+        )
+    if plan.sponsor:
+        claim = _claim(cast, plan, wish, plan.sponsor, day)
+    if plan.outcome == WishStatus.FULFILLED:
+        day = _fulfil(cast, spec, claim)
+    Wish.objects.filter(pk=wish.pk).update(updated_at=clock.moment(day))
+
+
+def _fulfil(cast: _Cast, spec: ChildSpec, claim: Claim) -> datetime.date:
+    """Record the fulfilment at its event; an event still to come is not claimed as the venue."""
+    clock = cast.clock
+    event = cast.events[spec.plan.event]
+    on_time = event.date <= clock.today
+    day = clock.day(event.date)
+    recorder = cast.coordinator if spec.plan.school == HUAMU_CENTRAL else cast.staff
+    fulfilment = _as_of(
+        clock.moment(day),
+        record_fulfilment,
+        claim_id=claim.pk,
+        by=recorder,
+        fulfilled_on=day,
+        event=event if on_time else None,
+        note="爱心单位代表在活动现场把心愿礼物送到孩子手中。" if on_time else "",
+    )
+    _stamp(fulfilment, clock.moment(day))
+    if spec.plan.letter:
+        letter = ThankYouLetter.objects.create(
+            fulfilment=fulfilment, transcription=letter_text(spec.item), uploaded_by=recorder
+        )
+        _stamp(letter, clock.moment(day + datetime.timedelta(days=3)))
+    return day
+
+
+@transaction.atomic
+def load_demo_data(*, today: datetime.date | None = None) -> None:
+    """Create whatever demo data is missing, in one transaction; safe to run again."""
+    today = today or timezone.localdate()
+    clock = _Clock(today)
+    regions, schools, campaigns = _load_places(today)
+    # One hash for every new demo account: the password is public, and hashing is slow.
+    hashed = functools.cache(functools.partial(make_password, DEMO_PASSWORD))
+    # Staff exist before sponsors: they verify them.
+    staff = _load_staff(hashed)
+    sponsors = _load_sponsors(clock, regions, staff)
+    logins = _load_logins(hashed, staff, sponsors, schools)
+    cast = _Cast(
+        clock=clock,
+        staff=logins["staff"],
+        coordinator=logins["coordinator"],
+        regions=regions,
+        schools=schools,
+        campaigns=campaigns,
+        sponsors=sponsors,
+        events={},
+        logins=logins,
+    )
+    cast.events = _load_events(cast, today.year)
+    for spec in child_specs(today.year):
+        _load_child(cast, spec)
