@@ -28,6 +28,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any, TypeGuard
 
 from django.apps import apps
 from django.conf import settings
@@ -87,7 +88,7 @@ class _SharedRedisClient(RedisCacheClient):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self._clients: dict[int, Any] = {}
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -196,7 +197,7 @@ def _page_key(request: HttpRequest, view_name: str) -> str:
     return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _lookup(key: str) -> tuple[str | None, CachedPage | None]:
+def _lookup(key: str) -> tuple[str | None, object]:
     """The current version (made if missing) and the cached page; (None, None) if unusable."""
     try:
         backend = _cache()
@@ -213,7 +214,7 @@ def _lookup(key: str) -> tuple[str | None, CachedPage | None]:
         return None, None
 
 
-def _is_current(page: object, version: str) -> bool:
+def _is_current(page: object, version: str) -> TypeGuard[CachedPage]:
     return isinstance(page, tuple) and len(page) == 5 and page[0] == version
 
 

@@ -10,17 +10,25 @@ This module imports no app: it reads the relations by their names, `sponsor_memb
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest
 
 if TYPE_CHECKING:  # only for the type checker: huamu imports no app at run time
     from sponsors.models import Sponsor, SponsorMember
     from wishes.models import School, SchoolCoordinator
 
-User = AbstractBaseUser | AnonymousUser
+# Whoever is on the other end of a request: `request.user`.
+Visitor = User | AnonymousUser
 
 
-def is_office_staff(user: User, *, perm: str) -> bool:
+class AuthenticatedRequest(HttpRequest):
+    """A request behind `login_required`, for the type checker: its user is a User."""
+
+    user: User
+
+
+def is_office_staff(user: Visitor, *, perm: str) -> bool:
     """Association staff for one kind of record: active, back-office, and allowed to view it.
 
     A bare is_staff flag is not enough: the admin refuses such a user, so must every page.
@@ -28,7 +36,7 @@ def is_office_staff(user: User, *, perm: str) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(perm))
 
 
-def _related(user: User, name: str):
+def _related(user: Visitor, name: str):
     if not user.is_authenticated:
         return None
     try:
@@ -38,34 +46,34 @@ def _related(user: User, name: str):
         return None
 
 
-def sponsor_member_of(user: User) -> "SponsorMember | None":
+def sponsor_member_of(user: Visitor) -> "SponsorMember | None":
     """The user's membership of a sponsor (with the sponsor), or None."""
     return _related(user, "sponsor_member")
 
 
-def sponsor_of(user: User) -> "Sponsor | None":
+def sponsor_of(user: Visitor) -> "Sponsor | None":
     """The sponsor the user acts for, or None."""
     member = sponsor_member_of(user)
     return None if member is None else member.sponsor
 
 
-def coordinator_of(user: User) -> "SchoolCoordinator | None":
+def coordinator_of(user: Visitor) -> "SchoolCoordinator | None":
     """The user's school-coordinator row (with the school), or None."""
     return _related(user, "school_coordinator")
 
 
-def school_of(user: User) -> "School | None":
+def school_of(user: Visitor) -> "School | None":
     """The school the user coordinates, or None."""
     coordinator = coordinator_of(user)
     return None if coordinator is None else coordinator.school
 
 
-def coordinates(user: User, *, school_id: int) -> bool:
+def coordinates(user: Visitor, *, school_id: int) -> bool:
     """Whether the user is a coordinator of that school."""
     coordinator = coordinator_of(user)
     return coordinator is not None and coordinator.school_id == school_id
 
 
-def sees_private_data(user: User) -> bool:
+def sees_private_data(user: Visitor) -> bool:
     """Staff and coordinators see children's private data (their sessions end sooner)."""
     return bool(user.is_authenticated and (user.is_staff or coordinator_of(user) is not None))

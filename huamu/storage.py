@@ -26,7 +26,8 @@ def files_removed_on_error() -> Iterator[list[FieldFile]]:
         yield saved
     except BaseException:
         for field_file in saved:
-            field_file.storage.delete(field_file.name)
+            if field_file.name:
+                field_file.storage.delete(field_file.name)
         raise
 
 

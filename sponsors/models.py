@@ -1,5 +1,7 @@
 """Sponsors (认领方): caring units and individuals, and their verification."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -7,6 +9,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
+
+if TYPE_CHECKING:  # wishes.models imports this module
+    from wishes.models import Claim
 
 mainland_phone_validator = RegexValidator(
     # Mobile numbers (1[3-9]x, 11 digits) or landlines with an optional area code.
@@ -98,6 +103,9 @@ class Sponsor(TimeStampedModel):
                 name="sponsor_unit_category_matches_kind",
             ),
         ]
+
+    # Set by sponsors.services.reject_sponsor: the claims it released (the admin says so).
+    released_claims: "list[Claim]"
 
     def __str__(self) -> str:
         return self.name

@@ -1,7 +1,7 @@
 """Sponsor sign-up: a user account, its pending sponsor and the link between them."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ def register_sponsor(
     username: str,
     password: str,
     language: str,
-) -> AbstractBaseUser:
+) -> User:
     """Create a user, its pending sponsor and membership, all or nothing; tell staff."""
     try:
         # A savepoint, so that a username taken a moment ago leaves nothing half-written.

@@ -1,6 +1,6 @@
 """State changes of sponsors: verification and rejection."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ def _lock_sponsor(sponsor_id: int) -> Sponsor:
 
 
 @transaction.atomic
-def verify_sponsor(*, sponsor_id: int, by: AbstractBaseUser) -> Sponsor:
+def verify_sponsor(*, sponsor_id: int, by: User) -> Sponsor:
     """Let a pending (or earlier rejected) sponsor claim wishes, and tell them."""
     sponsor = _lock_sponsor(sponsor_id)
     if sponsor.status == VerificationStatus.VERIFIED:
@@ -56,7 +56,7 @@ def _given_back(claims: list[Claim]) -> list[dict[str, str]]:
 
 @transaction.atomic
 def reject_sponsor(
-    *, sponsor_id: int, by: AbstractBaseUser, reason: str, release_claims: bool = False
+    *, sponsor_id: int, by: User, reason: str, release_claims: bool = False
 ) -> Sponsor:
     """Refuse a pending sponsor (or withdraw a verification) with a reason, and tell them.
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from huamu.cache import cached_fragment
 from huamu.errors import TransitionError
+from huamu.roles import AuthenticatedRequest
 from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
 from sponsors.forms import CancelClaimForm, SponsorRegistrationForm
 from sponsors.models import Sponsor
@@ -115,7 +116,7 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @sponsor_required
-def cancel_claim(request: HttpRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
+def cancel_claim(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
     """Ask for a reason, then give an active claim back; the wish returns to the pool."""
     claim = get_claim_for_sponsor(sponsor, pk)
     if claim.status != ClaimStatus.ACTIVE:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -24,16 +24,19 @@ def record_change(
     subject: models.Model,
     from_status: str,
     to_status: str,
-    by: AbstractBaseUser | None,
+    by: User | AnonymousUser | None,
     note: str = "",
 ) -> StatusChange:
-    """Add one StatusChange row for a subject; call inside the transaction that changed it."""
+    """Add one StatusChange row for a subject; call inside the transaction that changed it.
+
+    An anonymous visitor (a public form) is recorded as nobody.
+    """
     return StatusChange.objects.create(
         content_type=ContentType.objects.get_for_model(subject),
         object_id=subject.pk,
         from_status=from_status,
         to_status=to_status,
-        by=by if by is not None and by.is_authenticated else None,
+        by=by if isinstance(by, User) else None,
         note=note,
     )
 
@@ -42,7 +45,7 @@ def set_status(
     subject: models.Model,
     to: str,
     *,
-    by: AbstractBaseUser | None,
+    by: User | AnonymousUser | None,
     note: str = "",
     fields: Iterable[str] = (),
 ) -> StatusChange:

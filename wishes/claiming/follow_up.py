@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -109,7 +109,7 @@ class OverdueClaim:
     """One overdue claim as staff see it in the digest and on the dashboard."""
 
     claim: Claim
-    due_on: datetime.date
+    due_on: datetime.date | None
     days_overdue: int
 
     @property
@@ -127,7 +127,7 @@ def overdue_list_path() -> str:
 
 
 @transaction.atomic
-def release_overdue_claim(*, claim_id: int, by: AbstractBaseUser) -> Claim:
+def release_overdue_claim(*, claim_id: int, by: User) -> Claim:
     """Cancel an overdue claim so that its wish waits to be claimed again; refuse any other."""
     wish, claim = lock_wish_and_claim(claim_id)
     if claim.status != ClaimStatus.ACTIVE:
@@ -319,7 +319,8 @@ def remove_expired_import_files(now: datetime.datetime | None = None) -> ImportF
     """Delete the files of finished imports past their keeping time; one failure stops none."""
     days = import_file_days()
     ids = list(expired_import_files(now).order_by("pk").values_list("pk", flat=True))
-    removed, failed = [], []
+    removed: list[int] = []
+    failed: list[int] = []
     for batch_id in ids:
         done = _remove_import_file(batch_id, days)
         if done is not None:

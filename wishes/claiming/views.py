@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from huamu.errors import TransitionError
+from huamu.roles import AuthenticatedRequest
 from sponsors.models import Sponsor
 from wishes.claiming.access import (
     ClaimRefused,
@@ -45,7 +46,7 @@ def _not_claimed(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def claim(request: HttpRequest, pk: int) -> HttpResponse:
+def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Confirm the claim of one open wish with a promised date, then claim it."""
     try:
         sponsor = get_sponsor_for_claiming(request)
@@ -75,7 +76,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "wishes/claim_confirm.html", context)
 
 
-def _posted_ids(request: HttpRequest) -> list[int]:
+def _posted_ids(request: AuthenticatedRequest) -> list[int]:
     """The wish ids ticked in the posted form, ignoring anything that is not a number."""
     return [int(v) for v in request.POST.getlist("wishes") if v.isdigit()]
 
@@ -90,7 +91,7 @@ def _thanks_for(count: int) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_claim(request: HttpRequest) -> HttpResponse:
+def batch_claim(request: AuthenticatedRequest) -> HttpResponse:
     """Let a caring unit tick several open wishes and claim them all, or none."""
     try:
         sponsor = get_unit_for_batch_claiming(request)
@@ -115,7 +116,7 @@ def batch_claim(request: HttpRequest) -> HttpResponse:
 
 
 def _batch_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     sponsor: Sponsor,
     filters: WishFilter,
     form: BatchClaimForm,

@@ -4,12 +4,10 @@ Each function returns the object or raises Http404; a file someone may not see i
 never a 403, so its existence is not revealed.
 """
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from huamu.roles import coordinates, is_office_staff, sponsor_of
+from huamu.roles import Visitor, coordinates, is_office_staff, sponsor_of
 from wishes.models import FulfilmentPhoto, LetterStatus, ThankYouLetter
 from wishes.public import selectors
 
@@ -17,7 +15,7 @@ from wishes.public import selectors
 _CHILD = "fulfilment__claim__wish__child"
 
 
-def _is_staff(user: AbstractBaseUser, model: type[Model]) -> bool:
+def _is_staff(user: Visitor, model: type[Model]) -> bool:
     # Association staff for this kind of file (superusers have every permission).
     opts = model._meta
     return is_office_staff(user, perm=f"{opts.app_label}.view_{opts.model_name}")
@@ -95,7 +93,7 @@ def _letter(pk: int) -> ThankYouLetter:
     )
 
 
-def _staff_or_coordinator(user: AbstractBaseUser | AnonymousUser, letter: ThankYouLetter) -> bool:
+def _staff_or_coordinator(user: Visitor, letter: ThankYouLetter) -> bool:
     if not user.is_authenticated:
         return False
     if _is_staff(user, ThankYouLetter):

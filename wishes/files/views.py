@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from wishes.files.access import (
@@ -27,11 +28,12 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
 
-def _send(file: FieldFile, download_name: str) -> HttpResponse:
+def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
     """Serve a stored private file inline, uncached, typed by its stored extension."""
-    if not file:
+    if not file or not file.name:
         raise Http404
-    extension = file.name.rsplit(".", 1)[-1].lower()
+    name = file.name
+    extension = name.rsplit(".", 1)[-1].lower()
     content_type = CONTENT_TYPES.get(extension)
     if content_type is None:
         raise Http404
@@ -39,14 +41,14 @@ def _send(file: FieldFile, download_name: str) -> HttpResponse:
     redirect_prefix = settings.HUAMU_PRIVATE_MEDIA_REDIRECT
     if redirect_prefix:
         # Checked here too, so a missing file is a 404 that leaves no access log row.
-        if not file.storage.exists(file.name):
+        if not file.storage.exists(name):
             raise Http404
-        response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = redirect_prefix.rstrip("/") + "/" + quote(file.name)
+        response: HttpResponseBase = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = redirect_prefix.rstrip("/") + "/" + quote(name)
         response["Content-Disposition"] = f'inline; filename="{filename}"'
     else:
         try:
-            handle = file.storage.open(file.name, "rb")
+            handle = file.storage.open(name, "rb")
         except FileNotFoundError:
             raise Http404 from None
         response = FileResponse(handle, content_type=content_type, filename=filename)
@@ -58,7 +60,7 @@ def _send(file: FieldFile, download_name: str) -> HttpResponse:
 
 def _serve(
     request: HttpRequest, subject: Model, file: FieldFile, action: AccessAction, name: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     response = _send(file, name)
     # Logged only once the file is known to be there and about to be sent.
     log_access(request, action=action, subject=subject)
@@ -66,14 +68,14 @@ def _serve(
 
 
 @require_safe
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A fulfilment photo, full size, for those who may see it."""
     found = get_photo_for_viewer(request, pk)
     return _serve(request, found, found.image, AccessAction.VIEW_PHOTO, f"photo-{found.pk}")
 
 
 @require_safe
-def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The small copy of a fulfilment photo, for the same people as the photo."""
     found = get_photo_for_viewer(request, pk)
     return _serve(
@@ -82,14 +84,14 @@ def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-def letter_scan(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_scan(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The original scan of a thank-you letter: staff and the child's school only."""
     letter = get_letter_scan_for_viewer(request, pk)
     return _serve(request, letter, letter.scan, AccessAction.VIEW_LETTER, f"letter-{letter.pk}")
 
 
 @require_safe
-def letter_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The watermarked copy of a letter, which the sponsor sees once it is approved."""
     letter = get_letter_preview_for_viewer(request, pk)
     return _serve(

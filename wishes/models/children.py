@@ -43,12 +43,13 @@ class GradeBand(models.TextChoices):
     @classmethod
     def grades(cls, band: str) -> tuple[int, int]:
         """Return the first and last grade of a band."""
-        return {
+        bounds: dict[str, tuple[int, int]] = {
             cls.LOWER: (1, 2),
             cls.MIDDLE: (3, 4),
             cls.UPPER: (5, 5),
             cls.JUNIOR: (6, 9),
-        }[band]
+        }
+        return bounds[band]
 
     @classmethod
     def of(cls, grade: int) -> "GradeBand":

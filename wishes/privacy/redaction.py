@@ -7,6 +7,7 @@ through review is still never shown.
 """
 
 import re
+from collections.abc import Sequence
 
 from wishes.models import Child
 
@@ -78,7 +79,7 @@ def mask_contact_details(text: str) -> str:
     return text if masked == text else _collapse(masked)
 
 
-def redact(text: str, *, names: list[str] = (), places: list[str] = ()) -> str:
+def redact(text: str, *, names: Sequence[str] = (), places: Sequence[str] = ()) -> str:
     """Return `text` with the given names and places and anything like a number masked."""
     words = sorted(
         {w for name in names for w in _name_variants(name)}

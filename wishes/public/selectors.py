@@ -7,9 +7,10 @@ the database; even the exact value and grade are turned into bands in SQL.
 """
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import overload
 
 from django.db import models
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
@@ -44,7 +45,7 @@ class ValueBand(models.TextChoices):
 
 
 # Each band holds values above its first bound and up to its second; None is open-ended.
-VALUE_BAND_BOUNDS = {
+VALUE_BAND_BOUNDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
     ValueBand.UP_TO_100: (None, Decimal(100)),
     ValueBand.UP_TO_300: (Decimal(100), Decimal(300)),
     ValueBand.UP_TO_500: (Decimal(300), Decimal(500)),
@@ -70,7 +71,7 @@ def grade_band_condition(band: str, field: str = "child__grade") -> Q:
 
 
 # Shown instead of the raw status: the public reads a thank-you, not a workflow state.
-PUBLIC_STATUS_LABELS = {
+PUBLIC_STATUS_LABELS: dict[str, Promise] = {
     WishStatus.OPEN: _("Waiting for a sponsor"),
     WishStatus.CLAIMED: _("Claimed — thank you!"),
     WishStatus.FULFILLED: _("Fulfilled"),
@@ -189,6 +190,12 @@ class PublicWishList:
     def __len__(self) -> int:
         return self.count()
 
+    @overload
+    def __getitem__(self, index: int) -> PublicWish: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PublicWish]: ...
+
     def __getitem__(self, index: int | slice) -> PublicWish | list[PublicWish]:
         if isinstance(index, slice):
             return [_to_public(row) for row in self._rows[index]]
@@ -209,7 +216,7 @@ def _consent_in_force() -> Exists:
 LONGEST_WAITING_FIRST = ("published_at", "pk")
 
 
-def _visible(wishes: QuerySet[Wish], statuses: list[str]) -> QuerySet[Wish]:
+def _visible(wishes: QuerySet[Wish], statuses: Sequence[str]) -> QuerySet[Wish]:
     return wishes.filter(
         _consent_in_force(), status__in=statuses, child__withdrawn_at__isnull=True
     )

@@ -3,14 +3,13 @@
 Templates get PublicWish objects from wishes.public.selectors only, never a Wish or Child.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
-from huamu.roles import sponsor_of
+from huamu.roles import Visitor, sponsor_of
 from wishes.public.filters import WishFilter
 from wishes.public.selectors import open_public_wishes, public_wish, similar_open_wishes
 
@@ -39,7 +38,7 @@ def wish_list(request: HttpRequest) -> HttpResponse:
     return render(request, "wishes/wish_list.html", context)
 
 
-def _is_verified_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
+def _is_verified_unit(user: Visitor) -> bool:
     sponsor = sponsor_of(user)
     return sponsor is not None and sponsor.is_unit and sponsor.is_verified
 

@@ -26,7 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from huamu.roles import coordinator_of, is_office_staff
+from huamu.roles import coordinator_of, is_office_staff, school_of
 from wishes.audit import HistoryEntry, histories_of
 from wishes.models import (
     Child,
@@ -87,7 +87,8 @@ def get_school_for_page(request: HttpRequest) -> School | None:
     have not chosen yet and the page offers the list of schools.
     """
     if not _is_staff(request):
-        return coordinator_of(request.user).school
+        # school_required let in staff or a coordinator: this is a coordinator.
+        return school_of(request.user)
     school_id = _id_from_query(request, "school")
     if school_id is not None:
         return get_object_or_404(School, pk=school_id)

@@ -5,11 +5,14 @@ check_upload_count, before any service is called: a bad file leaves no row and n
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -61,19 +64,24 @@ class MultipleImageField(CleanImageField):
 
     widget = MultipleFileInput(attrs={"accept": IMAGE_ACCEPT})
 
-    def clean(self, data, initial=None) -> list[CleanImage]:
+    # A list of images where the parent field gives one: the override is deliberate.
+    def clean(self, data, initial=None) -> list[CleanImage]:  # type: ignore[override]
         uploads = list(data) if isinstance(data, list | tuple) else [data] if data else []
         if not uploads:
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return []
         check_upload_count(uploads)
-        images, errors = [], []
+        images: list[CleanImage] = []
+        errors: list[str] = []
         for upload in uploads:
             try:
-                images.append(super().clean(upload, initial))
+                image = super().clean(upload, initial)
             except ValidationError as error:
                 errors.extend(error.messages)
+            else:
+                if image is not None:
+                    images.append(image)
         if errors:
             raise ValidationError(errors)
         return images
@@ -82,7 +90,7 @@ class MultipleImageField(CleanImageField):
 class UploadLimitMixin(forms.Form):
     """Refuse the whole request when it carries more files than one form may take."""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         check_upload_count(_all_files(self.files))
         return super().clean()
 
@@ -131,10 +139,12 @@ class FulfilmentRosterForm(forms.Form):
         # Claims of every status of this school: a wish fulfilled by a colleague since the
         # page was shown reaches the service, which says so; other schools' claims are
         # unknown choices.
-        self.fields["claims"].queryset = school_claims(school)
-        self.fields["event"].queryset = Event.objects.filter(school=school).order_by("-date")
+        claims = cast(forms.ModelMultipleChoiceField, self.fields["claims"])
+        claims.queryset = school_claims(school)
+        events = cast(forms.ModelChoiceField, self.fields["event"])
+        events.queryset = Event.objects.filter(school=school).order_by("-date")
         self.fields["fulfilled_on"].widget.attrs["max"] = timezone.localdate().isoformat()
-        self.photos: dict[int, list[CleanImage]] = {}
+        self.photos: dict[int, Sequence[CleanImage]] = {}
         self.row_errors: dict[int, list[str]] = {}
 
     def clean_fulfilled_on(self) -> datetime.date:
@@ -143,11 +153,11 @@ class FulfilmentRosterForm(forms.Form):
             raise ValidationError(_("The date cannot be in the future."), code="future")
         return value
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         # A request with too many files is refused before any of them is decoded.
         check_upload_count(_all_files(self.files))
-        ticked = set(self.data.getlist("claims"))
+        ticked = set(cast(QueryDict, self.data).getlist("claims"))
         for name in self.files:
             claim_id = name.removeprefix(PHOTO_FIELD_PREFIX)
             if not name.startswith(PHOTO_FIELD_PREFIX) or not claim_id.isdigit():
@@ -173,7 +183,7 @@ class FulfilmentRosterForm(forms.Form):
     def rows(self, claims: list[Claim]) -> list[RosterRow]:
         """The roster rows, ticked as posted (or as preselected on a fresh form)."""
         if self.is_bound:
-            ticked = set(self.data.getlist("claims"))
+            ticked = set(cast(QueryDict, self.data).getlist("claims"))
         else:
             ticked = {str(pk) for pk in self.initial.get("claims", [])}
         return [
@@ -211,8 +221,8 @@ class LetterForm(UploadLimitMixin):
         help_text=_("Optional: type the letter out, e.g. when the handwriting is hard to read."),
     )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
         # Only when the scan itself was fine: a refused scan has its own message.
         if "scan" in cleaned and not cleaned["scan"] and not cleaned.get("transcription", ""):
             raise ValidationError(_("Upload the letter's scan or photo, or type its text."))

@@ -1,14 +1,15 @@
 """The school coordinator's pages: the school's children and wishes, fulfilment, letters."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from huamu.errors import TransitionError
-from wishes.models import AccessAction, Event, School, WishStatus
+from huamu.roles import AuthenticatedRequest
+from wishes.models import AccessAction, Event, School, Wish, WishStatus
 from wishes.privacy.access_log import log_access
 from wishes.school.access import (
     child_wish_records,
@@ -38,7 +39,7 @@ STATUS_ORDER = [
 ]
 
 
-def _pick_school(request: HttpRequest) -> HttpResponse:
+def _pick_school(request: AuthenticatedRequest) -> HttpResponse:
     """Staff choose which school's page to open."""
     schools = School.objects.select_related("region").order_by("name")
     return render(request, "school/pick_school.html", {"schools": schools})
@@ -51,13 +52,13 @@ def _overview_url(school: School) -> str:
 
 @school_required
 @require_safe
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedRequest) -> HttpResponse:
     """The school's children and their wishes by status, and the events at the school."""
     school = get_school_for_page(request)
     if school is None:
         return _pick_school(request)
     children = list(school_children(school))
-    by_status = {status: [] for status in STATUS_ORDER}
+    by_status: dict[str, list[Wish]] = {status: [] for status in STATUS_ORDER}
     with_wish = set()
     for wish in school_wishes(school):
         by_status[wish.status].append(wish)
@@ -74,7 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @school_required
 @require_GET
-def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def child_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A child's record for the coordinator; every look is written to the access log."""
     child = get_child_for_coordinator(request, pk)
     log_access(request, action=AccessAction.VIEW_CHILD, subject=child)
@@ -88,7 +89,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @school_required
 @require_http_methods(["GET", "POST"])
-def fulfil(request: HttpRequest) -> HttpResponse:
+def fulfil(request: AuthenticatedRequest) -> HttpResponse:
     """The roster of claimed wishes: tick those handed over, add photos, record them all."""
     school = get_school_for_page(request)
     if school is None:
@@ -100,9 +101,10 @@ def fulfil(request: HttpRequest) -> HttpResponse:
         form = FulfilmentRosterForm(request.POST, request.FILES, school=school)
         status = BAD_REQUEST
         if form.is_valid():
-            status = _record(request, form)
-            if status is None:
+            refused = _record(request, form)
+            if refused is None:
                 return redirect(_overview_url(school))
+            status = refused
     else:
         form = FulfilmentRosterForm(school=school, initial=_roster_initial(event, roster))
     context = {
@@ -121,7 +123,7 @@ def _roster_initial(event: Event | None, roster: list) -> dict:
     return {"event": event, "claims": [c.pk for c in roster if c.wish_id in planned]}
 
 
-def _record(request: HttpRequest, form: FulfilmentRosterForm) -> int | None:
+def _record(request: AuthenticatedRequest, form: FulfilmentRosterForm) -> int | None:
     """Call the service; None on success, else the status to show the form again with."""
     data = form.cleaned_data
     try:
@@ -151,7 +153,7 @@ def _record(request: HttpRequest, form: FulfilmentRosterForm) -> int | None:
 
 @school_required
 @require_http_methods(["GET", "POST"])
-def photos(request: HttpRequest, pk: int) -> HttpResponse:
+def photos(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Add photos to a fulfilment recorded earlier; they stay private until staff clear them."""
     fulfilment = get_fulfilment_for_coordinator(request, pk)
     posted = request.method == "POST"
@@ -181,7 +183,7 @@ def photos(request: HttpRequest, pk: int) -> HttpResponse:
 
 @school_required
 @require_http_methods(["GET", "POST"])
-def letter(request: HttpRequest, pk: int) -> HttpResponse:
+def letter(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Upload a child's thank-you letter; it waits for staff approval before the sponsor."""
     fulfilment = get_fulfilment_for_coordinator(request, pk)
     posted = request.method == "POST"

@@ -7,7 +7,7 @@ limit, the wish for its status, and a partial unique index has the last word.
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -46,7 +46,7 @@ def _claim_locked(
     wish: Wish,
     sponsor: Sponsor,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     promised_on: datetime.date | None,
     channel: str,
     external_ref: str = "",
@@ -94,7 +94,7 @@ def claim_wish(
     *,
     wish_id: int,
     sponsor: Sponsor,
-    by: AbstractBaseUser | None,
+    by: User | None,
     promised_on: datetime.date | None = None,
     channel: str = ClaimChannel.ONLINE,
     external_ref: str = "",
@@ -132,7 +132,7 @@ def claim_wishes(
     *,
     wish_ids: list[int],
     sponsor: Sponsor,
-    by: AbstractBaseUser,
+    by: User,
     promised_on: datetime.date | None = None,
 ) -> list[Claim]:
     """Claim several open wishes at once, all or nothing; the error names every taken wish."""
@@ -158,7 +158,7 @@ def claim_wishes(
 
 
 @transaction.atomic
-def cancel_claim(*, claim_id: int, by: AbstractBaseUser, reason: str) -> Claim:
+def cancel_claim(*, claim_id: int, by: User, reason: str) -> Claim:
     """Cancel an active claim with a reason; the wish goes back to the open pool."""
     reason = reason.strip()
     if not reason:
@@ -176,7 +176,7 @@ def cancel_claim(*, claim_id: int, by: AbstractBaseUser, reason: str) -> Claim:
     return claim
 
 
-def release_claims_of_sponsor(*, sponsor: Sponsor, by: AbstractBaseUser, note: str) -> list[Claim]:
+def release_claims_of_sponsor(*, sponsor: Sponsor, by: User, note: str) -> list[Claim]:
     """Cancel every active claim of a sponsor the caller has locked; the wishes open again.
 
     Call inside the caller's transaction: a claim that cannot be cancelled raises

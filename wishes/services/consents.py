@@ -1,7 +1,7 @@
 """The guardian's consent: while one is in force a wish and photos may be public; withdrawing
 it takes them off every public page in the same transaction."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ def publish_photos_consented(child_id: int) -> bool:
 
 
 @transaction.atomic
-def withdraw_consent(*, consent_id: int, by: AbstractBaseUser, note: str = "") -> Consent:
+def withdraw_consent(*, consent_id: int, by: User, note: str = "") -> Consent:
     """Record that a guardian withdrew consent; the child's wish and photos leave public pages.
 
     Public pages show a wish or photo only while a consent is in force, so the wish goes in

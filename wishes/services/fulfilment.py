@@ -7,7 +7,7 @@ consent to publish photos is in force, and may withdraw them for good.
 import datetime
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -34,7 +34,7 @@ from wishes.services.consents import publish_photos_consented
 def _store_photos(
     fulfilment: Fulfilment,
     images: Sequence[CleanImage],
-    by: AbstractBaseUser | None,
+    by: User | None,
     saved: list[FieldFile],
 ) -> list[FulfilmentPhoto]:
     photos = []
@@ -50,7 +50,7 @@ def _store_photos(
 def _fulfil_locked(
     claim_id: int,
     *,
-    by: AbstractBaseUser,
+    by: User,
     fulfilled_on: datetime.date,
     event: Event | None,
     note: str,
@@ -83,7 +83,7 @@ def _fulfil_locked(
 def record_fulfilment(
     *,
     claim_id: int,
-    by: AbstractBaseUser,
+    by: User,
     fulfilled_on: datetime.date,
     event: Event | None = None,
     note: str = "",
@@ -105,7 +105,7 @@ def record_fulfilment(
 def record_fulfilments(
     *,
     claim_ids: Sequence[int],
-    by: AbstractBaseUser,
+    by: User,
     fulfilled_on: datetime.date,
     event: Event | None = None,
     note: str = "",
@@ -137,7 +137,7 @@ def record_fulfilments(
 
 
 def add_fulfilment_photos(
-    *, fulfilment_id: int, by: AbstractBaseUser, images: Sequence[CleanImage]
+    *, fulfilment_id: int, by: User, images: Sequence[CleanImage]
 ) -> list[FulfilmentPhoto]:
     """Add photos to a fulfilment recorded earlier; they start private."""
     with files_removed_on_error() as saved, transaction.atomic():
@@ -146,7 +146,7 @@ def add_fulfilment_photos(
 
 
 @transaction.atomic
-def set_photo_publication(*, photo_id: int, by: AbstractBaseUser, public: bool) -> FulfilmentPhoto:
+def set_photo_publication(*, photo_id: int, by: User, public: bool) -> FulfilmentPhoto:
     """Clear a photo for the public pages, or take it off them; clearing needs consent."""
     photo = (
         FulfilmentPhoto.objects.select_for_update()
@@ -169,7 +169,7 @@ def set_photo_publication(*, photo_id: int, by: AbstractBaseUser, public: bool) 
 
 
 @transaction.atomic
-def withdraw_photo(*, photo_id: int, by: AbstractBaseUser, reason: str) -> FulfilmentPhoto:
+def withdraw_photo(*, photo_id: int, by: User, reason: str) -> FulfilmentPhoto:
     """Take a photo out of every page for good; the file stays for the record."""
     reason = reason.strip()
     if not reason:

@@ -1,7 +1,7 @@
 """Thank-you letters: a coordinator uploads one, staff approve it (the sponsor then sees a
 watermarked copy) or refuse it with a reason."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
 def upload_letter(
     *,
     fulfilment_id: int,
-    by: AbstractBaseUser,
+    by: User,
     scan: CleanImage | None,
     transcription: str = "",
 ) -> ThankYouLetter:
@@ -58,7 +58,7 @@ def _lock_pending(letter_id: int, *, refusing: bool) -> ThankYouLetter:
     return letter
 
 
-def approve_letter(*, letter_id: int, by: AbstractBaseUser) -> ThankYouLetter:
+def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
     """Approve a letter: make the watermarked copy the sponsor sees and tell the sponsor."""
     with files_removed_on_error() as saved, transaction.atomic():
         letter = _lock_pending(letter_id, refusing=False)
@@ -82,7 +82,7 @@ def approve_letter(*, letter_id: int, by: AbstractBaseUser) -> ThankYouLetter:
 
 
 @transaction.atomic
-def reject_letter(*, letter_id: int, by: AbstractBaseUser, reason: str) -> ThankYouLetter:
+def reject_letter(*, letter_id: int, by: User, reason: str) -> ThankYouLetter:
     """Keep a letter from the sponsor (unreadable, or it names the child), with a reason."""
     reason = reason.strip()
     if not reason:

@@ -1,6 +1,6 @@
 """A wish's own transitions: publishing it to the pool and withdrawing it from the programme."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ def may_be_public(wish: Wish) -> bool:
 
 
 @transaction.atomic
-def publish_wish(*, wish_id: int, by: AbstractBaseUser) -> Wish:
+def publish_wish(*, wish_id: int, by: User) -> Wish:
     """Put a draft wish in the public pool; needs the guardian's consent to publish."""
     wish = locks.lock_wish(wish_id)
     if wish.status != WishStatus.DRAFT:
@@ -45,7 +45,7 @@ def publish_wish(*, wish_id: int, by: AbstractBaseUser) -> Wish:
 
 
 @transaction.atomic
-def withdraw_wish(*, wish_id: int, by: AbstractBaseUser, reason: str) -> Wish:
+def withdraw_wish(*, wish_id: int, by: User, reason: str) -> Wish:
     """Take a wish out of the programme; an active claim is cancelled and its sponsor told."""
     reason = reason.strip()
     if not reason:

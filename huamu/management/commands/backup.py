@@ -17,7 +17,7 @@ def default_output() -> Path:
 class Command(BaseCommand):
     # A property, not a lazy string: argparse needs a real str, in the active language.
     @property
-    def help(self) -> str:
+    def help(self) -> str:  # type: ignore[override]
         return _(
             "Write one archive with the database, the uploaded files and a manifest, readable "
             "by its owner only, and print its path."

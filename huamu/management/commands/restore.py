@@ -25,7 +25,7 @@ from huamu.backup import (
 class Command(BaseCommand):
     # A property, not a lazy string: argparse needs a real str, in the active language.
     @property
-    def help(self) -> str:
+    def help(self) -> str:  # type: ignore[override]
         return _(
             "Replace the database and the media folder with those of a backup archive, then "
             "check the row counts. Without --yes, only show what would be overwritten."

@@ -51,7 +51,7 @@ def _summary_models() -> list[type[models.Model]]:
 
 
 def _counts() -> dict[type[models.Model], int]:
-    return {model: model.objects.count() for model in _summary_models()}
+    return {model: model._default_manager.count() for model in _summary_models()}
 
 
 @contextmanager
@@ -74,7 +74,7 @@ def _pad(text: str, width: int) -> str:
 class Command(BaseCommand):
     # A property, not a lazy string: argparse needs a real str, in the active language.
     @property
-    def help(self) -> str:
+    def help(self) -> str:  # type: ignore[override]
         return _(
             "Load fictitious demo data through the real services; safe to run again. "
             "With --logins, only print the demo logins."
