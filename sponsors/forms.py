@@ -1,6 +1,5 @@
 """Forms of the sponsor pages: sign-up and claim cancellation."""
 
-import re
 from typing import Any
 
 from django import forms
@@ -8,33 +7,6 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory
-
-# Spaces, dashes, dots and brackets people type inside phone numbers.
-_PHONE_NOISE = re.compile(r"[\s\-.()（）—－]")
-
-
-def normalise_phone(raw: str) -> str:
-    """Write a typed phone number the way the validator expects it.
-
-    "138 1234 5678" and "+86 138-1234-5678" become "13812345678";
-    "(021) 5888 1234" becomes "021-58881234". Anything else is only stripped of noise,
-    so the validator still sees (and rejects) what was typed.
-    """
-    digits = _PHONE_NOISE.sub("", raw.strip())
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    if not digits.isdigit():
-        return digits
-    if len(digits) == 13 and digits.startswith("861"):
-        digits = digits[2:]
-    if digits.startswith("0") and not digits.startswith("00"):
-        # Beijing, Tianjin, Shanghai and the 02x cities have three-digit area codes.
-        area = 3 if digits[1] in "12" else 4
-        if 7 <= len(digits) - area <= 8:
-            return f"{digits[:area]}-{digits[area:]}"
-    return digits
 
 
 class SponsorRegistrationForm(forms.ModelForm):
@@ -84,10 +56,6 @@ class SponsorRegistrationForm(forms.ModelForm):
         self.fields["unit_category"].choices = [("", _("Choose…")), *UnitCategory.choices]
         self.fields["region"].empty_label = _("Choose…")
         self.fields["username"].widget.attrs["autocomplete"] = "username"
-
-    def clean_phone(self) -> str:
-        # Normalised before the model's validator sees it (that runs after clean()).
-        return normalise_phone(self.cleaned_data["phone"])
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]

@@ -3,21 +3,18 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
+from huamu.phones import PhoneNumberField, PhoneValidator
 
 if TYPE_CHECKING:  # wishes.models imports this module
     from wishes.models import Claim
 
-mainland_phone_validator = RegexValidator(
-    # Mobile numbers (1[3-9]x, 11 digits) or landlines with an optional area code.
-    regex=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$",
-    message=_("Enter a mainland China phone number, e.g. 13812345678 or 021-58881234."),
-)
+# The name the phone check had before huamu.phones; kept for code that still imports it.
+mainland_phone_validator = PhoneValidator()
 
 
 class SponsorKind(models.TextChoices):
@@ -57,7 +54,7 @@ class Sponsor(TimeStampedModel):
         blank=True,
     )
     contact_name = models.CharField(_("contact person"), max_length=60)
-    phone = models.CharField(_("phone"), max_length=20, validators=[mainland_phone_validator])
+    phone = PhoneNumberField(_("phone"))
     email = models.EmailField(_("e-mail"))
     language = models.CharField(
         _("language for e-mail"),

@@ -5,7 +5,7 @@ import io
 
 import openpyxl
 
-from wishes.importing.children import COLUMNS
+from wishes.importing.columns import COLUMNS
 
 HEADERS = {column.key: column.header for column in COLUMNS}
 

@@ -20,8 +20,8 @@ from tests.factories import (
     SponsorFactory,
     WishFactory,
 )
-from wishes.city_platform.feed import (
-    FEED_VERSION,
+from wishes.city_platform.feed import FEED_VERSION
+from wishes.city_platform.inbound import (
     Outcome,
     PlatformFileError,
     import_platform_claims,

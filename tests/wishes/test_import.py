@@ -25,6 +25,10 @@ from tests.factories import (
 from tests.wishes.import_files import HEADERS, csv_bytes, good_row, many_rows, xlsx_bytes
 from wishes.audit import history_of
 from wishes.importing import children as importing
+from wishes.importing.columns import COLUMNS, HELP_SHEET, TEMPLATE_SHEET
+from wishes.importing.problems import IMPORT_FAILED, problem_text
+from wishes.importing.reader import TOO_MANY_ROWS
+from wishes.importing.template import XLSX_CONTENT_TYPE, template_workbook
 from wishes.models import (
     Child,
     Consent,
@@ -87,7 +91,7 @@ def imported(batch: ImportBatch, by) -> ImportBatch:
 
 def problems_in_english(batch: ImportBatch) -> list[tuple]:
     with translation.override("en"):
-        return [(p["row"], p["column"], importing.problem_text(p)) for p in batch.problems]
+        return [(p["row"], p["column"], problem_text(p)) for p in batch.problems]
 
 
 def nothing_imported() -> bool:
@@ -220,7 +224,7 @@ def test_english_headers_in_any_order_and_extra_columns_are_accepted(school, cam
     data = xlsx_bytes([good_row(note="备注")], keys=keys)
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     for cell in workbook.active[1]:
-        column = {c.header: c for c in importing.COLUMNS}.get(cell.value)
+        column = {c.header: c for c in COLUMNS}.get(cell.value)
         if column is not None:
             cell.value = column.english
     buffer = io.BytesIO()
@@ -359,7 +363,7 @@ def test_a_missing_column_is_a_problem_of_the_header_row(school, campaign, staff
 
 
 def test_the_templates_example_row_left_in_is_a_problem(school, campaign, staff):
-    workbook = openpyxl.load_workbook(io.BytesIO(importing.template_workbook()))
+    workbook = openpyxl.load_workbook(io.BytesIO(template_workbook()))
     buffer = io.BytesIO()
     workbook.save(buffer)
 
@@ -425,7 +429,7 @@ def test_more_rows_than_the_limit_is_a_problem(school, campaign, staff, settings
 def test_a_file_over_the_default_row_limit_of_5000_is_refused(school, campaign, staff):
     batch = checked(csv_bytes(many_rows(5001)), "huge.csv", campaign, staff)
 
-    assert batch.problems[0]["message"] == importing.TOO_MANY_ROWS
+    assert batch.problems[0]["message"] == TOO_MANY_ROWS
     assert nothing_imported()
 
 
@@ -462,7 +466,7 @@ def test_an_error_during_the_import_leaves_nothing_behind(school, campaign, staf
     batch = importing.import_batch(batch_id=batch.pk, by=staff)
 
     assert batch.status == ImportStatus.FAILED
-    assert batch.problems[0]["message"] == importing.IMPORT_FAILED
+    assert batch.problems[0]["message"] == IMPORT_FAILED
     assert nothing_imported()
 
 
@@ -695,15 +699,15 @@ def test_the_template_has_chinese_headers_an_example_and_the_explanations(
     response = client_for("staff").get(reverse("admin:wishes_importbatch_template"))
 
     assert response.status_code == 200
-    assert response["Content-Type"] == importing.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    sheet = workbook[importing.TEMPLATE_SHEET]
+    sheet = workbook[TEMPLATE_SHEET]
     assert [cell.value for cell in sheet[1]] == list(HEADERS.values())
     example = dict(zip(HEADERS, [cell.value for cell in sheet[2]], strict=True))
     assert example["school"] == "花木中心小学"
     assert example["gender"] in ("男", "女")
-    help_rows = {row[0]: row for row in workbook[importing.HELP_SHEET].iter_rows(values_only=True)}
+    help_rows = {row[0]: row for row in workbook[HELP_SHEET].iter_rows(values_only=True)}
     assert "图书" in help_rows["心愿类别"][3]
     assert "低收入家庭" in help_rows["困难类别"][3]
     assert "北蔡镇" in help_rows["居住街镇"][3]
@@ -712,8 +716,8 @@ def test_the_template_has_chinese_headers_an_example_and_the_explanations(
 
 
 def test_the_filled_in_template_imports(school, campaign, staff):
-    workbook = openpyxl.load_workbook(io.BytesIO(importing.template_workbook()))
-    sheet = workbook[importing.TEMPLATE_SHEET]
+    workbook = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    sheet = workbook[TEMPLATE_SHEET]
     sheet["A2"] = "陈小雨"  # the example row, made a real child
     sheet["K2"] = "13600000000"
     buffer = io.BytesIO()

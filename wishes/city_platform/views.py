@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
-from wishes.city_platform.feed import (
+from huamu.roles import is_office_staff
+from wishes.city_platform.feed import build_wish_feed
+from wishes.city_platform.inbound import (
     MAX_PLATFORM_FILE_BYTES,
     PlatformFileError,
-    build_wish_feed,
     import_platform_claims,
     read_platform_claims,
 )
@@ -54,7 +55,7 @@ class PlatformClaimsForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def upload_platform_claims(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResponse:
     """Staff upload a file of claims made on the city platform; each row is reported."""
-    if not request.user.has_perm("wishes.add_claim"):
+    if not is_office_staff(request.user, perm="wishes.add_claim"):
         raise PermissionDenied
     form = PlatformClaimsForm(request.POST or None, request.FILES or None)
     report = None

@@ -22,8 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huamu.errors import TransitionError
-from wishes.importing import children as importing
+from huamu.roles import is_office_staff
+from wishes.importing.children import begin_import, upload_batch
+from wishes.importing.problems import ImportFileError, problem_text
+from wishes.importing.reader import FILE_TOO_LARGE, max_bytes, sniff
 from wishes.importing.tasks import check_import_task, import_batch_task
+from wishes.importing.template import XLSX_CONTENT_TYPE, template_workbook
 from wishes.models import Campaign, ImportBatch, ImportStatus, WishCategory
 
 IMPORT_PERMISSIONS = (
@@ -38,7 +42,7 @@ REFRESH_SECONDS = 2
 
 def may_import(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Whether a user may use the import pages: staff who may add children and wishes."""
-    return user.is_active and user.is_staff and user.has_perms(IMPORT_PERMISSIONS)
+    return all(is_office_staff(user, perm=perm) for perm in IMPORT_PERMISSIONS)
 
 
 def _check_may_import(request: HttpRequest) -> None:
@@ -60,15 +64,15 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > importing.max_bytes():
+        if upload.size > max_bytes():
             raise forms.ValidationError(
-                gettext(importing.FILE_TOO_LARGE) % {"max": filesizeformat(importing.max_bytes())}
+                gettext(FILE_TOO_LARGE) % {"max": filesizeformat(max_bytes())}
             )
         data = upload.read()
         upload.seek(0)
         try:
-            self.kind = importing.sniff(data, upload.name)
-        except importing.ImportFileError as error:
+            self.kind = sniff(data, upload.name)
+        except ImportFileError as error:
             raise forms.ValidationError(error.text) from None
         return upload
 
@@ -83,9 +87,7 @@ def _page(request: HttpRequest, template: str, context: dict) -> TemplateRespons
 def template_download(request: HttpRequest) -> HttpResponse:
     """The .xlsx template with the Chinese headers, an example row and the explanations."""
     _check_may_import(request)
-    response = HttpResponse(
-        importing.template_workbook(), content_type=importing.XLSX_CONTENT_TYPE
-    )
+    response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
     name = f"huamu-import-template-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -100,7 +102,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = importing.upload_batch(
+            batch = upload_batch(
                 upload=form.cleaned_data["file"],
                 kind=form.kind,
                 campaign=form.cleaned_data["campaign"],
@@ -126,9 +128,7 @@ def _preview_context(batch: ImportBatch) -> dict:
         "phase": phase,
         "working": working,
         "refresh_seconds": REFRESH_SECONDS if working else None,
-        "problems": [
-            {**problem, "text": importing.problem_text(problem)} for problem in batch.problems
-        ],
+        "problems": [{**problem, "text": problem_text(problem)} for problem in batch.problems],
         "problems_total": max(summary.get("problems_total", 0), len(batch.problems)),
         "problems_hidden": max(0, summary.get("problems_total", 0) - len(batch.problems)),
         "counts": summary,
@@ -158,7 +158,7 @@ def start_import(request: HttpRequest, pk: int) -> HttpResponse:
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
-        importing.begin_import(batch_id=batch.pk, by=request.user)
+        begin_import(batch_id=batch.pk, by=request.user)
     except TransitionError as error:
         messages.error(request, str(error))
     else:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
-from sponsors.models import mainland_phone_validator
+from huamu.phones import PhoneNumberField
 from wishes.models.places import Region, School
 
 
@@ -90,9 +90,7 @@ class Child(TimeStampedModel):
     )
     address = models.CharField(_("home address"), max_length=200, blank=True)
     guardian_name = models.CharField(_("guardian's name"), max_length=40)
-    guardian_phone = models.CharField(
-        _("guardian's phone"), max_length=20, validators=[mainland_phone_validator]
-    )
+    guardian_phone = PhoneNumberField(_("guardian's phone"))
     hardship_category = models.CharField(
         _("hardship category"), max_length=16, choices=HardshipCategory
     )

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from wishes.city_platform.feed import (
+from wishes.city_platform.inbound import (
     PlatformFileError,
     import_platform_claims,
     read_platform_claims,
