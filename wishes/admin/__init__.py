@@ -8,9 +8,6 @@ Django's admin autodiscovers `wishes.admin`. The shared kit is `huamu.admin_kit`
 itself (header, front page dashboard) is `huamu.admin_site`.
 """
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
-
 from huamu.admin_kit import (
     BOTH_PLACES,
     DomainAdmin,
@@ -36,10 +33,6 @@ from wishes.admin.records import (
     YearTotalAdmin,
 )
 from wishes.admin.wishes import ClaimOfWishInline, WishAdmin
-
-admin.site.site_header = _("Huamu Dream Wishes back office")
-admin.site.site_title = _("Huamu Dream Wishes back office")
-admin.site.index_title = _("Programme administration")
 
 __all__ = [
     "BOTH_PLACES",
