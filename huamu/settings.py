@@ -55,7 +55,8 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the back office's own site (huamu/admin_site.py).
+    "huamu.admin_site.HuamuAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -210,6 +211,8 @@ AXES_ENABLED = not TESTING
 # Sponsors stay logged in for two weeks; staff and coordinators see children's data.
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 HUAMU_OFFICE_SESSION_SECONDS = env_int("OFFICE_SESSION_MINUTES", 240) * 60
+# What the back office's front page shows staff above the list of models (huamu/admin_site.py).
+HUAMU_ADMIN_DASHBOARD = "wishes.reports.dashboard.staff_dashboard"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

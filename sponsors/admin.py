@@ -8,18 +8,18 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from sponsors.models import Sponsor, SponsorMember
-from sponsors.services import reject_sponsor, verify_sponsor
-from wishes.admin import (
+from huamu.admin_kit import (
     BOTH_PLACES,
     DomainAdmin,
     NoDeleteInline,
     ReasonForm,
-    StatusChangeInline,
     action_form_page,
     apply_to_each,
     submitted_form,
 )
+from sponsors.models import Sponsor, SponsorMember
+from sponsors.services import reject_sponsor, verify_sponsor
+from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, ClaimStatus
 from wishes.reports.print_views import CertificateYearForm, certificates_download
 

@@ -17,8 +17,8 @@ from huamu.errors import TransitionError
 from tests import image_corpus
 from tests.factories import FulfilmentFactory
 from tests.school.conftest import stored_files
-from wishes import admin as wishes_admin
 from wishes import services
+from wishes.admin import letters as letters_admin
 from wishes.models import LetterStatus, StatusChange, ThankYouLetter
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_a_refusal_after_the_service_wrote_rows_rolls_the_whole_save_back(
         services.upload_letter(**kwargs)
         raise TransitionError(gettext("This claim does not exist."))
 
-    monkeypatch.setattr(wishes_admin, "upload_letter", upload_then_refuse)
+    monkeypatch.setattr(letters_admin, "upload_letter", upload_then_refuse)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = add_letter(

@@ -1,0 +1,210 @@
+"""The back office for children and their guardians' consents.
+
+A child's page lists its consents (new ones are added there) and its wishes; a consent's
+own page shows its history and withdraws it through withdraw_consent, which also takes the
+child's wish and cleared photos off the public pages.
+"""
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.admin_kit import (
+    BOTH_PLACES,
+    DomainAdmin,
+    NoDeleteInline,
+    NoteForm,
+    ReadOnlyInline,
+    action_form_page,
+    apply_to_each,
+    submitted_form,
+)
+from wishes.admin.history import StatusChangeInline
+from wishes.models import Child, Consent, Wish
+from wishes.reports.print_views import intake_form
+from wishes.services import withdraw_consent
+
+
+class WishOfChildInline(ReadOnlyInline):
+    model = Wish
+    fields = ["code", "campaign", "category", "status", "published_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("campaign")
+
+
+# What the guardian agreed to. Once recorded it stays as signed: a change is a withdrawal
+# (which also takes photos off public pages) and a new consent.
+CONSENT_SCOPES = ["keep_record", "publish_wish", "share_photos_with_sponsor", "publish_photos"]
+
+
+class ConsentInline(NoDeleteInline):
+    """New consents are added here; recorded ones show read-only (withdraw on their page)."""
+
+    model = Consent
+    fields = [
+        *CONSENT_SCOPES,
+        "method",
+        "given_on",
+        "given_by",
+        "collected_by",
+        "withdrawn_at",
+    ]
+    readonly_fields = ["withdrawn_at"]
+    autocomplete_fields = ["collected_by"]
+    # The note, the withdrawal and the rest are on the consent's own page.
+    show_change_link = True
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Without change permission the admin shows saved rows read-only and still adds.
+        return False
+
+
+@admin.register(Child)
+class ChildAdmin(DomainAdmin):
+    list_display = [
+        "alias",
+        "real_name",
+        "school",
+        "grade",
+        "home_region",
+        "hardship_category",
+        "public_location",
+        "withdrawn_at",
+    ]
+    list_filter = [
+        "school",
+        "grade",
+        "hardship_category",
+        "public_location",
+        "home_region",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["school", "home_region"]
+    search_fields = ["alias", "real_name", "guardian_name", "guardian_phone", "school__name"]
+    autocomplete_fields = ["school", "home_region"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["real_name", "alias", "gender", "birth_year", "grade", "class_name"]},
+        ),
+        (_("School and home"), {"fields": ["school", "home_region", "address"]}),
+        (_("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
+        (_("Hardship"), {"fields": ["hardship_category", "hardship_note"]}),
+        (_("Privacy"), {"fields": ["public_location", "withdrawn_at"]}),
+    ]
+    inlines = [ConsentInline, WishOfChildInline]
+
+    def get_urls(self) -> list:
+        # The blank paper intake form, linked from the list of children.
+        intake = path(
+            "intake-form/",
+            self.admin_site.admin_view(intake_form),
+            name="wishes_child_intake_form",
+        )
+        return [intake, *super().get_urls()]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # Whoever records a consent collected it, unless they said otherwise.
+        for instance in formset.save(commit=False):
+            is_new_consent = isinstance(instance, Consent) and instance.pk is None
+            if is_new_consent and instance.collected_by_id is None:
+                instance.collected_by = request.user
+            instance.save()
+        formset.save_m2m()
+
+
+@admin.register(Consent)
+class ConsentAdmin(DomainAdmin):
+    list_display = [
+        "child",
+        "given_on",
+        "method",
+        "given_by",
+        "publish_wish",
+        "share_photos_with_sponsor",
+        "publish_photos",
+        "withdrawn_at",
+        "collected_by",
+    ]
+    list_filter = [
+        "method",
+        "publish_wish",
+        "publish_photos",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["child", "collected_by"]
+    search_fields = ["child__alias", "child__real_name", "given_by"]
+    autocomplete_fields = ["child", "collected_by"]
+    date_hierarchy = "given_on"
+    fieldsets = [
+        (None, {"fields": ["child", "given_on", "method", "given_by", "collected_by", "note"]}),
+        (
+            _("What the guardian agreed to"),
+            {
+                "fields": CONSENT_SCOPES,
+                "description": _(
+                    "Recorded as signed. To change it, withdraw this consent (an action) "
+                    "and record a new one."
+                ),
+            },
+        ),
+        (_("Withdrawal"), {"fields": ["withdrawn_at"]}),
+    ]
+    inlines = [StatusChangeInline]
+    actions = ["withdraw"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Consent | None = None) -> list[str]:
+        # The withdrawal only happens through withdraw_consent, which also un-clears photos.
+        readonly = ["withdrawn_at"]
+        if obj is not None:
+            readonly += ["child", *CONSENT_SCOPES]
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: Consent, form, change: bool) -> None:
+        if obj.collected_by_id is None and not change:
+            obj.collected_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(
+        description=_("Withdraw the selected consents…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        form = submitted_form(
+            request,
+            NoteForm,
+            help_text=_("How and when the guardian withdrew consent; kept in the history."),
+        )
+        if form.is_valid():
+            note = form.cleaned_data["note"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda consent: withdraw_consent(
+                    consent_id=consent.pk, by=request.user, note=note
+                ),
+                gettext("%(object)s is withdrawn."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="withdraw",
+            form=form,
+            title=gettext("Withdraw consents"),
+            intro=gettext(
+                "Unless another consent of the child is still in force, the child's wish "
+                "leaves the public pages at once and photos cleared for publication are taken "
+                "off them; after a new consent, staff must clear the photos again."
+            ),
+            submit_label=gettext("Withdraw"),
+        )

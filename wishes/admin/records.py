@@ -1,0 +1,173 @@
+"""The back office for records kept for the association: the audit trail, the access log,
+earlier years' totals for the impact page, and spreadsheet imports.
+
+The audit trail and the access log are written by services and views only; nobody edits or
+removes a row. An import batch changes only through its own pages (wishes/importing).
+"""
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from huamu.admin_kit import DomainAdmin
+from wishes.admin.history import StatusChangeInline
+from wishes.importing import views as import_views
+from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
+
+
+def _record_link(content_type, object_id: int) -> str:
+    """A link to a record's admin page, or just its id when it has none."""
+    try:
+        url = reverse(
+            f"admin:{content_type.app_label}_{content_type.model}_change", args=[object_id]
+        )
+    except NoReverseMatch:
+        return f"#{object_id}"
+    return format_html('<a href="{}">#{}</a>', url, object_id)
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    """The audit trail is written by the services only; nobody edits or removes a row."""
+
+    list_display = ["at", "content_type", "subject_link", "from_status", "to_status", "by"]
+    list_filter = ["content_type", "to_status"]
+    list_select_related = ["content_type", "by"]
+    search_fields = ["note", "by__username", "from_status", "to_status"]
+    date_hierarchy = "at"
+    fields = ["content_type", "object_id", "from_status", "to_status", "by", "at", "note"]
+
+    @admin.display(description=_("record"))
+    def subject_link(self, obj: StatusChange) -> str:
+        return _record_link(obj.content_type, obj.object_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who looked at a child's record, photo or letter; written by the views, never edited."""
+
+    list_display = [
+        "at",
+        "user",
+        "action",
+        "content_type",
+        "subject_link",
+        "ip_address",
+        "path",
+    ]
+    list_filter = ["action", "at", "content_type"]
+    list_select_related = ["user", "content_type"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    date_hierarchy = "at"
+    fields = ["at", "user", "action", "content_type", "object_id", "ip_address", "path"]
+
+    @admin.display(description=_("record id"), ordering="object_id")
+    def subject_link(self, obj: AccessLog) -> str:
+        return _record_link(obj.content_type, obj.object_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+# --- impact: earlier years' totals -----------------------------------------------------------
+
+
+@admin.register(YearTotal)
+class YearTotalAdmin(DomainAdmin):
+    """Totals of the years before the system, from the association's earlier records."""
+
+    list_display = ["year", "wishes_fulfilled", "units", "individuals", "shown_on_impact_page"]
+    search_fields = ["year", "note"]
+    ordering = ["-year"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["year", "wishes_fulfilled", "units", "individuals", "note"],
+                "description": _(
+                    "The impact page shows these totals only for a year without any "
+                    "fulfilment recorded in the system; otherwise it shows the system's figures."
+                ),
+            },
+        )
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        # A year with fulfilments recorded in the system shows those instead
+        # (wishes/reports/impact.py).
+        recorded = Fulfilment.objects.filter(fulfilled_on__year=OuterRef("year"))
+        return super().get_queryset(request).annotate(has_system_data=Exists(recorded))
+
+    @admin.display(description=_("shown on the impact page"), boolean=True)
+    def shown_on_impact_page(self, obj: YearTotal) -> bool:
+        return not obj.has_system_data
+
+
+# --- spreadsheet imports (the pages are in wishes/importing/views.py) --------------------------
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(DomainAdmin):
+    """Uploaded spreadsheets: upload, preview and import are pages of their own."""
+
+    list_display = [
+        "original_name",
+        "campaign",
+        "status",
+        "rows_total",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "campaign"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "preview_link",
+        "file_removed_note",
+        "campaign",
+        "status",
+        "rows_total",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [StatusChangeInline]
+
+    def get_urls(self) -> list:
+        return import_views.admin_urls(self.admin_site) + super().get_urls()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return import_views.may_import(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A batch changes only through its check and import.
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        return redirect("admin:wishes_importbatch_upload")
+
+    @admin.display(description=_("file name"))
+    def preview_link(self, obj: ImportBatch) -> str:
+        url = reverse("admin:wishes_importbatch_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)

@@ -1,0 +1,191 @@
+"""The back office for wishes: drafting the public text, publishing, withdrawing, recording
+an offline claim, and printing wish cards.
+
+No form sets a wish's status; each change is an action that calls a service.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huamu.admin_kit import (
+    BOTH_PLACES,
+    DomainAdmin,
+    ReadOnlyInline,
+    action_form_page,
+    apply_to_each,
+    ask_reason_then_apply,
+    submitted_form,
+)
+from wishes.admin.claims import OfflineClaimForm
+from wishes.admin.history import StatusChangeInline
+from wishes.models import Claim, Wish, WishStatus
+from wishes.privacy.redaction import redact_for_child
+from wishes.reports.print_views import print_wish_cards
+from wishes.services import claim_wish, publish_wish, withdraw_wish
+
+
+class ClaimOfWishInline(ReadOnlyInline):
+    model = Claim
+    fields = [
+        "sponsor",
+        "status",
+        "channel",
+        "external_ref",
+        "claimant_name",
+        "promised_on",
+        "created_at",
+        "cancel_reason",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("sponsor")
+
+
+@admin.register(Wish)
+class WishAdmin(DomainAdmin):
+    list_display = [
+        "code",
+        "child_alias",
+        "school",
+        "category",
+        "status",
+        "campaign",
+        "published_at",
+    ]
+    list_filter = ["status", "campaign", "category", "child__school"]
+    list_select_related = ["child__school", "campaign"]
+    search_fields = ["code", "child__alias", "child__real_name", "child_words", "public_text"]
+    autocomplete_fields = ["child", "campaign"]
+    fieldsets = [
+        (None, {"fields": ["child", "campaign", "category", "estimated_value"]}),
+        (
+            _("Wish text"),
+            {
+                "fields": [("child_words", "public_text")],
+                "description": _(
+                    "Leave the public text empty to get a first draft made from the child's "
+                    "words with names, places and numbers masked. Always check it before "
+                    "publishing: the public sees it."
+                ),
+            },
+        ),
+        (_("State"), {"fields": ["code", "status", "published_at"]}),
+    ]
+    # Narrower than the admin's full-width text boxes, so the two texts sit side by side.
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 8, "cols": 40})}
+    }
+    inlines = [ClaimOfWishInline, StatusChangeInline]
+    actions = ["publish", "withdraw", "record_offline_claim", print_wish_cards]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Wish | None = None) -> list[str]:
+        readonly = ["code", "status", "published_at"]
+        # Once published, the wish's code and history belong to this child and campaign.
+        if obj is not None and obj.status != WishStatus.DRAFT:
+            readonly += ["child", "campaign"]
+        return readonly
+
+    @admin.display(description=_("child"), ordering="child__alias")
+    def child_alias(self, obj: Wish) -> str:
+        return obj.child.alias
+
+    @admin.display(description=_("school"), ordering="child__school__name")
+    def school(self, obj: Wish) -> str:
+        return obj.child.school.name
+
+    def save_model(self, request: HttpRequest, obj: Wish, form, change: bool) -> None:
+        drafted = not obj.public_text.strip()
+        if drafted:
+            obj.public_text = redact_for_child(obj.child_words, obj.child)
+        super().save_model(request, obj, form, change)
+        if drafted:
+            self.message_user(
+                request,
+                gettext(
+                    "The public text of %(wish)s was drafted from the child's words with "
+                    "names, places and numbers masked. Check it before publishing."
+                )
+                % {"wish": obj},
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Publish the selected wishes"), permissions=["change"], location=BOTH_PLACES
+    )
+    def publish(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda wish: publish_wish(wish_id=wish.pk, by=request.user),
+            gettext("%(object)s is published and waiting to be claimed."),
+        )
+
+    @admin.action(
+        description=_("Withdraw the selected wishes…"),
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+        return ask_reason_then_apply(
+            self,
+            request,
+            queryset,
+            help_text=_("Kept in the history; the sponsor of an active claim receives it."),
+            change=lambda wish, reason: withdraw_wish(
+                wish_id=wish.pk, by=request.user, reason=reason
+            ),
+            done=gettext("%(object)s is withdrawn."),
+            action="withdraw",
+            title=gettext("Withdraw wishes"),
+            intro=gettext(
+                "These wishes leave the programme. An active claim on them is cancelled "
+                "and its sponsor is told why."
+            ),
+            submit_label=gettext("Withdraw"),
+        )
+
+    @admin.action(
+        description=_("Record an offline claim…"), permissions=["change"], location=BOTH_PLACES
+    )
+    def record_offline_claim(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
+        form = submitted_form(request, OfflineClaimForm, wish_count=queryset.count())
+        if form.is_valid():
+            data = form.cleaned_data
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda wish: claim_wish(
+                    wish_id=wish.pk,
+                    sponsor=data["sponsor"],
+                    by=request.user,
+                    promised_on=data["promised_on"],
+                    channel=data["channel"],
+                    external_ref=data["external_ref"].strip(),
+                    claimant_name=data["claimant_name"].strip(),
+                ),
+                gettext("%(object)s is claimed."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="record_offline_claim",
+            form=form,
+            title=gettext("Record an offline claim"),
+            intro=gettext(
+                "Record a claim made on paper, by phone or on the city platform. "
+                "Only wishes waiting to be claimed can be claimed."
+            ),
+            submit_label=gettext("Record the claim"),
+        )
