@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
+from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, set_status
 from wishes.importing.columns import COLUMNS, TEMPLATE_SHEET
 from wishes.importing.problems import IMPORT_FAILED, ImportFileError, Problem
@@ -34,7 +35,6 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.privacy.redaction import redact_for_child
-from wishes.services import files_removed_on_error, store_file
 
 logger = logging.getLogger(__name__)
 

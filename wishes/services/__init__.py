@@ -4,7 +4,6 @@ record in the audit trail, then mail.
 One module per area; callers import the services from here.
 """
 
-from huamu.storage import files_removed_on_error, store_file
 from wishes.services.claims import (
     active_claim_limit,
     cancel_claim,
@@ -32,7 +31,6 @@ __all__ = [
     "cancel_claim",
     "claim_wish",
     "claim_wishes",
-    "files_removed_on_error",
     "lock_claim",
     "lock_wish",
     "lock_wish_and_claim",
@@ -44,7 +42,6 @@ __all__ = [
     "reject_letter",
     "release_claims_of_sponsor",
     "set_photo_publication",
-    "store_file",
     "upload_letter",
     "withdraw_consent",
     "withdraw_photo",
