@@ -32,8 +32,8 @@ from huamu.errors import TransitionError
 from huamu.middleware import DatabaseOutageMiddleware, database_unavailable
 from tests import image_corpus
 from tests.factories import CampaignFactory, ClaimFactory, FulfilmentFactory
-from tests.school.conftest import sponsor_of, stored_files
-from tests.wishes.import_files import good_row, xlsx_bytes
+from tests.wishes.importing.files import good_row, xlsx_bytes
+from tests.wishes.school.conftest import sponsor_of, stored_files
 from wishes import audit, services
 from wishes.models import (
     Claim,

@@ -24,7 +24,7 @@ from tests.factories import (
     SponsorMemberFactory,
     WishFactory,
 )
-from tests.wishes.test_race import run_at_once
+from tests.wishes.services.test_race import run_at_once
 from wishes.audit import history_of
 from wishes.models import Claim, ClaimStatus, StatusChange, Wish, WishStatus
 from wishes.services import cancel_claim, claim_wish, record_fulfilment
@@ -443,7 +443,7 @@ def test_a_failing_cancellation_is_reported_and_changes_nothing(staff_client, ho
 
 # --- real concurrency (threads, each with its own connection; run on both databases) --------
 
-# As in tests/wishes/test_race.py: an in-memory SQLite database cannot be shared by threads.
+# As in tests/wishes/services/test_race.py: threads cannot share an in-memory SQLite database.
 threads_share_the_database = pytest.mark.skipif(
     connection.vendor == "sqlite"
     and connection.settings_dict.get("TEST", {}).get("NAME") in (None, "", ":memory:"),

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from sponsors.models import Sponsor, SponsorKind
 from tests.factories import CampaignFactory, SponsorFactory, WishFactory
-from tests.wishes.import_files import HEADERS, csv_bytes, good_row
+from tests.wishes.importing.files import HEADERS, csv_bytes, good_row
 from wishes.city_platform.inbound import Outcome, read_platform_claims
 from wishes.importing.reader import decode_text, read_table
 from wishes.models import Child, Claim, ClaimChannel, ImportBatch, ImportStatus

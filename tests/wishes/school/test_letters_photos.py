@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from tests import image_corpus
-from tests.school.conftest import stored_files
+from tests.wishes.school.conftest import stored_files
 from wishes.models import FulfilmentPhoto, LetterStatus, StatusChange, ThankYouLetter
 from wishes.services import reject_letter, upload_letter
 

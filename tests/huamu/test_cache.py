@@ -31,7 +31,7 @@ from tests.new_python import run_with_settings
 from wishes.models import Consent
 from wishes.services import claim_wish, withdraw_consent
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 

@@ -22,7 +22,7 @@ from tests.factories import (
     UserFactory,
     WishFactory,
 )
-from tests.wishes.import_files import HEADERS, csv_bytes, good_row, many_rows, xlsx_bytes
+from tests.wishes.importing.files import HEADERS, csv_bytes, good_row, many_rows, xlsx_bytes
 from wishes.audit import history_of
 from wishes.importing import children as importing
 from wishes.importing.columns import COLUMNS, HELP_SHEET, TEMPLATE_SHEET

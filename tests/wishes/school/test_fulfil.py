@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests import image_corpus
 from tests.factories import ClaimFactory, EventFactory, SponsorFactory
-from tests.school.conftest import sponsor_of, stored_files
+from tests.wishes.school.conftest import sponsor_of, stored_files
 from wishes.audit import history_of
 from wishes.models import (
     Claim,

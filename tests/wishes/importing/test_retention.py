@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from tests.factories import CampaignFactory
 from tests.new_python import run_with_settings
-from tests.wishes.import_files import csv_bytes, good_row, xlsx_bytes
+from tests.wishes.importing.files import csv_bytes, good_row, xlsx_bytes
 from wishes.audit import history_of
 from wishes.claiming.follow_up import (
     _remove_import_file,
@@ -26,7 +26,7 @@ from wishes.models import Child, ImportBatch, ImportStatus, StatusChange, Wish
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)

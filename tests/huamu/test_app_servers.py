@@ -50,7 +50,7 @@ from tests.factories import (
 from wishes.models import Claim, ClaimStatus, Fulfilment, StatusChange, Wish, WishStatus
 from wishes.services import approve_letter, record_fulfilment, upload_letter
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 needs_shared_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL, reason="needs a shared PostgreSQL database; runs in CI's PostgreSQL pass"

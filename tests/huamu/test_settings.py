@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from huamu.env import env_bool, env_int, env_list, env_str
 from tests.new_python import run_with_settings
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 VARIABLE = "HUAMU_TEST_VARIABLE"
 
 

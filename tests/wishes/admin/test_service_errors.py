@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from huamu.errors import TransitionError
 from tests import image_corpus
 from tests.factories import FulfilmentFactory
-from tests.school.conftest import stored_files
+from tests.wishes.school.conftest import stored_files
 from wishes import services
 from wishes.admin import letters as letters_admin
 from wishes.models import LetterStatus, StatusChange, ThankYouLetter

@@ -45,7 +45,7 @@ from wishes.services import (
 
 pytestmark = pytest.mark.django_db
 
-MAIL_FOLDER = Path(__file__).resolve().parents[2] / "templates" / "mail"
+MAIL_FOLDER = Path(__file__).resolve().parents[3] / "templates" / "mail"
 MAIL_TEMPLATES = sorted(
     p.name.removesuffix("_subject.txt") for p in MAIL_FOLDER.glob("*_subject.txt")
 )
