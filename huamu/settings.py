@@ -242,7 +242,7 @@ STORAGES: dict[str, dict[str, Any]] = {
 # Several app servers share the uploaded files through a shared folder (MEDIA_ROOT on NFS)
 # or, with MEDIA_STORAGE=s3, a private bucket on S3-compatible storage (needs the "s3"
 # extra: django-storages). Files are still only reached through the checks in
-# wishes/media_views.py, which read them through the storage API.
+# wishes/files/access.py, which read them through the storage API.
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem")
 if MEDIA_STORAGE == "s3":
     if not env_str("S3_BUCKET"):

@@ -8,9 +8,12 @@ from django.utils.translation import gettext as _
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from sponsors.models import Sponsor, VerificationStatus
-from wishes.audit import record_change
+from wishes.audit import set_status
 from wishes.models import Claim, Wish
 from wishes.services import release_claims_of_sponsor
+
+# What a verification decision writes besides the status.
+DECISION_FIELDS = ["decided_by", "decided_at", "rejection_reason"]
 
 
 def _lock_sponsor(sponsor_id: int) -> Sponsor:
@@ -26,15 +29,10 @@ def verify_sponsor(*, sponsor_id: int, by: User) -> Sponsor:
     sponsor = _lock_sponsor(sponsor_id)
     if sponsor.status == VerificationStatus.VERIFIED:
         raise TransitionError(_("%(name)s is already verified.") % {"name": sponsor.name})
-    previous = sponsor.status
-    sponsor.status = VerificationStatus.VERIFIED
     sponsor.decided_by = by
     sponsor.decided_at = timezone.now()
     sponsor.rejection_reason = ""
-    sponsor.save(
-        update_fields=["status", "decided_by", "decided_at", "rejection_reason", "updated_at"]
-    )
-    record_change(subject=sponsor, from_status=previous, to_status=sponsor.status, by=by)
+    set_status(sponsor, VerificationStatus.VERIFIED, by=by, fields=DECISION_FIELDS)
     send_after_commit(
         to=sponsor.addresses(),
         template="sponsor_verified",
@@ -71,16 +69,10 @@ def reject_sponsor(
     if sponsor.status == VerificationStatus.REJECTED:
         raise TransitionError(_("%(name)s is already rejected.") % {"name": sponsor.name})
     previous = sponsor.status
-    sponsor.status = VerificationStatus.REJECTED
     sponsor.decided_by = by
     sponsor.decided_at = timezone.now()
     sponsor.rejection_reason = reason
-    sponsor.save(
-        update_fields=["status", "decided_by", "decided_at", "rejection_reason", "updated_at"]
-    )
-    record_change(
-        subject=sponsor, from_status=previous, to_status=sponsor.status, by=by, note=reason
-    )
+    set_status(sponsor, VerificationStatus.REJECTED, by=by, note=reason, fields=DECISION_FIELDS)
     released: list[Claim] = []
     if release_claims:
         note = _("Sponsor's verification withdrawn: %(reason)s") % {"reason": reason}
