@@ -95,6 +95,15 @@ class Child(TimeStampedModel):
         _("hardship category"), max_length=16, choices=HardshipCategory
     )
     hardship_note = models.TextField(_("hardship details"), blank=True)
+    private_words = models.TextField(
+        _("other private words"),
+        blank=True,
+        help_text=_(
+            "Anything else that would name the child: siblings' and other family members' "
+            "names, nicknames, pinyin. One a line; public texts and letters must not contain "
+            "them."
+        ),
+    )
     public_location = models.CharField(
         _("location shown to the public"),
         max_length=8,

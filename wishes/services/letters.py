@@ -12,6 +12,7 @@ from huamu.mail import notify_staff, send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
+from wishes.privacy.guard import LETTER_TEXT, check_text
 
 # The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
 WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
@@ -42,7 +43,7 @@ def upload_letter(
 def _lock_pending(letter_id: int, *, refusing: bool) -> ThankYouLetter:
     letter = (
         ThankYouLetter.objects.select_for_update()
-        .select_related("fulfilment__claim__wish", "fulfilment__claim__sponsor")
+        .select_related("fulfilment__claim__wish__child__school", "fulfilment__claim__sponsor")
         .get(pk=letter_id)
     )
     if letter.status != LetterStatus.PENDING:
@@ -63,6 +64,8 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
     with files_removed_on_error() as saved, transaction.atomic():
         letter = _lock_pending(letter_id, refusing=False)
         claim = letter.fulfilment.claim
+        # The sponsor reads the transcription: it must name nobody.
+        check_text(letter.transcription, child=claim.wish.child, what=LETTER_TEXT)
         if letter.scan:
             with letter.scan.open("rb") as source:
                 preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))

@@ -9,6 +9,7 @@ from huamu.errors import TransitionError
 from huamu.mail import send_after_commit
 from wishes.audit import set_status
 from wishes.models import Claim, ClaimStatus, Consent, Wish, WishStatus
+from wishes.privacy.guard import PUBLIC_TEXT, check_text
 from wishes.services import locks
 
 
@@ -39,6 +40,7 @@ def publish_wish(*, wish_id: int, by: User) -> Wish:
         )
     if not wish.public_text.strip():
         raise TransitionError(_("Write and check the public text before publishing."))
+    check_text(wish.public_text, child=wish.child, what=PUBLIC_TEXT)
     wish.published_at = timezone.now()
     set_status(wish, WishStatus.OPEN, by=by, fields=["published_at"])
     return wish
