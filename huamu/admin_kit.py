@@ -7,6 +7,7 @@ that needs input asks for it on an intermediate page like Django's delete confir
 """
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,6 +20,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
+
+if TYPE_CHECKING:  # only for the type checker: a str or a lazily translated one
+    from django_stubs_ext import StrOrPromise
 
 # Actions run from the list of records and from a record's own page.
 BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -39,12 +43,19 @@ class DomainAdmin(admin.ModelAdmin):
         return inlines
 
 
-class RefusalOnFormMixin:
+class _SavingRequest(HttpRequest):
+    """For the type checker: the marks RefusalOnFormMixin leaves on the request it handles."""
+
+    huamu_saving_form: bool
+    huamu_refusal: TransitionError
+
+
+class RefusalOnFormMixin(admin.ModelAdmin):
     """For an admin whose add or change form saves through a service that may refuse.
 
     A TransitionError raised while saving (save_model, save_related, response_add/change)
     would be a server error. Instead the form shows again with the user's input and the
-    refusal as its error, and nothing of the save is kept.
+    refusal as its error, and nothing of the save is kept. Put it before DomainAdmin.
     """
 
     def changeform_view(
@@ -58,14 +69,14 @@ class RefusalOnFormMixin:
                 raise
             # It has left Django's atomic block, which rolled back every row of the save; the
             # services delete the files they stored.
-            request.huamu_refusal = refusal
+            cast(_SavingRequest, request).huamu_refusal = refusal
         # The same input once more: the refusal makes the form invalid, so the admin shows it
         # as for any invalid input, and saves nothing.
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_form(self, request: HttpRequest, form, change: bool):
         # Called once the form is valid, right before save_model: from here on it is the save.
-        request.huamu_saving_form = True
+        cast(_SavingRequest, request).huamu_saving_form = True
         return super().save_form(request, form, change)
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
@@ -74,7 +85,8 @@ class RefusalOnFormMixin:
         if refusal is None:
             return form_class
 
-        class RefusedForm(form_class):
+        # A subclass of the form Django has just built; mypy takes no variable as a base.
+        class RefusedForm(form_class):  # type: ignore[valid-type, misc]
             def clean(self) -> dict:
                 data = super().clean()
                 self.add_error(None, str(refusal))
@@ -103,12 +115,12 @@ class ReadOnlyInline(NoDeleteInline):
         return False
 
 
-def apply_to_each(
+def apply_to_each[M: models.Model, R](
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
-    objects: Iterable[models.Model],
-    change: Callable[[models.Model], object],
-    done: str | Callable[[object], str],
+    objects: Iterable[M],
+    change: Callable[[M], R],
+    done: str | Callable[[R], str],
 ) -> None:
     """Run `change` on every object and report each success or refusal; none stops the rest.
 
@@ -140,7 +152,7 @@ def ask_reason_then_apply(
     request: HttpRequest,
     queryset: models.QuerySet,
     *,
-    help_text: str,
+    help_text: "StrOrPromise",
     change: Callable[[models.Model, str], object],
     done: str,
     **page,
@@ -177,7 +189,11 @@ def action_form_page(
         "opts": opts,
         "queryset": queryset,
         "adminform": helpers.AdminForm(
-            form, [(None, {"fields": list(form.fields)})], {}, model_admin=modeladmin
+            # A plain form works as for Django's own password page; the stubs ask a ModelForm.
+            form,  # type: ignore[arg-type]
+            [(None, {"fields": list(form.fields)})],
+            {},
+            model_admin=modeladmin,
         ),
         "media": modeladmin.media + form.media,
         "action_name": action,
@@ -195,7 +211,7 @@ class ReasonForm(forms.Form):
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60})
     )
 
-    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+    def __init__(self, *args: Any, help_text: "StrOrPromise" = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].help_text = help_text
 
@@ -203,7 +219,7 @@ class ReasonForm(forms.Form):
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
 
-    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+    def __init__(self, *args: Any, help_text: "StrOrPromise" = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["note"].help_text = help_text
 

@@ -10,6 +10,7 @@ normalises, and `PhoneNumberField` the model field whose forms (sign-up, admin) 
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
@@ -99,9 +100,9 @@ class PhoneValidator:
 class PhoneField(forms.CharField):
     """A text input whose clean value is the typed phone number in its stored form."""
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return text
         return normalise_phone(text)
 
@@ -114,10 +115,10 @@ class PhoneNumberField(models.CharField):
         kwargs.setdefault("validators", [PhoneValidator()])
         super().__init__(*args, **kwargs)
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(**{"form_class": PhoneField, **kwargs})
 
-    def deconstruct(self) -> tuple[str, str, list, dict]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, _path, args, kwargs = super().deconstruct()
         # The database holds a plain CharField; migrations say so.
         return name, "django.db.models.CharField", args, kwargs

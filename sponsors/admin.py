@@ -1,9 +1,11 @@
 """The back office for sponsors: verification by admin actions, members, history."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,7 @@ from huamu.admin_kit import (
     apply_to_each,
     submitted_form,
 )
+from huamu.roles import AuthenticatedRequest
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin.history import StatusChangeInline
@@ -33,7 +36,7 @@ class RejectForm(ReasonForm):
         initial=True,
     )
 
-    def __init__(self, *args, active_claims: int, **kwargs) -> None:
+    def __init__(self, *args: Any, active_claims: int, **kwargs: Any) -> None:
         super().__init__(
             *args, help_text=gettext("The sponsor receives this reason by e-mail."), **kwargs
         )
@@ -114,7 +117,7 @@ class SponsorAdmin(DomainAdmin):
     @admin.action(
         description=_("Verify the selected sponsors"), permissions=["change"], location=BOTH_PLACES
     )
-    def verify(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def verify(self, request: AuthenticatedRequest, queryset: models.QuerySet) -> None:
         apply_to_each(
             self,
             request,
@@ -128,7 +131,9 @@ class SponsorAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def reject(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         held = Claim.objects.filter(sponsor__in=queryset, status=ClaimStatus.ACTIVE).count()
         form = submitted_form(request, RejectForm, active_claims=held)
         if not form.is_valid():
@@ -161,7 +166,7 @@ class SponsorAdmin(DomainAdmin):
         location=BOTH_PLACES,
     )
     def thank_you_certificates(
-        self, request: HttpRequest, queryset: models.QuerySet
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
     ) -> HttpResponse | TemplateResponse | None:
         form = submitted_form(request, CertificateYearForm)
         if form.is_valid():

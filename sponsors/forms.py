@@ -1,6 +1,6 @@
 """Forms of the sponsor pages: sign-up and claim cancellation."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
@@ -51,10 +51,11 @@ class SponsorRegistrationForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Without this the radio list starts with an empty "---------" choice.
-        self.fields["kind"].choices = SponsorKind.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = SponsorKind.choices
         # Django's own blank label has no Chinese translation yet; say it ourselves.
-        self.fields["unit_category"].choices = [("", _("Choose…")), *UnitCategory.choices]
-        self.fields["region"].empty_label = _("Choose…")
+        unit_category = cast(forms.ChoiceField, self.fields["unit_category"])
+        unit_category.choices = [("", _("Choose…")), *UnitCategory.choices]
+        cast(forms.ModelChoiceField, self.fields["region"]).empty_label = _("Choose…")
         self.fields["username"].widget.attrs["autocomplete"] = "username"
 
     def clean_username(self) -> str:
@@ -66,7 +67,8 @@ class SponsorRegistrationForm(forms.ModelForm):
         return username
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         if kind == SponsorKind.UNIT:
             if not cleaned.get("unit_category"):

@@ -5,7 +5,10 @@ own page shows its history and withdraws it through withdraw_consent, which also
 child's wish and cleared photos off the public pages.
 """
 
+from typing import cast
+
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -23,6 +26,7 @@ from huamu.admin_kit import (
     apply_to_each,
     submitted_form,
 )
+from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Child, Consent, Wish
 from wishes.reports.print_views import intake_form
@@ -31,7 +35,7 @@ from wishes.services import withdraw_consent
 
 class WishOfChildInline(ReadOnlyInline):
     model = Wish
-    fields = ["code", "campaign", "category", "status", "published_at"]
+    fields = ("code", "campaign", "category", "status", "published_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
@@ -40,7 +44,7 @@ class WishOfChildInline(ReadOnlyInline):
 
 # What the guardian agreed to. Once recorded it stays as signed: a change is a withdrawal
 # (which also takes photos off public pages) and a new consent.
-CONSENT_SCOPES = ["keep_record", "publish_wish", "share_photos_with_sponsor", "publish_photos"]
+CONSENT_SCOPES = ("keep_record", "publish_wish", "share_photos_with_sponsor", "publish_photos")
 
 
 class ConsentInline(NoDeleteInline):
@@ -168,7 +172,7 @@ class ConsentAdmin(DomainAdmin):
 
     def save_model(self, request: HttpRequest, obj: Consent, form, change: bool) -> None:
         if obj.collected_by_id is None and not change:
-            obj.collected_by = request.user
+            obj.collected_by = cast(User, request.user)
         super().save_model(request, obj, form, change)
 
     @admin.action(
@@ -176,7 +180,9 @@ class ConsentAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def withdraw(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         form = submitted_form(
             request,
             NoteForm,

@@ -5,6 +5,8 @@ Claims are made by claim_wish only: online, offline through the wish action, or 
 from the city platform (its page hangs off the claims list).
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import models
@@ -23,6 +25,7 @@ from huamu.admin_kit import (
     date_input,
     submitted_form,
 )
+from huamu.roles import AuthenticatedRequest
 from sponsors.models import Sponsor, VerificationStatus
 from wishes.admin.history import StatusChangeInline
 from wishes.city_platform.views import platform_claim_urls
@@ -66,8 +69,9 @@ class OfflineClaimForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.wish_count = wish_count
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         channel = data.get("channel")
         reference = (data.get("external_ref") or "").strip()
         if channel == ClaimChannel.CITY_PLATFORM and not reference:
@@ -182,7 +186,9 @@ class ClaimAdmin(DomainAdmin):
     @admin.action(
         description=_("Cancel the selected claims…"), permissions=["change"], location=BOTH_PLACES
     )
-    def cancel(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def cancel(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         return ask_reason_then_apply(
             self,
             request,
@@ -203,7 +209,9 @@ class ClaimAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def fulfil(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def fulfil(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         form = submitted_form(request, FulfilmentForm)
         if form.is_valid():
             data = form.cleaned_data
@@ -237,7 +245,7 @@ class ClaimAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def release_overdue(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def release_overdue(self, request: AuthenticatedRequest, queryset: models.QuerySet) -> None:
         apply_to_each(
             self,
             request,

@@ -1,6 +1,8 @@
 """The back office for events: planning (sponsors and wishes), the public page, and the
 wishes fulfilled at each event."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
@@ -10,10 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from huamu.admin_kit import DomainAdmin, ReadOnlyInline
 from wishes.models import Event, Fulfilment
 
+if TYPE_CHECKING:  # only for the type checker: an event as EventAdmin.get_queryset annotates it
+    from django_stubs_ext import WithAnnotations
+
+    class _FulfilledCount(TypedDict):
+        fulfilled: int
+
+    _CountedEvent = WithAnnotations[Event, _FulfilledCount]
+
 
 class FulfilmentOfEventInline(ReadOnlyInline):
     model = Fulfilment
-    fields = ["wish_code", "child_alias", "sponsor", "fulfilled_on", "recorded_by"]
+    fields = ("wish_code", "child_alias", "sponsor", "fulfilled_on", "recorded_by")
     readonly_fields = fields
     verbose_name_plural = _("wishes fulfilled at this event")
 
@@ -65,5 +75,5 @@ class EventAdmin(DomainAdmin):
         return super().get_queryset(request).annotate(fulfilled=Count("fulfilments"))
 
     @admin.display(description=_("wishes fulfilled"), ordering="fulfilled")
-    def fulfilled_count(self, obj: Event) -> int:
+    def fulfilled_count(self, obj: "_CountedEvent") -> int:
         return obj.fulfilled

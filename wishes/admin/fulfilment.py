@@ -5,6 +5,8 @@ Photos are never typed in: they arrive with uploads, and publication and withdra
 actions that call the services and check the guardian's consent.
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -22,9 +24,19 @@ from huamu.admin_kit import (
     apply_to_each,
     ask_reason_then_apply,
 )
+from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Consent, Fulfilment, FulfilmentPhoto, ThankYouLetter
 from wishes.services import set_photo_publication, withdraw_photo
+
+if TYPE_CHECKING:  # only for the type checker: a photo as FulfilmentPhotoAdmin annotates it
+    from django_stubs_ext import WithAnnotations
+
+    class _PhotoConsents(TypedDict):
+        may_publish: bool
+        may_share: bool
+
+    _PhotoWithConsents = WithAnnotations[FulfilmentPhoto, _PhotoConsents]
 
 
 def _photo_consent(scope: str) -> Exists:
@@ -51,7 +63,7 @@ def _thumbnail(photo: FulfilmentPhoto, height: int) -> str:
 
 class PhotoOfFulfilmentInline(ReadOnlyInline):
     model = FulfilmentPhoto
-    fields = ["thumbnail_tag", "is_public", "withdrawn_at", "uploaded_by", "created_at"]
+    fields = ("thumbnail_tag", "is_public", "withdrawn_at", "uploaded_by", "created_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
@@ -64,7 +76,7 @@ class PhotoOfFulfilmentInline(ReadOnlyInline):
 
 class LetterOfFulfilmentInline(ReadOnlyInline):
     model = ThankYouLetter
-    fields = ["status", "uploaded_by", "reviewed_by", "created_at"]
+    fields = ("status", "uploaded_by", "reviewed_by", "created_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
@@ -135,7 +147,7 @@ class FulfilmentPhotoAdmin(DomainAdmin):
     list_select_related = ["fulfilment__claim__wish__child", "fulfilment__event"]
     search_fields = ["fulfilment__claim__wish__code", "fulfilment__claim__wish__child__alias"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "preview_tag",
         "fulfilment",
         "child_alias",
@@ -146,7 +158,7 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         "withdrawn_at",
         "uploaded_by",
         "created_at",
-    ]
+    )
     # Nothing here is typed in: publication and withdrawal are the actions below.
     readonly_fields = fields
     inlines = [StatusChangeInline]
@@ -184,11 +196,11 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         return str(obj.fulfilment.event or "—")
 
     @admin.display(description=_("consent to publish"), boolean=True, ordering="may_publish")
-    def consent_to_publish(self, obj: FulfilmentPhoto) -> bool:
+    def consent_to_publish(self, obj: "_PhotoWithConsents") -> bool:
         return obj.may_publish
 
     @admin.display(description=_("consent to share with sponsor"), boolean=True)
-    def consent_to_share(self, obj: FulfilmentPhoto) -> bool:
+    def consent_to_share(self, obj: "_PhotoWithConsents") -> bool:
         return obj.may_share
 
     @admin.action(
@@ -196,7 +208,9 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def clear_for_publication(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def clear_for_publication(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> None:
         apply_to_each(
             self,
             request,
@@ -212,7 +226,9 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def take_off_public_pages(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def take_off_public_pages(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> None:
         apply_to_each(
             self,
             request,
@@ -226,7 +242,9 @@ class FulfilmentPhotoAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def withdraw(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         return ask_reason_then_apply(
             self,
             request,

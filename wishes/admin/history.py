@@ -23,7 +23,7 @@ class StatusChangeInline(GenericTabularInline):
     ct_fk_field = "object_id"
     extra = 0
     only_on_change = True
-    fields = ["at", "from_label", "to_label", "by", "note"]
+    fields = ("at", "from_label", "to_label", "by", "note")
     readonly_fields = fields
     verbose_name = _("history entry")
     verbose_name_plural = _("history")

@@ -4,8 +4,11 @@ or refusing letters before their sponsors see them.
 A new letter is stored by upload_letter, whose refusal (e.g. a full disk) shows on the form.
 """
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -22,6 +25,7 @@ from huamu.admin_kit import (
     ask_reason_then_apply,
 )
 from huamu.images import clean_image
+from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
 from wishes.models import LetterStatus, ThankYouLetter
 from wishes.services import approve_letter, reject_letter, upload_letter
@@ -45,8 +49,9 @@ class LetterAddForm(forms.ModelForm):
         upload = self.cleaned_data.get("scan_upload")
         return clean_image(upload) if upload else None
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("scan_upload") and not (data.get("transcription") or "").strip():
             raise forms.ValidationError(_("Upload the letter's scan or photo, or type its text."))
         return data
@@ -72,7 +77,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
     search_fields = ["fulfilment__claim__wish__code", "transcription"]
     autocomplete_fields = ["fulfilment"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "fulfilment",
         "scan_link",
         "preview_link",
@@ -83,7 +88,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
         "reviewed_by",
         "reviewed_at",
         "created_at",
-    ]
+    )
     inlines = [StatusChangeInline]
     actions = ["approve", "reject"]
 
@@ -92,9 +97,11 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
             kwargs["form"] = LetterAddForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: ThankYouLetter | None = None) -> list[str]:
+    def get_fields(
+        self, request: HttpRequest, obj: ThankYouLetter | None = None
+    ) -> tuple[str, ...]:
         if obj is None:
-            return ["fulfilment", "scan_upload", "transcription"]
+            return ("fulfilment", "scan_upload", "transcription")
         return self.fields
 
     def get_readonly_fields(
@@ -116,7 +123,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
         # Its refusal (e.g. a full disk) shows on the form: RefusalOnFormMixin.
         letter = upload_letter(
             fulfilment_id=obj.fulfilment_id,
-            by=request.user,
+            by=cast(User, request.user),
             scan=form.cleaned_data["scan_upload"],
             transcription=obj.transcription,
         )
@@ -151,7 +158,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def approve(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def approve(self, request: AuthenticatedRequest, queryset: models.QuerySet) -> None:
         apply_to_each(
             self,
             request,
@@ -165,7 +172,9 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def reject(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def reject(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         return ask_reason_then_apply(
             self,
             request,

@@ -5,6 +5,8 @@ The audit trail and the access log are written by services and views only; nobod
 removes a row. An import batch changes only through its own pages (wishes/importing).
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -18,6 +20,14 @@ from huamu.admin_kit import DomainAdmin
 from wishes.admin.history import StatusChangeInline
 from wishes.importing import views as import_views
 from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
+
+if TYPE_CHECKING:  # only for the type checker: a year as YearTotalAdmin annotates it
+    from django_stubs_ext import WithAnnotations
+
+    class _SystemData(TypedDict):
+        has_system_data: bool
+
+    _YearWithSystemData = WithAnnotations[YearTotal, _SystemData]
 
 
 def _record_link(content_type, object_id: int) -> str:
@@ -119,7 +129,7 @@ class YearTotalAdmin(DomainAdmin):
         return super().get_queryset(request).annotate(has_system_data=Exists(recorded))
 
     @admin.display(description=_("shown on the impact page"), boolean=True)
-    def shown_on_impact_page(self, obj: YearTotal) -> bool:
+    def shown_on_impact_page(self, obj: "_YearWithSystemData") -> bool:
         return not obj.has_system_data
 
 
@@ -142,7 +152,7 @@ class ImportBatchAdmin(DomainAdmin):
     list_select_related = ["campaign", "created_by"]
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "preview_link",
         "file_removed_note",
         "campaign",
@@ -150,7 +160,7 @@ class ImportBatchAdmin(DomainAdmin):
         "rows_total",
         "created_by",
         "created_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [StatusChangeInline]
 

@@ -21,6 +21,7 @@ from huamu.admin_kit import (
     ask_reason_then_apply,
     submitted_form,
 )
+from huamu.roles import AuthenticatedRequest
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, Wish, WishStatus
@@ -31,7 +32,7 @@ from wishes.services import claim_wish, publish_wish, withdraw_wish
 
 class ClaimOfWishInline(ReadOnlyInline):
     model = Claim
-    fields = [
+    fields = (
         "sponsor",
         "status",
         "channel",
@@ -40,7 +41,7 @@ class ClaimOfWishInline(ReadOnlyInline):
         "promised_on",
         "created_at",
         "cancel_reason",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
@@ -118,7 +119,7 @@ class WishAdmin(DomainAdmin):
     @admin.action(
         description=_("Publish the selected wishes"), permissions=["change"], location=BOTH_PLACES
     )
-    def publish(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+    def publish(self, request: AuthenticatedRequest, queryset: models.QuerySet) -> None:
         apply_to_each(
             self,
             request,
@@ -132,7 +133,9 @@ class WishAdmin(DomainAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def withdraw(self, request: HttpRequest, queryset: models.QuerySet) -> TemplateResponse | None:
+    def withdraw(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
         return ask_reason_then_apply(
             self,
             request,
@@ -155,7 +158,7 @@ class WishAdmin(DomainAdmin):
         description=_("Record an offline claim…"), permissions=["change"], location=BOTH_PLACES
     )
     def record_offline_claim(
-        self, request: HttpRequest, queryset: models.QuerySet
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
     ) -> TemplateResponse | None:
         form = submitted_form(request, OfflineClaimForm, wish_count=queryset.count())
         if form.is_valid():
