@@ -37,7 +37,7 @@ def pg_command(
     The connection goes through PG* variables; the password in particular never appears on
     the command line, where any user of the machine could read it with `ps`.
     """
-    _, client_env = DatabaseClient.settings_to_cmd_args_env(settings_dict, [])
+    _args, client_env = DatabaseClient.settings_to_cmd_args_env(settings_dict, [])
     env = {**os.environ, **(client_env or {})}
     for key, variable in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER")):
         if settings_dict.get(key):

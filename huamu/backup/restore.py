@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import caches
@@ -42,11 +42,14 @@ from huamu.backup.common import (
 )
 from huamu.backup.postgresql import find_tool, pg_command, run_tool
 
+if TYPE_CHECKING:  # only for the type checker: importing the backend needs psycopg
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
+
 # What every manifest this version reads must hold.
 REQUIRED_KEYS = {"format", "created_at", "engine", "database_file", "counts", "migrations"}
 
 
-def _damaged(archive: Path, error: Exception) -> BackupError:
+def _damaged(archive: Path, error: Exception | str) -> BackupError:
     return BackupError(
         _("The archive %(path)s is damaged or incomplete: %(error)s")
         % {"path": archive, "error": error}
@@ -65,7 +68,8 @@ def read_manifest(archive: Path) -> dict[str, Any]:
                     _("%(path)s is not a backup of this application: it has no manifest.")
                     % {"path": archive}
                 )
-            manifest = json.load(tar.extractfile(first))
+            # A regular file, so there is something to read.
+            manifest = json.load(cast(IO[bytes], tar.extractfile(first)))
     except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as error:
         raise _damaged(archive, error) from error
     if not isinstance(manifest, dict) or REQUIRED_KEYS - manifest.keys():
@@ -202,14 +206,14 @@ def _other_sessions(settings_dict: dict) -> list[str]:
     return [line for line in run_tool(command, env=env).splitlines() if line.strip()]
 
 
-def _close_connections(connection: BaseDatabaseWrapper) -> None:
+def _close_connections(connection: "PostgreSQLWrapper") -> None:
     connection.close()
     # A psycopg pool keeps idle connections of its own; they would hold the database.
     if getattr(connection, "pool", None) is not None:
         connection.close_pool()
 
 
-def _restore_postgresql(connection: BaseDatabaseWrapper, dump: Path) -> None:
+def _restore_postgresql(connection: "PostgreSQLWrapper", dump: Path) -> None:
     tool = find_tool("pg_restore")
     _close_connections(connection)
     # pg_restore would wait, without end, for the locks of open sessions; and a site still
@@ -266,8 +270,11 @@ def _has_table(table: str) -> bool:
 def _clear_caches() -> None:
     # Cached pages still show the data the restore replaced: a wish that the restored
     # database has as claimed could be offered again from the cache.
-    for cache in caches.all():
-        if isinstance(cache, DatabaseCache) and not _has_table(cache._table):
+    for alias in caches:
+        cache = caches[alias]
+        # A database cache's table is its LOCATION.
+        table = caches.settings[alias].get("LOCATION", "")
+        if isinstance(cache, DatabaseCache) and not _has_table(table):
             # No cache table (createcachetable not run yet): nothing can be stale.
             continue
         try:
@@ -297,7 +304,8 @@ def restore_backup(archive: Path, *, using: str = "default") -> dict[str, int]:
         if check_vendor(connection) == "sqlite":
             _restore_sqlite(connection, dump)
         else:
-            _restore_postgresql(connection, dump)
+            # check_vendor allows SQLite and PostgreSQL only.
+            _restore_postgresql(cast("PostgreSQLWrapper", connection), dump)
         if manifest["media"]["included"] and root is not None:
             try:
                 _replace_media(work / MEDIA_NAME, root)

@@ -9,9 +9,10 @@ on its own; the same reference twice is recorded once. The formats are in docs/f
 import datetime
 import json
 from dataclasses import dataclass
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import User
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,10 +166,7 @@ def read_platform_claims(data: bytes, *, name: str) -> list[PlatformRow]:
     return rows
 
 
-def _date(values: dict[str, str], field: str, label: str) -> datetime.date | None:
-    text = values[field]
-    if not text:
-        return None
+def _date(text: str, label: str) -> datetime.date:
     # Dates as ISO (2026-11-03) or as spreadsheets often write them (2026/11/3).
     for pattern in ("%Y-%m-%d", "%Y/%m/%d"):
         try:
@@ -189,6 +187,11 @@ class _CleanRow:
     promised_on: datetime.date | None
 
 
+def _too_long(values: dict[str, str], field: str) -> bool:
+    max_length = cast(models.CharField, Claim._meta.get_field(field)).max_length
+    return max_length is not None and len(values[field]) > max_length
+
+
 def _clean(values: dict[str, str]) -> _CleanRow:
     labels = {
         "wish_code": _("Wish code"),
@@ -199,12 +202,12 @@ def _clean(values: dict[str, str]) -> _CleanRow:
     missing = [str(labels[field]) for field in REQUIRED_FIELDS if not values[field]]
     if missing:
         raise RowProblem(_("Missing: %(fields)s.") % {"fields": ", ".join(missing)})
-    if len(values["external_ref"]) > Claim._meta.get_field("external_ref").max_length:
+    if _too_long(values, "external_ref"):
         raise RowProblem(_("The platform reference is too long."))
-    if len(values["claimant_name"]) > Claim._meta.get_field("claimant_name").max_length:
+    if _too_long(values, "claimant_name"):
         raise RowProblem(_("The claimant's name is too long."))
-    claimed_on = _date(values, "claimed_on", _("Claimed on"))
-    promised_on = _date(values, "promised_on", _("Promised on"))
+    claimed_on = _date(values["claimed_on"], _("Claimed on"))
+    promised_on = _date(values["promised_on"], _("Promised on")) if values["promised_on"] else None
     if claimed_on > timezone.localdate():
         raise RowProblem(_("The claim date is in the future."))
     if promised_on is not None and promised_on < claimed_on:
@@ -254,7 +257,7 @@ def _claimed_moment(day: datetime.date) -> datetime.datetime:
     )
 
 
-def _record(row: _CleanRow, by: AbstractBaseUser | None) -> Claim:
+def _record(row: _CleanRow, by: User | None) -> Claim:
     wish = Wish.objects.filter(code=row.wish_code).values("pk", "published_at").first()
     if wish is None:
         raise RowProblem(_("There is no wish %(code)s.") % {"code": row.wish_code})
@@ -282,7 +285,7 @@ def _record(row: _CleanRow, by: AbstractBaseUser | None) -> Claim:
     return claim
 
 
-def _import_row(row: PlatformRow, by: AbstractBaseUser | None) -> RowResult:
+def _import_row(row: PlatformRow, by: User | None) -> RowResult:
     values = row.values
 
     def result(outcome: str, message: str, claim: Claim | None = None) -> RowResult:
@@ -312,8 +315,6 @@ def _import_row(row: PlatformRow, by: AbstractBaseUser | None) -> RowResult:
     return result(Outcome.CREATED, _("Recorded."), claim)
 
 
-def import_platform_claims(
-    *, rows: list[PlatformRow], by: AbstractBaseUser | None
-) -> PlatformImportReport:
+def import_platform_claims(*, rows: list[PlatformRow], by: User | None) -> PlatformImportReport:
     """Record each platform claim through claim_wish; each row is recorded or refused alone."""
     return PlatformImportReport([_import_row(row, by) for row in rows])

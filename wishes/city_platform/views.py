@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
-from huamu.roles import is_office_staff
+from huamu.roles import AuthenticatedRequest, is_office_staff
 from wishes.city_platform.feed import build_wish_feed
 from wishes.city_platform.inbound import (
     MAX_PLATFORM_FILE_BYTES,
@@ -53,7 +53,9 @@ class PlatformClaimsForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def upload_platform_claims(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResponse:
+def upload_platform_claims(
+    request: AuthenticatedRequest, model_admin: admin.ModelAdmin
+) -> HttpResponse:
     """Staff upload a file of claims made on the city platform; each row is reported."""
     if not is_office_staff(request.user, perm="wishes.add_claim"):
         raise PermissionDenied
@@ -75,7 +77,7 @@ def upload_platform_claims(request: HttpRequest, model_admin: admin.ModelAdmin) 
 def platform_claim_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
     """The upload page's URL, for ClaimAdmin.get_urls (admin:wishes_claim_import_platform)."""
 
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: AuthenticatedRequest) -> HttpResponse:
         return upload_platform_claims(request, model_admin)
 
     return [

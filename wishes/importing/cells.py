@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -43,9 +43,9 @@ from wishes.importing.problems import (
 from wishes.models import Child, Gender, HardshipCategory, Region, School, WishCategory
 
 
-def _choice_lookup(choices: type[models.TextChoices], *extra: tuple[str, str]) -> dict:
+def _choice_lookup(choices: type[models.TextChoices], *extra: tuple[str, str]) -> dict[str, str]:
     """Accept the Chinese label, the English label and the code of every choice."""
-    lookup = {}
+    lookup: dict[str, str] = {}
     for language in ("en", "zh-hans"):
         with translation.override(language):
             lookup |= {loose(label): value for value, label in choices.choices}
@@ -75,12 +75,12 @@ class Lookups:
         )
 
 
-def _required_text(max_length: int) -> Callable[[object, Lookups], str]:
+def _required_text(max_length: int | None) -> Callable[[object, Lookups], str]:
     def clean(value: object, lookups: Lookups) -> str:
         text = cell_text(value)
         if not text:
             raise CellError(REQUIRED)
-        if len(text) > max_length:
+        if max_length is not None and len(text) > max_length:
             raise CellError(TOO_LONG, max=max_length)
         return text
 
@@ -215,8 +215,9 @@ def _amount(value: object, lookups: Lookups) -> Decimal:
     return amount
 
 
-def _max_length(model: type[models.Model], name: str) -> int:
-    return model._meta.get_field(name).max_length
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    # Only text fields are asked for, and a text field may be unlimited.
+    return cast(models.CharField, model._meta.get_field(name)).max_length
 
 
 CLEANERS: dict[str, Callable[[object, Lookups], Any]] = {

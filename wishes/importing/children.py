@@ -9,7 +9,7 @@ wishes/importing/reader.py and its rows checked by wishes/importing/rows.py.
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
@@ -62,7 +62,8 @@ def _read(batch: ImportBatch) -> Table:
         data = stored.read(max_bytes() + 1)
     if len(data) > max_bytes():
         raise ImportFileError(FILE_TOO_LARGE, max=filesizeformat(max_bytes()))
-    return read_table(data, name=batch.file.name, sheet_name=TEMPLATE_SHEET)
+    # The file opened, so it has a name.
+    return read_table(data, name=batch.file.name or "", sheet_name=TEMPLATE_SHEET)
 
 
 def _problems_json(problems: list[Problem]) -> list[dict]:
@@ -89,12 +90,10 @@ def _check_file(batch: ImportBatch, *, count: bool) -> Check:
     return check_table(table, campaign=batch.campaign, progress=_Progress(batch, len(table.rows)))
 
 
-def upload_batch(
-    *, upload: UploadedFile, kind: str, campaign: Campaign, by: AbstractBaseUser
-) -> ImportBatch:
+def upload_batch(*, upload: UploadedFile, kind: str, campaign: Campaign, by: User) -> ImportBatch:
     """Store an uploaded spreadsheet (checked by `sniff`) as a new batch waiting for its check."""
     batch = ImportBatch(
-        original_name=upload.name.rsplit("/", 1)[-1][:200],
+        original_name=(upload.name or "").rsplit("/", 1)[-1][:200],
         campaign=campaign,
         created_by=by,
         summary={"phase": "checking"},
@@ -126,7 +125,7 @@ def check_batch(*, batch_id: int) -> ImportBatch:
     return batch
 
 
-def begin_import(*, batch_id: int, by: AbstractBaseUser) -> ImportBatch:
+def begin_import(*, batch_id: int, by: User) -> ImportBatch:
     """Mark a checked batch as being imported; a second click is refused, not run twice."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
@@ -143,7 +142,7 @@ def begin_import(*, batch_id: int, by: AbstractBaseUser) -> ImportBatch:
     return batch
 
 
-def _import_row(row: Row, campaign: Campaign, by, note: str) -> None:
+def _import_row(row: Row, campaign: Campaign, by: User, note: str) -> None:
     data = row.data
     child = row.child
     if child is None:
@@ -193,7 +192,7 @@ class _Refused(Exception):
         self.problems = problems
 
 
-def _import_locked(batch: ImportBatch, by) -> dict:
+def _import_locked(batch: ImportBatch, by: User) -> dict:
     # One import per campaign at a time, so two imports of one file cannot both create a child.
     campaign = Campaign.objects.select_for_update().get(pk=batch.campaign_id)
     # Checked again under the lock: schools or children may have changed since the preview.
@@ -208,7 +207,7 @@ def _import_locked(batch: ImportBatch, by) -> dict:
     return check.counts
 
 
-def import_batch(*, batch_id: int, by: AbstractBaseUser) -> ImportBatch:
+def import_batch(*, batch_id: int, by: User) -> ImportBatch:
     """Create the children, consents and draft wishes of a checked batch, all or nothing."""
     batch = ImportBatch.objects.select_related("campaign").get(pk=batch_id)
     if batch.status != ImportStatus.CHECKED or batch.summary.get("phase") != "importing":

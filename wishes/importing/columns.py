@@ -10,12 +10,16 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from wishes.importing.problems import DUPLICATE_COLUMN, MISSING_COLUMN, Problem
+
+if TYPE_CHECKING:  # only for the type checker: a str or a lazy translation
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class Column:
     header: str
     english: str
     required: bool
-    help: str
+    help: "StrOrPromise"
 
 
 COLUMNS = [

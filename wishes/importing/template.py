@@ -5,12 +5,15 @@ the back office, and its help sheet explains every column in the reader's langua
 """
 
 import io
+from typing import cast
 
 import openpyxl
 from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from wishes.importing.columns import (
     COLUMN_BY_KEY,
@@ -61,7 +64,8 @@ def template_workbook() -> bytes:
     }
 
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    # A new workbook's active sheet is its one worksheet.
+    sheet = cast(Worksheet, workbook.active)
     sheet.title = TEMPLATE_SHEET
     for index, column in enumerate(COLUMNS, start=1):
         _as_text(sheet.cell(row=1, column=index), column.header)
@@ -70,7 +74,7 @@ def template_workbook() -> bytes:
         _as_text(cell, example.get(column.key, ""))
         if column.key == "consent_date":
             cell.number_format = "yyyy-mm-dd"
-        letter = cell.column_letter
+        letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 30 if column.key == "child_words" else 14
     sheet.freeze_panes = "A2"
 
@@ -82,15 +86,14 @@ def template_workbook() -> bytes:
         if not values:
             continue
         # A drop-down in every data row of the column, fed by the options sheet.
-        source = option_sheet.cell(row=2, column=index).column_letter
+        source = get_column_letter(index)
         validation = DataValidation(
             type="list",
             formula1=f"'{OPTIONS_SHEET}'!${source}$2:${source}${len(values) + 1}",
             allow_blank=not COLUMN_BY_KEY[key].required,
             showErrorMessage=key not in ("school", "home_region"),
         )
-        target = list(COLUMN_BY_KEY).index(key) + 1
-        target_letter = sheet.cell(row=2, column=target).column_letter
+        target_letter = get_column_letter(list(COLUMN_BY_KEY).index(key) + 1)
         validation.add(f"{target_letter}2:{target_letter}{max_rows() + 1}")
         sheet.add_data_validation(validation)
 

@@ -9,7 +9,6 @@ they are done.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huamu.errors import TransitionError
-from huamu.roles import is_office_staff
+from huamu.roles import AuthenticatedRequest, Visitor, is_office_staff
 from wishes.importing.children import begin_import, upload_batch
 from wishes.importing.problems import ImportFileError, problem_text
 from wishes.importing.reader import FILE_TOO_LARGE, max_bytes, sniff
@@ -40,7 +39,7 @@ IMPORT_PERMISSIONS = (
 REFRESH_SECONDS = 2
 
 
-def may_import(user: AbstractBaseUser | AnonymousUser) -> bool:
+def may_import(user: Visitor) -> bool:
     """Whether a user may use the import pages: staff who may add children and wishes."""
     return all(is_office_staff(user, perm=perm) for perm in IMPORT_PERMISSIONS)
 
@@ -84,7 +83,7 @@ def _page(request: HttpRequest, template: str, context: dict) -> TemplateRespons
 
 
 @require_GET
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthenticatedRequest) -> HttpResponse:
     """The .xlsx template with the Chinese headers, an example row and the explanations."""
     _check_may_import(request)
     response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
@@ -94,7 +93,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     """Upload a spreadsheet for a campaign; its rows are checked before anything is imported."""
     _check_may_import(request)
     latest = Campaign.objects.order_by("-year").first()
@@ -145,7 +144,7 @@ def _preview_context(batch: ImportBatch) -> dict:
 
 
 @require_GET
-def preview(request: HttpRequest, pk: int) -> HttpResponse:
+def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The check's progress and result: problems by row and column, or what will be created."""
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch.objects.select_related("campaign", "created_by"), pk=pk)
@@ -153,7 +152,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def start_import(request: HttpRequest, pk: int) -> HttpResponse:
+def start_import(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Import a checked file without problems, all or nothing."""
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch, pk=pk)
@@ -167,7 +166,7 @@ def start_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def original_file(request: HttpRequest, pk: int) -> FileResponse:
+def original_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The uploaded file as it was, to correct it and upload it again; 404 once removed."""
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch, pk=pk)

@@ -6,9 +6,10 @@ and a panel is left out when the user may not view its records.
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,9 @@ WAITING_WISHES = 10
 OVERDUE_CLAIMS = 10
 UPCOMING_EVENTS = 5
 
+if TYPE_CHECKING:  # only for the type checker: a str or a lazy translation
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class WaitingWish:
@@ -46,7 +50,7 @@ class WaitingWish:
 class StaffTask:
     """A count of records waiting for staff, linking to the filtered list of them."""
 
-    label: str
+    label: "StrOrPromise"
     count: int
     url: str
 
@@ -71,7 +75,7 @@ def _changelist(model, **filters: str) -> str:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
-def _may_view(user: AbstractBaseUser, model) -> bool:
+def _may_view(user: User, model) -> bool:
     opts = model._meta
     return user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
         f"{opts.app_label}.change_{opts.model_name}"
@@ -110,7 +114,7 @@ def _overdue(today: datetime.date) -> list[OverdueClaim]:
     return [overdue_row(claim, today) for claim in claims]
 
 
-def _staff_tasks(user: AbstractBaseUser) -> list[StaffTask]:
+def _staff_tasks(user: User) -> list[StaffTask]:
     tasks = []
     if _may_view(user, Sponsor):
         tasks.append(
@@ -153,7 +157,7 @@ def _staff_tasks(user: AbstractBaseUser) -> list[StaffTask]:
     return tasks
 
 
-def staff_dashboard(user: AbstractBaseUser, today: datetime.date | None = None) -> StaffDashboard:
+def staff_dashboard(user: User, today: datetime.date | None = None) -> StaffDashboard:
     """Everything the front page of the back office shows `user`."""
     today = today or timezone.localdate()
     board = StaffDashboard(staff_tasks=_staff_tasks(user))

@@ -12,9 +12,10 @@ and WPS show as text: a wish text like "=HYPERLINK(...)" cannot run when the fil
 
 import datetime
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -83,7 +84,8 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
 
 def _header(model: type[models.Model], field: str) -> str:
     """The field's translated verbose name, so headers match the back office's words."""
-    return capfirst(str(model._meta.get_field(field).verbose_name))
+    # Headers name the model's own fields, never a relation pointing at it.
+    return capfirst(str(cast(models.Field, model._meta.get_field(field)).verbose_name))
 
 
 @dataclass(frozen=True)
@@ -140,14 +142,14 @@ def _write_sheet(worksheet: Worksheet, sheet: Sheet) -> None:
     worksheet.auto_filter.ref = worksheet.dimensions
 
 
-def _masked_names(text: str, child: dict) -> str:
+def _masked_names(text: str, child: Mapping[str, Any]) -> str:
     """Staff's free text with the child's and guardian's names and contact details masked."""
     if not text:
         return ""
     return redact(text, names=[child.get("real_name", ""), child.get("guardian_name", "")])
 
 
-def _child_names(child_ids: set[int]) -> dict[int, dict]:
+def _child_names(child_ids: set[int]) -> dict[int, Mapping[str, Any]]:
     # Read only to mask them in free text; they are never written to the workbook.
     return {
         row["pk"]: row
@@ -367,7 +369,8 @@ SHEETS: list[Callable[[Campaign], Sheet]] = [
 def campaign_workbook(campaign: Campaign) -> Workbook:
     """The campaign's workbook, one sheet per list, headers in the active language."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    # A new workbook's active sheet is its one worksheet.
+    workbook.remove(cast(Worksheet, workbook.active))
     for make_sheet in SHEETS:
         _write_sheet(workbook.create_sheet(), make_sheet(campaign))
     workbook.properties.title = campaign.name

@@ -21,7 +21,9 @@ Everything comes from five queries, however much data there is.
 import datetime
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.db.models.functions import ExtractYear
@@ -113,7 +115,7 @@ class Impact:
     platform_centres: list[tuple[str, int]]
 
 
-def _system_years() -> dict[int, dict]:
+def _system_years() -> dict[int, Mapping[str, Any]]:
     # Query 1: fulfilments and distinct sponsors per year.
     rows = (
         Fulfilment.objects.annotate(year=ExtractYear("fulfilled_on"))
@@ -210,6 +212,8 @@ def _timings() -> tuple[list[int], list[int]]:
     shanghai = timezone.get_default_timezone()
     to_claim, to_fulfil = [], []
     for published_at, claimed_at, fulfilled_on in rows:
+        if published_at is None:  # never: the query leaves unpublished wishes out
+            continue
         claimed_on = claimed_at.astimezone(shanghai).date()
         # A date recorded out of order (a late offline record) counts as the same day.
         to_claim.append(max(0, (claimed_on - published_at.astimezone(shanghai).date()).days))

@@ -5,6 +5,8 @@ login; each one also checks the model permission it needs. Without a Chinese fon
 cannot be made: staff then get a message saying how to install it, never a server error.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
@@ -119,7 +121,8 @@ class CertificateYearForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(year, str(year)) for year in years_since_start()]
+        field = cast(forms.TypedChoiceField, self.fields["year"])
+        field.choices = [(year, str(year)) for year in years_since_start()]
 
 
 def certificates_download(

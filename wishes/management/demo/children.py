@@ -47,7 +47,7 @@ CHINESE_DIGITS = "一二三四五六七八九"
 # Invented street names: no demo address points at a real home.
 STREETS = {HUAMU: ("春晖路", "晨曦路", "青桐路", "紫薇路", "秋实路"), BEICAI: ("丰年路", "绿野路")}
 
-HARDSHIP_NOTES = {
+HARDSHIP_NOTES: dict[str, str] = {
     HardshipCategory.LOW_INCOME: "父母打零工，家庭收入低。",
     HardshipCategory.SINGLE_PARENT: "父母离异，孩子由母亲一人抚养。",
     HardshipCategory.ILLNESS: "父亲患重病，长期治疗，家中开支紧张。",

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import models, transaction
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from huamu.models import TimeStampedModel
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.services import verify_sponsor
 from wishes.management.demo.cast import (
@@ -79,9 +80,11 @@ class _Clock:
         return min(self._at(day, datetime.time(10)), self.now)
 
 
-def _stamp(obj: models.Model, moment: datetime.datetime, **fields: Any) -> None:
+def _stamp(obj: TimeStampedModel, moment: datetime.datetime, **fields: Any) -> None:
     """Date a row as if it had been made at `moment` (created_at is set on insert)."""
-    type(obj).objects.filter(pk=obj.pk).update(created_at=moment, updated_at=moment, **fields)
+    type(obj)._default_manager.filter(pk=obj.pk).update(
+        created_at=moment, updated_at=moment, **fields
+    )
 
 
 def _as_of[T](moment: datetime.datetime, service: Callable[..., T], **kwargs: Any) -> T:
@@ -96,22 +99,22 @@ def _as_of[T](moment: datetime.datetime, service: Callable[..., T], **kwargs: An
 @dataclass
 class _Cast:
     clock: _Clock
-    staff: AbstractBaseUser
-    coordinator: AbstractBaseUser
+    staff: User
+    coordinator: User
     regions: dict[str, Region]
     schools: dict[str, School]
     campaigns: dict[int, Campaign]
     sponsors: dict[str, Sponsor]
     events: dict[str, Event]
-    logins: dict[str, AbstractBaseUser]
+    logins: dict[str, User]
 
 
-def _user(username: str, hashed: Callable[[], str], **flags: bool):
+def _user(username: str, hashed: Callable[[], str], **flags: bool) -> tuple[User, bool]:
     """Get or create a demo account; only a new one gets the demo password."""
     return get_user_model().objects.get_or_create(
         username=username,
-        # A callable default runs only when the account is created.
-        defaults={"email": f"{username}@example.org", "password": hashed, **flags},
+        # A callable default runs only when the account is created (the stubs expect a str).
+        defaults={"email": f"{username}@example.org", "password": hashed, **flags},  # type: ignore[misc]
     )
 
 
@@ -137,7 +140,7 @@ def _load_places(today: datetime.date) -> tuple[dict, dict, dict]:
     return regions, schools, campaigns
 
 
-def _load_sponsors(clock: _Clock, regions: dict, staff) -> dict[str, Sponsor]:
+def _load_sponsors(clock: _Clock, regions: dict, staff: User) -> dict[str, Sponsor]:
     sponsors = {}
     for spec in SPONSORS:
         sponsor = Sponsor.objects.filter(name=spec.name).order_by("pk").first()
@@ -161,7 +164,7 @@ def _load_sponsors(clock: _Clock, regions: dict, staff) -> dict[str, Sponsor]:
     return sponsors
 
 
-def _load_staff(hashed: Callable[[], str]) -> AbstractBaseUser:
+def _load_staff(hashed: Callable[[], str]) -> User:
     staff, created = _user("staff", hashed, is_staff=True)
     if created:
         staff.groups.add(ensure_staff_group())
@@ -169,8 +172,11 @@ def _load_staff(hashed: Callable[[], str]) -> AbstractBaseUser:
 
 
 def _load_logins(
-    hashed: Callable[[], str], staff, sponsors: dict[str, Sponsor], schools: dict[str, School]
-) -> dict:
+    hashed: Callable[[], str],
+    staff: User,
+    sponsors: dict[str, Sponsor],
+    schools: dict[str, School],
+) -> dict[str, User]:
     admin, _created = _user("admin", hashed, is_staff=True, is_superuser=True)
     logins = {"staff": staff, "admin": admin}
     for sponsor_name, username in SPONSOR_LOGINS.items():
@@ -196,7 +202,7 @@ def _load_events(cast: _Cast, current_year: int) -> dict[str, Event]:
                 "kind": spec.kind,
                 "date": spec.date,
                 "venue": spec.venue,
-                "school": cast.schools.get(spec.school),
+                "school": cast.schools.get(spec.school) if spec.school else None,
                 "description": spec.description,
             },
         )
