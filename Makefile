@@ -27,6 +27,7 @@ test-postgres: install assets messages font
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	HUAMU_TESTING=true $(VENV)/bin/mypy
 	HUAMU_TESTING=true $(PY) manage.py makemigrations --check --dry-run
 
 check-python:

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import opencc
 from django.utils.html import escape, format_html
@@ -29,6 +30,9 @@ from pypinyin import lazy_pinyin
 
 from huamu.errors import TransitionError
 from wishes.models import Child
+
+if TYPE_CHECKING:  # the stubs' name for "a str or a lazy translation"
+    from django_stubs_ext import StrOrPromise
 
 # What each kind of identifier is called in the refusal.
 KIND_LABELS = {
@@ -272,7 +276,7 @@ def kinds_found(hits: Sequence[Hit]) -> str:
     return "、".join(str(KIND_LABELS[kind]) for kind in kinds)
 
 
-def check_text(text: str, *, child: Child | None, what: str) -> None:
+def check_text(text: str, *, child: Child | None, what: "StrOrPromise") -> None:
     """Refuse with PrivacyRefusal if `text` holds anything that identifies the child.
 
     `what` names the text for the message ("the public text", "the letter").
