@@ -16,6 +16,8 @@ from django.contrib.admin.options import ActionLocation
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -81,15 +83,16 @@ class RefusalOnFormMixin(admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, "huamu_refusal", None)
+        refusal: TransitionError | None = getattr(request, "huamu_refusal", None)
         if refusal is None:
             return form_class
+        message = refusal.as_html()
 
         # A subclass of the form Django has just built; mypy takes no variable as a base.
         class RefusedForm(form_class):  # type: ignore[valid-type, misc]
             def clean(self) -> dict:
                 data = super().clean()
-                self.add_error(None, str(refusal))
+                self.add_error(None, message)
                 return data
 
         return RefusedForm
@@ -133,7 +136,11 @@ def apply_to_each[M: models.Model, R](
         except TransitionError as error:
             modeladmin.message_user(
                 request,
-                gettext("%(object)s: %(error)s") % {"object": label, "error": error},
+                # The translated pattern around the escaped label and the marked-up refusal.
+                mark_safe(  # noqa: S308
+                    gettext("%(object)s: %(error)s")
+                    % {"object": escape(label), "error": error.as_html()}
+                ),
                 messages.ERROR,
             )
         else:

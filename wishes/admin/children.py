@@ -29,6 +29,7 @@ from huamu.admin_kit import (
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Child, Consent, Wish
+from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
 from wishes.services import withdraw_consent
 
@@ -71,6 +72,7 @@ class ConsentInline(NoDeleteInline):
 
 @admin.register(Child)
 class ChildAdmin(DomainAdmin):
+    form = GuardedChildForm
     list_display = [
         "alias",
         "real_name",
@@ -100,7 +102,7 @@ class ChildAdmin(DomainAdmin):
         (_("School and home"), {"fields": ["school", "home_region", "address"]}),
         (_("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
         (_("Hardship"), {"fields": ["hardship_category", "hardship_note"]}),
-        (_("Privacy"), {"fields": ["public_location", "withdrawn_at"]}),
+        (_("Privacy"), {"fields": ["public_location", "private_words", "withdrawn_at"]}),
     ]
     inlines = [ConsentInline, WishOfChildInline]
 

@@ -25,6 +25,7 @@ from huamu.roles import AuthenticatedRequest
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, Wish, WishStatus
+from wishes.privacy.admin_forms import GuardedWishForm
 from wishes.privacy.redaction import redact_for_child
 from wishes.reports.print_views import print_wish_cards
 from wishes.services import claim_wish, publish_wish, withdraw_wish
@@ -50,6 +51,7 @@ class ClaimOfWishInline(ReadOnlyInline):
 
 @admin.register(Wish)
 class WishAdmin(DomainAdmin):
+    form = GuardedWishForm
     list_display = [
         "code",
         "child_alias",

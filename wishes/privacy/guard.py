@@ -11,7 +11,7 @@ full-width as half-width, Chinese numerals as digits, spaces and separators left
 "王 小 美", "王小美" in traditional script and "一三八…" are all found.
 
 A hit refuses the action with a `PrivacyRefusal`, a TransitionError whose message names
-the kinds found and whose `highlighted()` shows the text with the words marked.
+the kinds found and whose `as_html()` shows the text with the words marked.
 """
 
 import re
@@ -263,7 +263,7 @@ class PrivacyRefusal(TransitionError):
         self.text = text
         self.hits = list(hits)
 
-    def highlighted(self) -> SafeString:
+    def as_html(self) -> SafeString:
         """The message and the text with the words found marked, for an HTML page."""
         return format_html(
             '{} <span class="privacy-text">{}</span>', str(self), highlight(self.text, self.hits)

@@ -116,7 +116,7 @@ def test_check_text_refuses_with_the_words_and_their_kinds(child):
     message = str(refusal.value)
     assert message.startswith("The public text contains the child's name、a phone number")
     assert "陈晓东" in message and "13812345678" in message
-    assert "<mark>陈晓东</mark>" in refusal.value.highlighted()
+    assert "<mark>陈晓东</mark>" in refusal.value.as_html()
 
 
 def test_the_refusal_is_in_chinese_by_default(child):
