@@ -47,6 +47,10 @@ _PLACE_PATTERNS = [
 ]
 
 
+# What a draft says instead of each place pattern: roads and estates, a bare road, a house
+# number, a class.
+_PLACE_WORDS = ["附近的小区", "附近", "", "附近的小区", "班上"]
+
 # Place patterns cannot see where a Chinese word starts, so a match may swallow the words
 # before a place ("我家在花木路…"); those are given back so the sentence still reads.
 _LEADING_WORDS = re.compile(r"^(?:我们|我)?(?:家住在|家住|家在|住在|住|在|到|去)")
@@ -96,10 +100,64 @@ def redact(text: str, *, names: Sequence[str] = (), places: Sequence[str] = ()) 
     return _collapse(text)
 
 
+# What a draft says instead of each kind of identifier the guard found, so that the
+# sentence still reads: 我叫小林同学, 在学校读书, 住在附近的小区.
+_NATURAL = {
+    "school": "学校",
+    "class": "班上",
+    "address": "附近的小区",
+    "family": "家人",
+    "private": "家人",
+}
+# A family member named after their kinship ("爸爸李大山") is just "爸爸".
+_KINSHIP = re.compile(
+    r"(?:爸爸|妈妈|爷爷|奶奶|外公|外婆|姥姥|姥爷|哥哥|姐姐|弟弟|妹妹|叔叔|阿姨|舅舅|姑姑|爸|妈)$"
+)
+
+
+def _natural_word(kind: str, before: str, previous_kind: str | None, alias: str) -> str:
+    if kind == "name":
+        return alias
+    if kind in ("family", "private") and _KINSHIP.search(before):
+        return ""
+    if kind == "class" and previous_kind == "school":
+        # "花木中心小学四(1)班" is one place: "学校".
+        return ""
+    return _NATURAL.get(kind, MASK)
+
+
+def _natural_places(text: str) -> str:
+    """Contact details masked and other places named generically, in text between hits."""
+    for pattern in _CONTACT_PATTERNS:
+        text = pattern.sub(MASK, text)
+    for pattern, word in zip(_PLACE_PATTERNS, _PLACE_WORDS, strict=True):
+        text = pattern.sub(lambda match, word=word: _leading(match) + word, text)
+    return text
+
+
+def _leading(match: re.Match) -> str:
+    kept = _LEADING_WORDS.match(match.group())
+    return kept.group() if kept else ""
+
+
 def redact_for_child(text: str, child: Child) -> str:
-    """Mask the child's and guardian's names, school, class and address in `text`."""
-    return redact(
-        text,
-        names=[child.real_name, child.guardian_name],
-        places=[child.school.name, child.class_name, child.address],
-    )
+    """A first draft of a text others will read: everything the privacy guard would refuse
+    replaced by words that keep the sentence readable (我叫小林同学, 在学校读书, 住在附近的小区),
+    other places named generically and numbers masked.
+
+    Staff check and edit it before it goes out; the guard checks it again then.
+    """
+    from wishes.privacy.guard import find_identifiers
+
+    parts: list[str] = []
+    position = 0
+    previous: tuple[str, int] | None = None
+    for hit in find_identifiers(text, child=child):
+        adjacent = previous is not None and previous[1] == hit.start
+        previous_kind = previous[0] if previous is not None and adjacent else None
+        parts.append(_natural_places(text[position : hit.start]))
+        parts.append(_natural_word(hit.kind, "".join(parts), previous_kind, child.alias))
+        position = hit.end
+        previous = (hit.kind, hit.end)
+    parts.append(_natural_places(text[position:]))
+    return _collapse("".join(parts))

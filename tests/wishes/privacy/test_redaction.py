@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import ChildFactory, SchoolFactory
+from wishes.privacy.guard import is_clean
 from wishes.privacy.redaction import MASK, mask_contact_details, redact, redact_for_child
 
 
@@ -73,7 +74,7 @@ def test_email_and_chat_handles_are_masked():
     assert redact("加微信号: wx_wang2016") == f"加{MASK}"
 
 
-def test_child_record_fields_are_masked():
+def test_a_childs_draft_replaces_what_names_the_child_with_words_that_read():
     child = ChildFactory.build(
         real_name="李小龙",
         guardian_name="李大山",
@@ -85,7 +86,32 @@ def test_child_record_fields_are_masked():
 
     redacted = redact_for_child(text, child)
 
-    assert redacted == "我是**的**，爸爸**，家住**，想要一双跑鞋"
+    # The name becomes the alias, the school "学校", the address "附近的小区"; a parent's
+    # name after 爸爸 is left out; no masks where words read better.
+    assert redacted == "我是学校的小张同学，爸爸，家住附近的小区，想要一双跑鞋"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我叫李小龙，在花木中心小学读书。", "我叫小张同学，在学校读书。"),
+        ("我家住在锦绣苑，电话13912345678。", "我家住在附近的小区，电话**。"),
+        ("我在三年级二班，住在南京路100号", "我在班上，住在附近的小区"),
+        ("小龙和妹妹李小红想要书", "小张同学和妹妹想要书"),
+        ("和李小红一起", "和家人一起"),
+    ],
+)
+def test_drafts_read_naturally(text, expected):
+    child = ChildFactory.build(
+        real_name="李小龙",
+        guardian_name="李大山",
+        private_words="李小红",
+        address="杨高中路2108号",
+        school=SchoolFactory.build(name="花木中心小学"),
+    )
+    drafted = redact_for_child(text, child)
+    assert drafted == expected
+    assert is_clean(drafted, child=child)
 
 
 def test_runs_of_masks_collapse_into_one():
