@@ -6,6 +6,7 @@ pass, so it errs on the side of masking too much. Public pages also run
 through review is still never shown.
 """
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -131,8 +132,12 @@ def _natural_places(text: str) -> str:
     for pattern in _CONTACT_PATTERNS:
         text = pattern.sub(MASK, text)
     for pattern, word in zip(_PLACE_PATTERNS, _PLACE_WORDS, strict=True):
-        text = pattern.sub(lambda match, word=word: _leading(match) + word, text)
+        text = pattern.sub(functools.partial(_say_instead, word=word), text)
     return text
+
+
+def _say_instead(match: re.Match, *, word: str) -> str:
+    return _leading(match) + word
 
 
 def _leading(match: re.Match) -> str:
