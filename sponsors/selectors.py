@@ -129,7 +129,8 @@ def _letters(sponsor: Sponsor, fulfilment_ids: list[int]) -> dict[int, list[Than
             fulfilment_id__in=fulfilment_ids,
             status__in=[LetterStatus.PENDING, LetterStatus.APPROVED],
         )
-        .only("id", "status", "transcription", "preview", "created_at", "fulfilment_id")
+        # The shared text, never the transcription: that may name the child.
+        .only("id", "status", "shared_text", "preview", "created_at", "fulfilment_id")
         .order_by("created_at", "id")
     )
     by_fulfilment: dict[int, list[ThankYouLetter]] = defaultdict(list)
@@ -167,7 +168,7 @@ def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWith
 
 def approved_letters_of(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
     """Approved letters of the sponsor's fulfilled claims, newest first: which wish each
-    thanks for and its watermarked copy (the transcription is shown with the claim)."""
+    thanks for and its watermarked copy (its shared text is shown with the claim)."""
     return (
         _letters_for(sponsor)
         .filter(status=LetterStatus.APPROVED)

@@ -236,6 +236,8 @@ class ThankYouLetterFactory(factory.django.DjangoModelFactory):
 
     fulfilment = factory.SubFactory(FulfilmentFactory)
     transcription = "谢谢您送给我的礼物，我会好好学习。"
+    # What the sponsor reads; the service drafts it from the transcription.
+    shared_text = factory.SelfAttribute("transcription")
 
     class Params:
         scanned = factory.Trait(

@@ -199,13 +199,19 @@ def test_only_approved_letters_of_own_fulfilled_claims_are_shown(
     own = FulfilmentFactory(claim__sponsor=sponsor_of(sponsor))
     others = FulfilmentFactory(claim__sponsor=sponsor_of(other_sponsor))
     ThankYouLetter.objects.create(
-        fulfilment=own, transcription="谢谢叔叔阿姨送我的书！", status=LetterStatus.APPROVED
+        fulfilment=own,
+        transcription="谢谢叔叔阿姨送我的书！",
+        shared_text="谢谢叔叔阿姨送我的书！",
+        status=LetterStatus.APPROVED,
     )
     ThankYouLetter.objects.create(
         fulfilment=own, transcription="还没审核的信", status=LetterStatus.PENDING
     )
     ThankYouLetter.objects.create(
-        fulfilment=others, transcription="给另一单位的信", status=LetterStatus.APPROVED
+        fulfilment=others,
+        transcription="给另一单位的信",
+        shared_text="给另一单位的信",
+        status=LetterStatus.APPROVED,
     )
 
     response = client_for("sponsor").get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en")

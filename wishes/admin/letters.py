@@ -82,6 +82,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
         "scan_link",
         "preview_link",
         "transcription",
+        "shared_text",
         "status",
         "review_note",
         "uploaded_by",
@@ -109,10 +110,11 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
     ) -> list[str]:
         if obj is None:
             return []
-        readonly = [name for name in self.fields if name != "transcription"]
+        editable = ("transcription", "shared_text")
+        readonly = [name for name in self.fields if name not in editable]
         # What the sponsor was sent, or what staff refused, stays as it was reviewed.
         if obj.status != LetterStatus.PENDING:
-            readonly.append("transcription")
+            readonly += editable
         return readonly
 
     def save_model(self, request: HttpRequest, obj: ThankYouLetter, form, change: bool) -> None:

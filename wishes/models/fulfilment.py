@@ -71,6 +71,14 @@ class ThankYouLetter(TimeStampedModel):
         _("watermarked copy for the sponsor"), upload_to=letter_path, blank=True, editable=False
     )
     transcription = models.TextField(_("transcription"), blank=True)
+    shared_text = models.TextField(
+        _("text for the sponsor"),
+        blank=True,
+        help_text=_(
+            "Drafted from the transcription with whatever names the child replaced. Check and "
+            "edit it before approving: the sponsor reads this, never the transcription."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=LetterStatus, default=LetterStatus.PENDING
     )

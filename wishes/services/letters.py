@@ -13,6 +13,7 @@ from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
 from wishes.privacy.guard import LETTER_TEXT, check_text
+from wishes.privacy.redaction import redact_for_child
 
 # The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
 WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
@@ -30,8 +31,18 @@ def upload_letter(
     if scan is None and not transcription:
         raise TransitionError(_("Upload the letter's scan or photo, or type its text."))
     with files_removed_on_error() as saved, transaction.atomic():
-        fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
-        letter = ThankYouLetter(fulfilment=fulfilment, transcription=transcription, uploaded_by=by)
+        fulfilment = (
+            Fulfilment.objects.select_for_update()
+            .select_related("claim__wish__child__school")
+            .get(pk=fulfilment_id)
+        )
+        letter = ThankYouLetter(
+            fulfilment=fulfilment,
+            transcription=transcription,
+            # What the sponsor will read: a draft staff check before approving.
+            shared_text=redact_for_child(transcription, fulfilment.claim.wish.child),
+            uploaded_by=by,
+        )
         if scan is not None:
             store_file(letter.scan, f"letter.{scan.extension}", scan.content, saved)
         letter.save()
@@ -64,8 +75,8 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
     with files_removed_on_error() as saved, transaction.atomic():
         letter = _lock_pending(letter_id, refusing=False)
         claim = letter.fulfilment.claim
-        # The sponsor reads the transcription: it must name nobody.
-        check_text(letter.transcription, child=claim.wish.child, what=LETTER_TEXT)
+        # The sponsor reads the shared text: it must name nobody.
+        check_text(letter.shared_text, child=claim.wish.child, what=LETTER_TEXT)
         if letter.scan:
             with letter.scan.open("rb") as source:
                 preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))

@@ -401,12 +401,15 @@ def test_letter_page_links_to_the_scan_and_the_sponsors_copy(staff_client, staff
 def test_letter_form_cannot_change_status_or_an_approved_text(staff_client, staff):
     letter = pending_letter(staff)
     url = admin_url(ThankYouLetter, "change", letter.pk)
-    assert set(staff_client.get(url).context["adminform"].form.fields) == {"transcription"}
+    fields = set(staff_client.get(url).context["adminform"].form.fields)
+    assert fields == {"transcription", "shared_text"}
     run_action(staff_client, ThankYouLetter, "approve", [letter])
 
     page = staff_client.get(url)
     data = form_data(page)
-    data.update(transcription="改过的信", status=LetterStatus.PENDING, _save="1")
+    data.update(
+        transcription="改过的信", shared_text="改过的信", status=LetterStatus.PENDING, _save="1"
+    )
     response = staff_client.post(url, data)
 
     assert page.context["adminform"].form.fields == {}

@@ -15,9 +15,10 @@ from tests.factories import (
     WishFactory,
 )
 from tests.security.conftest import admin_form_data
+from tests.wishes.school.conftest import sponsor_of
 from wishes.models import LetterStatus, StatusChange, Wish, WishStatus
 from wishes.privacy.guard import PrivacyRefusal, is_clean
-from wishes.services import approve_letter, publish_wish
+from wishes.services import approve_letter, publish_wish, upload_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -143,9 +144,20 @@ def test_a_private_word_in_no_public_text_is_recorded(child, staff_client):
         publish_wish(wish_id=draft.pk, by=None)
 
 
-def test_approving_a_letter_that_names_the_child_is_refused(child, staff):
+def test_an_uploaded_letter_gets_a_shared_text_without_the_name(child, coordinator):
     fulfilment = FulfilmentFactory(claim__wish__child=child)
-    letter = ThankYouLetterFactory(fulfilment=fulfilment, transcription="谢谢您！王小美")
+
+    letter = upload_letter(
+        fulfilment_id=fulfilment.pk, by=coordinator, scan=None, transcription="谢谢您！王小美"
+    )
+
+    assert letter.transcription == "谢谢您！王小美"
+    assert letter.shared_text == f"谢谢您！{child.alias}"
+
+
+def test_approving_a_letter_whose_shared_text_names_the_child_is_refused(child, staff):
+    fulfilment = FulfilmentFactory(claim__wish__child=child)
+    letter = ThankYouLetterFactory(fulfilment=fulfilment, shared_text="谢谢您！王小美")
 
     with pytest.raises(TransitionError) as refusal:
         approve_letter(letter_id=letter.pk, by=staff)
@@ -158,7 +170,7 @@ def test_approving_a_letter_that_names_the_child_is_refused(child, staff):
 
 def test_the_approve_action_on_a_naming_letter_shows_the_words(child, staff_client):
     fulfilment = FulfilmentFactory(claim__wish__child=child)
-    letter = ThankYouLetterFactory(fulfilment=fulfilment, transcription="谢谢您！王小美")
+    letter = ThankYouLetterFactory(fulfilment=fulfilment, shared_text="谢谢您！王小美")
 
     response = staff_client.post(
         reverse("admin:wishes_thankyouletter_changelist"),
@@ -169,6 +181,21 @@ def test_the_approve_action_on_a_naming_letter_shows_the_words(child, staff_clie
     assert "<mark>王小美</mark>" in response.content.decode()
     letter.refresh_from_db()
     assert letter.status == LetterStatus.PENDING
+
+
+def test_the_sponsor_reads_the_shared_text_never_the_transcription(
+    child, sponsor, staff, client_for
+):
+    fulfilment = FulfilmentFactory(claim__wish__child=child, claim__sponsor=sponsor_of(sponsor))
+    letter = upload_letter(
+        fulfilment_id=fulfilment.pk, by=staff, scan=None, transcription="谢谢您的书！王小美"
+    )
+    approve_letter(letter_id=letter.pk, by=staff)
+
+    page = client_for("sponsor").get(reverse("sponsors:dashboard")).content.decode()
+
+    assert f"谢谢您的书！{child.alias}" in page
+    assert "王小美" not in page
 
 
 def test_no_published_wish_text_names_its_child_in_the_demo(db):
