@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from pypinyin import lazy_pinyin
 
 from huamu.errors import TransitionError
-from wishes.models import Child
+from wishes.models import Child, Wish
 
 if TYPE_CHECKING:  # the stubs' name for "a str or a lazy translation"
     from django_stubs_ext import StrOrPromise
@@ -296,6 +296,21 @@ def check_text(text: str, *, child: Child | None, what: "StrOrPromise") -> None:
             text=text,
             hits=hits,
         )
+
+
+def wishes_naming_their_child(texts: dict[int, str]) -> dict[int, list[Hit]]:
+    """Of wish id → a text about it, the wishes whose text names the wish's child, with
+    what was found; one query for the children."""
+    children = {
+        wish.pk: wish.child
+        for wish in Wish.objects.filter(pk__in=list(texts)).select_related("child__school")
+    }
+    found = {}
+    for wish_id, text in texts.items():
+        hits = find_identifiers(text, child=children.get(wish_id))
+        if hits:
+            found[wish_id] = hits
+    return found
 
 
 def is_clean(text: str, *, child: Child | None) -> bool:

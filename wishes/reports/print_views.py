@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from wishes.privacy.guard import wishes_naming_their_child
 from wishes.public.selectors import open_public_wishes
 from wishes.reports.cards import wish_cards_pdf
 from wishes.reports.certificates import (
@@ -69,6 +70,20 @@ def print_wish_cards(
             messages.WARNING,
         )
     if not cards:
+        return None
+    # A text that names its child (its child's record changed since) prints nothing at all.
+    named = wishes_naming_their_child({card.id: card.public_text for card in cards})
+    if named:
+        codes = ", ".join(card.code for card in cards if card.id in named)
+        modeladmin.message_user(
+            request,
+            gettext(
+                "No cards were printed: the public text of %(codes)s names the child. Correct "
+                "it on the wish's page first."
+            )
+            % {"codes": codes},
+            messages.ERROR,
+        )
         return None
     try:
         pdf = wish_cards_pdf(cards)

@@ -16,7 +16,7 @@ from tests.factories import (
 )
 from tests.security.conftest import admin_form_data
 from tests.wishes.school.conftest import sponsor_of
-from wishes.models import LetterStatus, StatusChange, Wish, WishStatus
+from wishes.models import Child, LetterStatus, StatusChange, Wish, WishStatus
 from wishes.privacy.guard import PrivacyRefusal, is_clean
 from wishes.services import approve_letter, publish_wish, upload_letter
 
@@ -205,3 +205,20 @@ def test_no_published_wish_text_names_its_child_in_the_demo(db):
 
     assert published.exists()
     assert all(is_clean(wish.public_text, child=wish.child) for wish in published)
+
+
+def test_wish_cards_are_not_printed_while_a_text_names_its_child(child, staff_client):
+    clean = WishFactory(open=True)
+    named = WishFactory(child=child, open=True, public_text="想和豆豆一起看星星")
+    # Recorded behind the admin's back (the admin form would have refused it).
+    Child.objects.filter(pk=child.pk).update(private_words="豆豆")
+
+    response = staff_client.post(
+        reverse("admin:wishes_wish_changelist"),
+        {"action": "print_wish_cards", "index": "0", "_selected_action": [clean.pk, named.pk]},
+        follow=True,
+    )
+
+    assert response["Content-Type"].startswith("text/html")
+    [message] = messages_of(response)
+    assert named.code in message and clean.code not in message
