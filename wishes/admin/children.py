@@ -2,7 +2,8 @@
 
 A child's page lists its consents (new ones are added there) and its wishes; a consent's
 own page shows its history and withdraws it through withdraw_consent, which also takes the
-child's wish and cleared photos off the public pages.
+child's wish and cleared photos off the public pages. Every page of either list and every
+record's page is in the access log (LoggedReadsAdmin).
 """
 
 from typing import cast
@@ -28,7 +29,8 @@ from huamu.admin_kit import (
 )
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
-from wishes.models import Child, Consent, Wish
+from wishes.models import AccessAction, Child, Consent, Wish
+from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
 from wishes.services import withdraw_consent
@@ -71,8 +73,10 @@ class ConsentInline(NoDeleteInline):
 
 
 @admin.register(Child)
-class ChildAdmin(DomainAdmin):
+class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
     form = GuardedChildForm
+    read_action = AccessAction.VIEW_CHILD
+    list_action = AccessAction.LIST_CHILDREN
     list_display = [
         "alias",
         "real_name",
@@ -106,6 +110,9 @@ class ChildAdmin(DomainAdmin):
     ]
     inlines = [ConsentInline, WishOfChildInline]
 
+    def children_of(self, obj: Child) -> list[int]:
+        return [obj.pk]
+
     def get_urls(self) -> list:
         # The blank paper intake form, linked from the list of children.
         intake = path(
@@ -126,7 +133,9 @@ class ChildAdmin(DomainAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(DomainAdmin):
+class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
+    read_action = AccessAction.VIEW_CONSENT
+    list_action = AccessAction.LIST_CONSENTS
     list_display = [
         "child",
         "given_on",

@@ -2,6 +2,7 @@
 or refusing letters before their sponsors see them.
 
 A new letter is stored by upload_letter, whose refusal (e.g. a full disk) shows on the form.
+A letter's page (the child's own text) is in the access log, as is each look at its scan.
 """
 
 from typing import Any, cast
@@ -27,7 +28,8 @@ from huamu.admin_kit import (
 from huamu.images import clean_image
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
-from wishes.models import LetterStatus, ThankYouLetter
+from wishes.models import AccessAction, LetterStatus, ThankYouLetter
+from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.services import approve_letter, reject_letter, upload_letter
 
 
@@ -58,7 +60,9 @@ class LetterAddForm(forms.ModelForm):
 
 
 @admin.register(ThankYouLetter)
-class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
+class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+    # The list shows codes and schools only; a letter's page shows the child's text.
+    read_action = AccessAction.VIEW_LETTER
     list_display = [
         "wish_code",
         "school",
@@ -92,6 +96,9 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, DomainAdmin):
     )
     inlines = [StatusChangeInline]
     actions = ["approve", "reject"]
+
+    def children_of(self, obj: ThankYouLetter) -> list[int]:
+        return [obj.fulfilment.claim.wish.child_id]
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         if obj is None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
@@ -21,13 +21,18 @@ from wishes.admin.history import StatusChangeInline
 from wishes.importing import views as import_views
 from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
 
-if TYPE_CHECKING:  # only for the type checker: a year as YearTotalAdmin annotates it
+if TYPE_CHECKING:  # only for the type checker: the rows as the admins below annotate them
     from django_stubs_ext import WithAnnotations
 
     class _SystemData(TypedDict):
         has_system_data: bool
 
     _YearWithSystemData = WithAnnotations[YearTotal, _SystemData]
+
+    class _ChildrenCount(TypedDict):
+        children_count: int
+
+    _LogWithCount = WithAnnotations[AccessLog, _ChildrenCount]
 
 
 def _record_link(content_type, object_id: int) -> str:
@@ -68,7 +73,10 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(admin.ModelAdmin):
-    """Who looked at a child's record, photo or letter; written by the views, never edited."""
+    """Who read which children's data; written by the views, never edited.
+
+    Filter by user and by child (a child's own page links to its rows), by action and date.
+    """
 
     list_display = [
         "at",
@@ -76,18 +84,47 @@ class AccessLogAdmin(admin.ModelAdmin):
         "action",
         "content_type",
         "subject_link",
+        "children_count",
         "ip_address",
         "path",
     ]
-    list_filter = ["action", "at", "content_type"]
+    list_filter = [
+        "action",
+        "at",
+        "content_type",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ("children", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["user", "content_type"]
-    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    # Children by their alias: the log never shows or searches a real name.
+    search_fields = ["user__username", "user__first_name", "user__last_name", "children__alias"]
     date_hierarchy = "at"
-    fields = ["at", "user", "action", "content_type", "object_id", "ip_address", "path"]
+    fields = [
+        "at",
+        "user",
+        "action",
+        "content_type",
+        "object_id",
+        "children",
+        "ip_address",
+        "path",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        # Distinct: a search or a filter by child joins the children once more.
+        return (
+            super().get_queryset(request).annotate(children_count=Count("children", distinct=True))
+        )
 
     @admin.display(description=_("record id"), ordering="object_id")
     def subject_link(self, obj: AccessLog) -> str:
+        if obj.object_id is None:
+            return "—"
         return _record_link(obj.content_type, obj.object_id)
+
+    @admin.display(description=_("children shown"), ordering="children_count")
+    def children_count(self, obj: "_LogWithCount") -> int:
+        return obj.children_count
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,7 +1,8 @@
 """The back office for wishes: drafting the public text, publishing, withdrawing, recording
 an offline claim, and printing wish cards.
 
-No form sets a wish's status; each change is an action that calls a service.
+No form sets a wish's status; each change is an action that calls a service. A wish's page
+(the child's own words) and every page of the list are in the access log.
 """
 
 from django import forms
@@ -24,7 +25,8 @@ from huamu.admin_kit import (
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
-from wishes.models import Claim, Wish, WishStatus
+from wishes.models import AccessAction, Claim, Wish, WishStatus
+from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedWishForm
 from wishes.privacy.redaction import redact_for_child
 from wishes.reports.print_views import print_wish_cards
@@ -50,8 +52,10 @@ class ClaimOfWishInline(ReadOnlyInline):
 
 
 @admin.register(Wish)
-class WishAdmin(DomainAdmin):
+class WishAdmin(LoggedReadsAdmin, DomainAdmin):
     form = GuardedWishForm
+    read_action = AccessAction.VIEW_WISH
+    list_action = AccessAction.LIST_WISHES
     list_display = [
         "code",
         "child_alias",

@@ -8,7 +8,6 @@ said yes.
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -19,7 +18,7 @@ from wishes.files.access import (
     get_letter_scan_for_viewer,
     get_photo_for_viewer,
 )
-from wishes.models import AccessAction
+from wishes.models import AccessAction, FulfilmentPhoto, ThankYouLetter
 from wishes.privacy.access_log import log_access
 
 # Stored files are named by the server with the extension of what clean_image wrote.
@@ -59,11 +58,17 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
 
 
 def _serve(
-    request: HttpRequest, subject: Model, file: FieldFile, action: AccessAction, name: str
+    request: HttpRequest,
+    subject: FulfilmentPhoto | ThankYouLetter,
+    file: FieldFile,
+    action: AccessAction,
+    name: str,
 ) -> HttpResponseBase:
     response = _send(file, name)
-    # Logged only once the file is known to be there and about to be sent.
-    log_access(request, action=action, subject=subject)
+    # Logged only once the file is known to be there and about to be sent; the access
+    # functions have read the child's id with the file.
+    child_id = subject.fulfilment.claim.wish.child_id
+    log_access(request, action=action, subject=subject, children=[child_id])
     return response
 
 

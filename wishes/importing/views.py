@@ -4,7 +4,8 @@ ImportBatchAdmin.get_urls hooks them into the admin, which sends anybody who is 
 its login page; on top of that, only staff who may add children, consents and wishes get in.
 The check and the import run as tasks (wishes/importing/tasks.py): with Django's immediate
 backend they finish within the request, with a queue the preview page refreshes itself until
-they are done.
+they are done. The file holds children's real data: its preview, once it shows the rows or
+their problems, and every download of the file are in the access log.
 """
 
 from django import forms
@@ -27,7 +28,8 @@ from wishes.importing.problems import ImportFileError, problem_text
 from wishes.importing.reader import FILE_TOO_LARGE, max_bytes, sniff
 from wishes.importing.tasks import check_import_task, import_batch_task
 from wishes.importing.template import XLSX_CONTENT_TYPE, template_workbook
-from wishes.models import Campaign, ImportBatch, ImportStatus, WishCategory
+from wishes.models import AccessAction, Campaign, ImportBatch, ImportStatus, WishCategory
+from wishes.privacy.access_log import log_access
 
 IMPORT_PERMISSIONS = (
     "wishes.add_child",
@@ -148,7 +150,11 @@ def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The check's progress and result: problems by row and column, or what will be created."""
     _check_may_import(request)
     batch = get_object_or_404(ImportBatch.objects.select_related("campaign", "created_by"), pk=pk)
-    return _page(request, "preview.html", _preview_context(batch))
+    context = _preview_context(batch)
+    # While the check or the import runs, the page reloads itself and shows only counts.
+    if not context["working"]:
+        log_access(request, action=AccessAction.PREVIEW_IMPORT, subject=batch)
+    return _page(request, "preview.html", context)
 
 
 @require_POST
@@ -172,7 +178,9 @@ def original_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     batch = get_object_or_404(ImportBatch, pk=pk)
     if batch.file_removed_at is not None or not batch.file:
         raise Http404(batch.file_removed_note)
-    return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.original_name)
+    handle = batch.file.open("rb")
+    log_access(request, action=AccessAction.IMPORT_FILE, subject=batch)
+    return FileResponse(handle, as_attachment=True, filename=batch.original_name)
 
 
 def admin_urls(site: admin.AdminSite) -> list[URLPattern]:

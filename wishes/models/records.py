@@ -12,18 +12,35 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from huamu.models import TimeStampedModel
+from wishes.models.children import Child
 from wishes.models.files import import_path
 from wishes.models.wishes import Campaign
 
 
 class AccessAction(models.TextChoices):
+    """What a logged request read: one record, a page of a list, a download or a print."""
+
     VIEW_CHILD = "view_child", _("Viewed a child's record")
     VIEW_PHOTO = "view_photo", _("Viewed a photo")
     VIEW_LETTER = "view_letter", _("Viewed a thank-you letter")
+    LIST_CHILDREN = "list_children", _("Listed children")
+    VIEW_CONSENT = "view_consent", _("Viewed a consent")
+    LIST_CONSENTS = "list_consents", _("Listed consents")
+    VIEW_WISH = "view_wish", _("Viewed a wish")
+    LIST_WISHES = "list_wishes", _("Listed wishes")
+    VIEW_FULFILMENT = "view_fulfilment", _("Viewed a fulfilment")
+    EXPORT_CAMPAIGN = "export_campaign", _("Exported a campaign")
+    PRINT_CARDS = "print_cards", _("Printed wish cards")
+    PREVIEW_IMPORT = "preview_import", _("Viewed a spreadsheet import")
+    IMPORT_FILE = "import_file", _("Downloaded an imported spreadsheet")
 
 
 class AccessLog(models.Model):
-    """Who looked at a child's record, photo or letter, when and from where."""
+    """Who read which children's private data, when, from where and through which page.
+
+    One row per request that showed it (a record's page, a page of a list, an export, a
+    print), naming the children it showed: a list page is one row, not one per child.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -37,7 +54,12 @@ class AccessLog(models.Model):
     content_type = models.ForeignKey(
         ContentType, models.PROTECT, related_name="+", verbose_name=_("kind of record")
     )
-    object_id = models.PositiveBigIntegerField(_("record id"))
+    # Empty for a page about many records (a list, a print of several wishes).
+    object_id = models.PositiveBigIntegerField(_("record id"), null=True, blank=True)
+    # Ids only, in a table of their own: the log can be filtered by child on any database.
+    children = models.ManyToManyField(
+        Child, related_name="+", verbose_name=_("children shown"), blank=True
+    )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     path = models.CharField(_("address"), max_length=300, blank=True)
@@ -54,7 +76,8 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} #{self.object_id}"
+        subject = "" if self.object_id is None else f" #{self.object_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}{subject}"
 
 
 class YearTotal(TimeStampedModel):

@@ -384,5 +384,10 @@ def campaign_workbook_bytes(campaign: Campaign) -> bytes:
     return buffer.getvalue()
 
 
+def campaign_child_ids(campaign: Campaign) -> set[int]:
+    """The children whose wishes the workbook lists, for the access log."""
+    return set(Wish.objects.filter(campaign=campaign).values_list("child_id", flat=True))
+
+
 def campaign_filename(campaign: Campaign) -> str:
     return f"huamu-campaign-{campaign.year}-{timezone.localdate():%Y%m%d}.xlsx"

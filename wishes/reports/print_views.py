@@ -3,6 +3,8 @@
 Admin actions and an admin view only, so every request has passed the admin site's staff
 login; each one also checks the model permission it needs. Without a Chinese font the PDFs
 cannot be made: staff then get a message saying how to install it, never a server error.
+Wish cards and the campaign workbook carry children's data (alias, school, grade, wish): each
+download is in the access log, naming the children in it.
 """
 
 from typing import cast
@@ -20,6 +22,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from wishes.models import AccessAction, Wish
+from wishes.privacy.access_log import log_access
 from wishes.privacy.guard import wishes_naming_their_child
 from wishes.public.selectors import open_public_wishes
 from wishes.reports.cards import wish_cards_pdf
@@ -29,7 +33,12 @@ from wishes.reports.certificates import (
     current_year,
     years_since_start,
 )
-from wishes.reports.exports import XLSX_CONTENT_TYPE, campaign_filename, campaign_workbook_bytes
+from wishes.reports.exports import (
+    XLSX_CONTENT_TYPE,
+    campaign_child_ids,
+    campaign_filename,
+    campaign_workbook_bytes,
+)
 from wishes.reports.intake_form import intake_form_pdf
 from wishes.reports.pdf import PDF_CONTENT_TYPE, FontMissing
 
@@ -90,6 +99,8 @@ def print_wish_cards(
     except FontMissing as error:
         modeladmin.message_user(request, str(error), messages.ERROR)
         return None
+    children = Wish.objects.filter(pk__in=printed).values_list("child_id", flat=True)
+    log_access(request, action=AccessAction.PRINT_CARDS, subject=Wish, children=children)
     return download(pdf, PDF_CONTENT_TYPE, f"wish-cards-{_today()}.pdf")
 
 
@@ -107,9 +118,14 @@ def export_campaign(
         )
         return None
     campaign = campaigns[0]
-    return download(
-        campaign_workbook_bytes(campaign), XLSX_CONTENT_TYPE, campaign_filename(campaign)
+    workbook = campaign_workbook_bytes(campaign)
+    log_access(
+        request,
+        action=AccessAction.EXPORT_CAMPAIGN,
+        subject=campaign,
+        children=campaign_child_ids(campaign),
     )
+    return download(workbook, XLSX_CONTENT_TYPE, campaign_filename(campaign))
 
 
 @require_safe

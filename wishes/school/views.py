@@ -1,4 +1,8 @@
-"""The school coordinator's pages: the school's children and wishes, fulfilment, letters."""
+"""The school coordinator's pages: the school's children and wishes, fulfilment, letters.
+
+They show real names, classes and the children's own words, so each page that does is in
+the access log, naming the children it showed.
+"""
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -9,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest
-from wishes.models import AccessAction, Event, School, Wish, WishStatus
+from wishes.models import AccessAction, Event, Fulfilment, School, Wish, WishStatus
 from wishes.privacy.access_log import log_access
 from wishes.school.access import (
     child_wish_records,
@@ -63,6 +67,12 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
     for wish in school_wishes(school):
         by_status[wish.status].append(wish)
         with_wish.add(wish.child_id)
+    log_access(
+        request,
+        action=AccessAction.LIST_CHILDREN,
+        subject=school,
+        children={child.pk for child in children} | with_wish,
+    )
     context = {
         "school": school,
         "groups": [(WishStatus(s), wishes) for s, wishes in by_status.items()],
@@ -107,6 +117,12 @@ def fulfil(request: AuthenticatedRequest) -> HttpResponse:
             status = refused
     else:
         form = FulfilmentRosterForm(school=school, initial=_roster_initial(event, roster))
+    log_access(
+        request,
+        action=AccessAction.LIST_WISHES,
+        subject=school,
+        children=[claim.wish.child_id for claim in roster],
+    )
     context = {
         "school": school,
         "event": event,
@@ -151,6 +167,16 @@ def _record(request: AuthenticatedRequest, form: FulfilmentRosterForm) -> int | 
     return None
 
 
+def _log_fulfilment(request: AuthenticatedRequest, fulfilment: Fulfilment) -> None:
+    # The photos and letter pages head with the child's name, class and words.
+    log_access(
+        request,
+        action=AccessAction.VIEW_FULFILMENT,
+        subject=fulfilment,
+        children=[fulfilment.claim.wish.child_id],
+    )
+
+
 @school_required
 @require_http_methods(["GET", "POST"])
 def photos(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -172,6 +198,7 @@ def photos(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 % {"count": len(added)},
             )
             return redirect("school:photos", pk=fulfilment.pk)
+    _log_fulfilment(request, fulfilment)
     context = {
         "fulfilment": fulfilment,
         "form": form,
@@ -204,6 +231,7 @@ def letter(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 gettext("Thank you! The letter will reach the sponsor once staff approve it."),
             )
             return redirect("school:letter", pk=fulfilment.pk)
+    _log_fulfilment(request, fulfilment)
     context = {
         "fulfilment": fulfilment,
         "form": form,
