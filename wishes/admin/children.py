@@ -47,7 +47,13 @@ class WishOfChildInline(ReadOnlyInline):
 
 # What the guardian agreed to. Once recorded it stays as signed: a change is a withdrawal
 # (which also takes photos off public pages) and a new consent.
-CONSENT_SCOPES = ("keep_record", "publish_wish", "share_photos_with_sponsor", "publish_photos")
+CONSENT_SCOPES = (
+    "keep_record",
+    "publish_wish",
+    "publish_school",
+    "share_photos_with_sponsor",
+    "publish_photos",
+)
 
 
 class ConsentInline(NoDeleteInline):
@@ -142,6 +148,7 @@ class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
         "method",
         "given_by",
         "publish_wish",
+        "publish_school",
         "share_photos_with_sponsor",
         "publish_photos",
         "withdrawn_at",

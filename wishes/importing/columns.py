@@ -38,7 +38,7 @@ COLUMNS = [
         "化名",
         "Alias",
         False,
-        _("Shown to the public. Left empty: 小 + surname + 同学 (e.g. 小王同学)."),
+        _("Shown to the public. Left empty: a neutral alias such as 小星同学, never the surname."),
     ),
     Column("gender", "性别", "Gender", True, _("The child's gender.")),
     Column("birth_year", "出生年份", "Birth year", True, _("Four digits, e.g. 2016.")),
@@ -135,12 +135,11 @@ GRADE_SUFFIX = "年级"
 # Money is often written with its unit or sign: 120元, ¥120.
 MONEY_MARKS = ("元", "¥", "￥", ",")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
-ALIAS_FORMAT = "小{surname}同学"
 
 # The template's example row; left in a file it is a problem, never a child.
 EXAMPLE_ROW = {
     "real_name": "王小花",
-    "alias": "小王同学",
+    "alias": "小星同学",
     "gender": "女",
     "birth_year": 2016,
     "grade": 3,

@@ -11,7 +11,6 @@ from typing import Any
 
 from wishes.importing.cells import CLEANERS, Lookups
 from wishes.importing.columns import (
-    ALIAS_FORMAT,
     COLUMN_BY_KEY,
     COLUMNS,
     CONSENT_SCOPES,
@@ -28,6 +27,7 @@ from wishes.importing.problems import (
 )
 from wishes.importing.reader import Table
 from wishes.models import Campaign, Child, Consent, Wish
+from wishes.privacy.aliases import neutral_alias
 
 # Rows shown in the preview of what will be imported.
 PREVIEW_ROWS = 50
@@ -110,7 +110,7 @@ def _check_row(
         EXAMPLE_ROW["guardian_phone"],
     ):
         problems.append(Problem(number, COLUMN_BY_KEY["real_name"].header, EXAMPLE_LEFT_IN))
-    data["alias"] = data["alias"] or ALIAS_FORMAT.format(surname=data["real_name"][0])
+    data["alias"] = data["alias"] or neutral_alias(real_name=data["real_name"])
     data["home_region"] = data["home_region"] or data["school"].region
     return data, problems
 

@@ -171,6 +171,11 @@ class Consent(TimeStampedModel):
     )
     keep_record = models.BooleanField(_("keep the child's record"), default=True)
     publish_wish = models.BooleanField(_("publish the wish (anonymised)"), default=False)
+    publish_school = models.BooleanField(
+        _("show the school's name with the wish"),
+        default=False,
+        help_text=_("Without it the public sees the home region at most, whatever staff choose."),
+    )
     share_photos_with_sponsor = models.BooleanField(
         _("share fulfilment photos with the sponsor"), default=False
     )

@@ -11,10 +11,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
 from wishes.models import PUBLISHED_STATUSES, Child, Wish, WishStatus
-from wishes.privacy.guard import PUBLIC_TEXT, check_text
+from wishes.privacy.aliases import neutral_alias
+from wishes.privacy.guard import ALIAS_TEXT, PUBLIC_TEXT, check_text
 
 # What the guard reads of a child: a change to any of them re-checks its public texts.
 IDENTIFYING_FIELDS = (
@@ -49,20 +51,39 @@ class GuardedWishForm(forms.ModelForm):
 
 
 class GuardedChildForm(forms.ModelForm):
-    """A child whose new identifying data must not be in a text already public."""
+    """A child whose alias names nothing (left empty, a neutral one is drawn) and whose new
+    identifying data must not be in a text already public."""
 
     class Meta:
         model = Child
-        fields = list(IDENTIFYING_FIELDS)
+        fields = ["alias", *IDENTIFYING_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "alias" in self.fields:
+            self.fields["alias"].required = False
+            self.fields["alias"].help_text = _(
+                "Shown to the public instead of the name. Leave it empty for a neutral one "
+                "such as 小星同学; never use the surname or given name."
+            )
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
-        if not self.instance.pk or self.errors:
+        if self.errors:
             return cleaned
         probe = copy.copy(self.instance)
         for name in IDENTIFYING_FIELDS:
             if name in cleaned:
                 setattr(probe, name, cleaned[name])
+        if "alias" in self.fields:
+            if not cleaned.get("alias"):
+                cleaned["alias"] = neutral_alias(real_name=cleaned.get("real_name", ""))
+            try:
+                check_text(cleaned["alias"], child=probe, what=ALIAS_TEXT)
+            except TransitionError as refusal:
+                self.add_error("alias", ValidationError(refusal.as_html()))
+        if not self.instance.pk:
+            return cleaned
         published = Wish.objects.filter(child=self.instance, status__in=PUBLISHED_STATUSES)
         for wish in published.exclude(public_text="").order_by("pk"):
             try:

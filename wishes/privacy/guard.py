@@ -321,3 +321,4 @@ def is_clean(text: str, *, child: Child | None) -> bool:
 # What `check_text` calls the texts it is given.
 PUBLIC_TEXT = gettext_lazy("The public text")
 LETTER_TEXT = gettext_lazy("The letter's text")
+ALIAS_TEXT = gettext_lazy("The alias")

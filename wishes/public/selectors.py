@@ -114,11 +114,27 @@ class PublicWish:
         return PUBLIC_STATUS_LABELS.get(self.status, "")
 
 
+def _school_consented() -> Exists:
+    return Exists(
+        Consent.objects.in_force().filter(
+            child_id=OuterRef("child_id"), keep_record=True, publish_school=True
+        )
+    )
+
+
 def _location() -> Case:
     # Decided in SQL, so a school name staff did not choose to show is never even fetched.
+    # The school only where the guardian agreed to it; otherwise the region at most.
     return Case(
-        When(child__public_location=PublicLocation.SCHOOL, then=F("child__school__name")),
-        When(child__public_location=PublicLocation.REGION, then=F("child__home_region__name")),
+        When(
+            _school_consented(),
+            child__public_location=PublicLocation.SCHOOL,
+            then=F("child__school__name"),
+        ),
+        When(
+            child__public_location__in=[PublicLocation.REGION, PublicLocation.SCHOOL],
+            then=F("child__home_region__name"),
+        ),
         default=Value(""),
         output_field=CharField(),
     )

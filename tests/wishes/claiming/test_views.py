@@ -184,8 +184,10 @@ def test_confirmation_shows_public_data_only(english, open_wish):
     assert 'name="csrfmiddlewaretoken"' in html
 
 
-def test_confirmation_shows_school_only_when_staff_chose_it(english):
+def test_confirmation_shows_school_only_when_staff_chose_it_and_the_guardian_agreed(english):
     wish = WishFactory(open=True, child__public_location=PublicLocation.SCHOOL)
+    assert wish.child.school.name not in english("sponsor").get(claim_url(wish)).text
+    wish.child.consents.update(publish_school=True)
     html = english("sponsor").get(claim_url(wish)).text
     assert wish.child.school.name in html
 

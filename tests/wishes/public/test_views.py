@@ -656,8 +656,23 @@ def test_location_follows_what_staff_chose_to_show(location, expected):
         child__home_region=RegionFactory(name="北蔡镇"),
         child__school=SchoolFactory(name="花木中心小学", region=RegionFactory(name="花木街道")),
     )
+    # The guardian agreed to showing the school.
+    wish.child.consents.update(publish_school=True)
 
     assert public_wish(wish.pk).location == expected
+
+
+def test_the_school_is_shown_only_where_the_guardian_agreed():
+    wish = _open(
+        child__public_location=PublicLocation.SCHOOL,
+        child__home_region=RegionFactory(name="北蔡镇"),
+        child__school=SchoolFactory(name="花木中心小学"),
+    )
+
+    # Staff chose the school, the consent does not cover it: the region at most.
+    assert public_wish(wish.pk).location == "北蔡镇"
+    wish.child.consents.update(publish_school=True)
+    assert public_wish(wish.pk).location == "花木中心小学"
 
 
 def test_public_wish_is_none_for_a_draft():

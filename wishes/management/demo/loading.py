@@ -240,6 +240,8 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
         consent = Consent.objects.create(
             child=child,
             publish_wish=spec.consents_to_publish,
+            # Where staff show the school, the guardian agreed to it.
+            publish_school=spec.consents_to_publish and spec.public_location == "school",
             share_photos_with_sponsor=spec.consents_to_publish,
             method=spec.consent_method,
             given_on=clock.day(spec.registered_on),
