@@ -1,6 +1,7 @@
 """E-mail in the recipient's language, sent only once the transaction has committed."""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -12,22 +13,37 @@ logger = logging.getLogger(__name__)
 
 
 def send_after_commit(
-    *, to: list[str], template: str, context: dict, language: str | None = None
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str | None = None,
+    screen: Callable[[str], None] | None = None,
 ) -> None:
-    """Render `mail/<template>_subject.txt` and `_body.txt`, then send after commit."""
+    """Render `mail/<template>_subject.txt` and `_body.txt` now, send them after commit.
+
+    `screen`, if given, sees the rendered subject and body first and may raise to refuse
+    the message, and with it the caller's transaction (the privacy guard does so for a
+    message that would name a child).
+    """
     recipients = [address for address in to if address]
-    if not recipients:
+    if not recipients and screen is None:
         return
     language = language or settings.LANGUAGE_CODE
     context = {**context, "site_url": settings.SITE_URL}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"mail/{template}_subject.txt", context).split())
+        body = render_to_string(f"mail/{template}_body.txt", context)
+    if screen is not None:
+        # Also without an address: what the message says is shown on the recipient's pages.
+        screen(f"{subject}\n{body}")
+    if not recipients:
+        return
 
     def _send() -> None:
-        with translation.override(language):
-            subject = render_to_string(f"mail/{template}_subject.txt", context)
-            body = render_to_string(f"mail/{template}_body.txt", context)
         try:
             send_mail(
-                " ".join(subject.split()),
+                subject,
                 body,
                 settings.DEFAULT_FROM_EMAIL,
                 recipients,

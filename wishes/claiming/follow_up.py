@@ -35,6 +35,7 @@ from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from wishes.audit import record_change
 from wishes.models import Claim, ClaimStatus, ImportBatch, ImportStatus, StatusChange
+from wishes.privacy.guard import is_clean, screen_for
 
 # The lock order of every claim service (the wish, then its claim): a release racing a
 # fulfilment or a withdrawal must not deadlock.
@@ -164,6 +165,7 @@ def release_overdue_claim(*, claim_id: int, by: User) -> Claim:
         template="claim_released_sponsor",
         context={"claim": claim, "wish": wish, "reason": reason},
         language=claim.sponsor.language,
+        screen=screen_for([wish.child]),
     )
     return claim
 
@@ -177,6 +179,25 @@ def _due_for_reminder(today: datetime.date) -> QuerySet[Claim]:
         promised_on__gte=today,
         promised_on__lte=horizon,
     )
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    code: str
+    text: str
+    promised_on: datetime.date | None
+
+
+def reminder_lines(claims: list[Claim]) -> list[ReminderLine]:
+    # A reminder is sent by a job nobody watches, so a wish text that has come to name its
+    # child (say the child's record changed since) is left out rather than holding the
+    # reminder back; the code still says which wish it is.
+    lines = []
+    for claim in claims:
+        wish = claim.wish
+        text = wish.public_text if is_clean(wish.public_text, child=wish.child) else ""
+        lines.append(ReminderLine(code=wish.code, text=text, promised_on=claim.promised_on))
+    return lines
 
 
 def send_reminders(today: datetime.date) -> dict[int, list[Claim]]:
@@ -199,15 +220,17 @@ def send_reminders(today: datetime.date) -> dict[int, list[Claim]]:
             Claim.objects.filter(pk__in=ids).update(reminder_sent_at=now, updated_at=now)
             claims = list(
                 Claim.objects.filter(pk__in=ids)
-                .select_related("wish", "sponsor")
+                .select_related("wish__child__school", "sponsor")
                 .order_by("promised_on", "wish__code")
             )
             sponsor = claims[0].sponsor
+            children = [claim.wish.child for claim in claims]
             send_after_commit(
                 to=sponsor.addresses(),
                 template="claim_reminder",
-                context={"sponsor": sponsor, "claims": claims},
+                context={"sponsor": sponsor, "lines": reminder_lines(claims)},
                 language=sponsor.language,
+                screen=screen_for(children),
             )
             reminded[sponsor_id] = claims
     return reminded

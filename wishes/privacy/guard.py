@@ -16,9 +16,9 @@ the kinds found and whose `as_html()` shows the text with the words marked.
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import opencc
@@ -51,6 +51,7 @@ KIND_LABELS = {
 # Left out when text is folded: a name written with spaces or dots is still the name.
 _SEPARATORS = set(" \t\r\n\u3000·・.,，、-_—/|*'\"“”‘’()（）[]【】")
 _CHINESE_DIGITS = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True))
+_DIGIT_TABLE = str.maketrans(_CHINESE_DIGITS)
 # What ends the name of a place inside an address: estates and compounds (锦绣苑, 联洋新村,
 # 仁恒家园) and roads (花木路, 锦绣东路).
 _PLACE_END = re.compile(r"小区|新村|公寓|花园|家园|苑|村|里|坊|大道|公路|路|街|巷")
@@ -109,6 +110,13 @@ def _fold(text: str, *, digits: bool) -> Folded:
     if len(simplified) != len(text):
         # OpenCC converts character by character here; if not, keep positions right.
         simplified = text
+    normalised = unicodedata.normalize("NFKC", simplified).lower()
+    if len(normalised) == len(simplified):
+        # Character for character (nearly always): no need to follow positions one by one.
+        if digits:
+            normalised = normalised.translate(_DIGIT_TABLE)
+        kept = [(i, c) for i, c in enumerate(normalised) if c not in _SEPARATORS]
+        return Folded("".join(c for _, c in kept), tuple(i for i, _ in kept))
     chars: list[str] = []
     positions: list[int] = []
     for index, char in enumerate(simplified):
@@ -125,7 +133,9 @@ def _fold(text: str, *, digits: bool) -> Folded:
     return Folded("".join(chars), tuple(positions))
 
 
+@lru_cache(maxsize=8192)
 def _fold_word(word: str) -> str:
+    # The same names and places are looked for in text after text (a feed page, a batch).
     return _fold(word, digits=False).text
 
 
@@ -138,12 +148,13 @@ def _long_enough(word: str) -> bool:
     return len(word) >= 2
 
 
-def _name_words(name: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _name_words(name: str) -> tuple[str, ...]:
     """A name, its given name alone (for names of three characters and more) and its
     pinyin: 王小美, 小美, wangxiaomei, xiaomei."""
     name = name.strip()
     if not name:
-        return []
+        return ()
     words = [name]
     if len(name) >= 3 and not name.isascii():
         words.append(name[1:])
@@ -152,7 +163,7 @@ def _name_words(name: str) -> list[str]:
         words.append("".join(syllables))
         if len(syllables) >= 3:
             words.append("".join(syllables[1:]))
-    return words
+    return tuple(words)
 
 
 def split_words(text: str) -> list[str]:
@@ -212,16 +223,23 @@ def _word_hits(folded: Folded, words: Iterable[tuple[str, str]]) -> list[Hit]:
     return hits
 
 
-def find_identifiers(text: str, *, child: Child | None) -> list[Hit]:
-    """Every identifier in `text`, in the order they appear, overlapping ones merged."""
+def find_identifiers(text: str, *, child: Child | None, contacts: bool = True) -> list[Hit]:
+    """Every identifier in `text`, in the order they appear, overlapping ones merged.
+
+    With `contacts` false only what is recorded on the child is looked for, not any phone,
+    ID number, e-mail address or chat handle: for messages the association writes itself,
+    which carry dates, codes and addresses of the association's own.
+    """
     if not text:
         return []
     hits: list[Hit] = []
+    folded_digits = _fold(text, digits=True)
     if child is not None:
         words = identifiers_of(child)
         hits += _word_hits(_fold(text, digits=False), [w for w in words if w[0] != "phone"])
-        hits += _word_hits(_fold(text, digits=True), [w for w in words if w[0] == "phone"])
-    folded_digits = _fold(text, digits=True)
+        hits += _word_hits(folded_digits, [w for w in words if w[0] == "phone"])
+    if not contacts:
+        return _merged(text, hits)
     for kind, pattern in _NUMBER_PATTERNS:
         for match in pattern.finditer(folded_digits.text):
             start, end = folded_digits.span(match.start(), match.end())
@@ -276,12 +294,15 @@ def kinds_found(hits: Sequence[Hit]) -> str:
     return "、".join(str(KIND_LABELS[kind]) for kind in kinds)
 
 
-def check_text(text: str, *, child: Child | None, what: "StrOrPromise") -> None:
+def check_text(
+    text: str, *, child: Child | None, what: "StrOrPromise", contacts: bool = True
+) -> None:
     """Refuse with PrivacyRefusal if `text` holds anything that identifies the child.
 
-    `what` names the text for the message ("the public text", "the letter").
+    `what` names the text for the message ("the public text", "the letter"); `contacts` as
+    for `find_identifiers`.
     """
-    hits = find_identifiers(text, child=child)
+    hits = find_identifiers(text, child=child, contacts=contacts)
     if hits:
         raise PrivacyRefusal(
             _(
@@ -313,6 +334,19 @@ def wishes_naming_their_child(texts: dict[int, str]) -> dict[int, list[Hit]]:
     return found
 
 
+def screen_for(children: Iterable[Child]) -> Callable[[str], None]:
+    """A check for a message the association sends to a sponsor about these children: it
+    refuses (PrivacyRefusal) a message naming any of them, so the action that sends it
+    changes nothing. Given to `huamu.mail.send_after_commit` as its `screen`."""
+    children = list(children)
+
+    def screen(text: str) -> None:
+        for child in children:
+            check_text(text, child=child, what=MESSAGE_TEXT, contacts=False)
+
+    return screen
+
+
 def is_clean(text: str, *, child: Child | None) -> bool:
     """Whether `text` holds nothing that identifies the child."""
     return not find_identifiers(text, child=child)
@@ -322,3 +356,5 @@ def is_clean(text: str, *, child: Child | None) -> bool:
 PUBLIC_TEXT = gettext_lazy("The public text")
 LETTER_TEXT = gettext_lazy("The letter's text")
 ALIAS_TEXT = gettext_lazy("The alias")
+MESSAGE_TEXT = gettext_lazy("The message to the sponsor")
+REASON_TEXT = gettext_lazy("The reason")

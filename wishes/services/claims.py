@@ -16,6 +16,7 @@ from huamu.mail import notify_staff
 from sponsors.models import Sponsor, SponsorKind, VerificationStatus
 from wishes.audit import record_change, set_status
 from wishes.models import Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
+from wishes.privacy.guard import REASON_TEXT, check_text
 from wishes.services import locks
 from wishes.services.wishes import may_be_public
 
@@ -169,6 +170,8 @@ def cancel_claim(*, claim_id: int, by: User, reason: str) -> Claim:
             _("Only an active claim can be cancelled; this one is %(status)s.")
             % {"status": claim.get_status_display()}
         )
+    # The sponsor reads the reason in the claim's history.
+    check_text(reason, child=wish.child, what=REASON_TEXT, contacts=False)
     claim.cancel_reason = reason
     set_status(claim, ClaimStatus.CANCELLED, by=by, note=reason, fields=["cancel_reason"])
     set_status(wish, WishStatus.OPEN, by=by, note=reason)

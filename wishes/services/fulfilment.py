@@ -27,6 +27,7 @@ from wishes.models import (
     PhotoState,
     WishStatus,
 )
+from wishes.privacy.guard import screen_for
 from wishes.services import locks
 from wishes.services.consents import publish_photos_consented
 
@@ -76,6 +77,7 @@ def _fulfil_locked(
         template="wish_fulfilled",
         context={"claim": claim, "wish": wish, "fulfilment": fulfilment},
         language=claim.sponsor.language,
+        screen=screen_for([wish.child]),
     )
     return fulfilment
 

@@ -12,7 +12,7 @@ from huamu.mail import notify_staff, send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
-from wishes.privacy.guard import LETTER_TEXT, check_text
+from wishes.privacy.guard import LETTER_TEXT, check_text, screen_for
 from wishes.privacy.redaction import redact_for_child
 
 # The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
@@ -91,6 +91,7 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
             template="letter_delivered",
             context={"claim": claim, "wish": claim.wish, "letter": letter},
             language=claim.sponsor.language,
+            screen=screen_for([claim.wish.child]),
         )
         return letter
 

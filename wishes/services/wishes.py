@@ -9,7 +9,7 @@ from huamu.errors import TransitionError
 from huamu.mail import send_after_commit
 from wishes.audit import set_status
 from wishes.models import Claim, ClaimStatus, Consent, Wish, WishStatus
-from wishes.privacy.guard import PUBLIC_TEXT, check_text
+from wishes.privacy.guard import PUBLIC_TEXT, check_text, screen_for
 from wishes.services import locks
 
 
@@ -67,6 +67,7 @@ def withdraw_wish(*, wish_id: int, by: User, reason: str) -> Wish:
             template="claim_cancelled_sponsor",
             context={"claim": claim, "wish": wish, "reason": reason},
             language=claim.sponsor.language,
+            screen=screen_for([wish.child]),
         )
     set_status(wish, WishStatus.WITHDRAWN, by=by, note=reason)
     return wish

@@ -23,6 +23,7 @@ from tests.factories import (
     WishFactory,
 )
 from wishes.audit import history_of
+from wishes.claiming.follow_up import reminder_lines
 from wishes.models import (
     Claim,
     ClaimChannel,
@@ -664,6 +665,7 @@ def test_mail_template_renders_in_english_with_every_variable(
     context = {
         "claim": claim,
         "claims": [claim],
+        "lines": reminder_lines([claim]),
         "wish": claim.wish,
         "sponsor": claim.sponsor,
         "fulfilment": fulfilment,
