@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from sponsors.models import Sponsor, SponsorKind
-from wishes.city_platform.feed import FEED_VERSION
 from wishes.importing.problems import ImportFileError
 from wishes.importing.reader import decode_text, text_rows
 from wishes.models import Claim, ClaimChannel, Wish
@@ -27,6 +26,8 @@ from wishes.services import claim_wish
 PLATFORM_FIELDS = ("wish_code", "external_ref", "claimant_name", "claimed_on", "promised_on")
 REQUIRED_FIELDS = ("wish_code", "external_ref", "claimant_name", "claimed_on")
 # Far more than a year of claims; a bigger file is a mistake.
+# The claims file's own format version (docs/feed.md, part 2), apart from the feed's.
+CLAIMS_VERSION = "1.0"
 MAX_PLATFORM_FILE_BYTES = 2_000_000
 MAX_PLATFORM_ROWS = 5000
 
@@ -115,7 +116,7 @@ def _rows_from_json(text: str) -> list[PlatformRow]:
             % {"line": error.lineno, "error": error.msg}
         ) from None
     if isinstance(document, dict):
-        if _text(document.get("version", FEED_VERSION)).split(".")[0] != "1":
+        if _text(document.get("version", CLAIMS_VERSION)).split(".")[0] != "1":
             raise PlatformFileError(_("Only version 1 of the claims file can be read."))
         document = document.get("claims")
     if not isinstance(document, list):

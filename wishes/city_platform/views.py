@@ -1,18 +1,24 @@
 """The public feed of open wishes, and the back-office page to upload city-platform claims."""
 
+import hashlib
+import json
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 
+from huamu.cache import cached_fragment
 from huamu.roles import AuthenticatedRequest, is_office_staff
-from wishes.city_platform.feed import build_wish_feed
+from wishes.city_platform.feed import Cursor, FeedRequestError, build_wish_feed, page_size
 from wishes.city_platform.inbound import (
     MAX_PLATFORM_FILE_BYTES,
     PlatformFileError,
@@ -22,15 +28,35 @@ from wishes.city_platform.inbound import (
 from wishes.models import Claim
 
 
+def _feed_json(after: Cursor | None, limit: int) -> str:
+    return json.dumps(
+        build_wish_feed(after=after, limit=limit), ensure_ascii=False, separators=(",", ":")
+    )
+
+
 @require_safe
 @cache_control(public=True, max_age=60)
 def wishes_feed(request: HttpRequest) -> HttpResponse:
-    """The open wishes as versioned JSON for the city platform (docs/feed.md)."""
-    response = JsonResponse(
-        build_wish_feed(),
-        content_type="application/json; charset=utf-8",
-        json_dumps_params={"ensure_ascii": False},
-    )
+    """One page of the open wishes as versioned JSON for the city platform (docs/feed.md).
+
+    Each page is kept in the shared cache until public data changes (and per day, since
+    "days waiting" changes at midnight), and carries an ETag: a reader that sends it back
+    in If-None-Match gets 304 without the body.
+    """
+    try:
+        token = request.GET.get("after") or None
+        after = Cursor.decode(token) if token else None
+        limit = page_size(request.GET.get("limit"))
+    except FeedRequestError as error:
+        response: HttpResponse = JsonResponse({"error": str(error)}, status=400)
+    else:
+        parts = [token or "", str(limit), timezone.localdate().isoformat()]
+        body = cached_fragment("feed-wishes", parts, lambda: _feed_json(after, limit)).encode()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        response = get_conditional_response(request, etag=etag) or HttpResponse(
+            body, content_type="application/json; charset=utf-8"
+        )
+        response["ETag"] = etag
     # Public data without credentials: any site may read it from a browser too.
     response["Access-Control-Allow-Origin"] = "*"
     return response

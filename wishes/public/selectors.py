@@ -93,6 +93,9 @@ class PublicWish:
     value_band: str | Promise
     status: str
     days_waiting: int
+    # Public (the day it was published is what "days waiting" counts from); the feed's
+    # page cursor is made of it.
+    published_at: datetime.datetime | None = None
 
     def get_absolute_url(self) -> str:
         return reverse("wishes:detail", args=[self.id])
@@ -191,6 +194,7 @@ def _to_public(row: dict) -> PublicWish:
         value_band=ValueBand(row["value_band"]).label if row["value_band"] else "",
         status=row["status"],
         days_waiting=_days_since(row["published_at"]),
+        published_at=row["published_at"],
     )
 
 
