@@ -214,7 +214,7 @@ HUAMU_OFFICE_SESSION_SECONDS = env_int("OFFICE_SESSION_MINUTES", 240) * 60
 # What the back office's front page shows staff above the list of models (huamu/admin_site.py).
 HUAMU_ADMIN_DASHBOARD = "wishes.reports.dashboard.staff_dashboard"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "zh-hans"

@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Where a login lands when it was not sent from a page (LOGIN_REDIRECT_URL).
+    path("accounts/welcome/", views.landing, name="landing"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("wishes/", include("wishes.public.urls")),
     path("events/", include("wishes.public.event_urls")),

@@ -39,4 +39,6 @@ def sponsor_required(view: SponsorView) -> SponsorView:
 
 def get_claim_for_sponsor(sponsor: Sponsor, pk: int) -> Claim:
     """One of the sponsor's own claims; another sponsor's claim is a 404."""
-    return get_object_or_404(Claim.objects.select_related("wish"), pk=pk, sponsor=sponsor)
+    return get_object_or_404(
+        Claim.objects.select_related("wish__campaign"), pk=pk, sponsor=sponsor
+    )

@@ -107,10 +107,10 @@ class SponsorAdmin(DomainAdmin):
         (_("Contact"), {"fields": ["contact_name", "phone", "email", "language", "note"]}),
         (
             _("Verification"),
-            {"fields": ["status", "decided_by", "decided_at", "rejection_reason"]},
+            {"fields": ["status", "decided_by", "decided_at", "rejection_reason", "return_to"]},
         ),
     ]
-    readonly_fields = ["status", "decided_by", "decided_at", "rejection_reason"]
+    readonly_fields = ["status", "decided_by", "decided_at", "rejection_reason", "return_to"]
     inlines = [SponsorMemberInline, StatusChangeInline]
     actions = ["verify", "reject", "thank_you_certificates"]
 

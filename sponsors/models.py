@@ -79,6 +79,9 @@ class Sponsor(TimeStampedModel):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    # Where the person was when they signed up (a wish's claim page, from a scanned card):
+    # the verification e-mail links back to it. A path on this site, checked on the way in.
+    return_to = models.CharField(_("page to return to"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("sponsor")

@@ -25,6 +25,7 @@ def register_sponsor(
     username: str,
     password: str,
     language: str,
+    return_to: str = "",
 ) -> User:
     """Create a user, its pending sponsor and membership, all or nothing; tell staff."""
     try:
@@ -47,6 +48,7 @@ def register_sponsor(
         phone=phone,
         email=email,
         language=language,
+        return_to=return_to,
         status=VerificationStatus.PENDING,
     )
     SponsorMember.objects.create(user=user, sponsor=sponsor)

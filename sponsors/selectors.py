@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from sponsors.models import Sponsor
 from wishes.audit import HistoryEntry, histories_of
+from wishes.claiming.follow_up import days_overdue
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -56,6 +57,13 @@ class ClaimWithHistory:
     @property
     def can_cancel(self) -> bool:
         return self.claim.status == ClaimStatus.ACTIVE
+
+    @property
+    def days_overdue(self) -> int:
+        """Days an active claim is past the date it is due by (staff's rule), else 0."""
+        if self.claim.status != ClaimStatus.ACTIVE:
+            return 0
+        return days_overdue(self.claim)
 
     @property
     def delivered_letters(self) -> list[ThankYouLetter]:

@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -25,7 +26,10 @@ from sponsors.selectors import (
     claims_of,
     claims_with_history,
 )
-from wishes.models import ClaimStatus
+from wishes.audit import histories_of
+from wishes.claiming.follow_up import days_overdue
+from wishes.models import Claim, ClaimStatus
+from wishes.public.selectors import public_wish
 from wishes.services import cancel_claim as cancel_claim_service
 
 
@@ -41,16 +45,31 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and get_sponsor_member(request) is not None:
         return redirect("sponsors:dashboard")
     form = SponsorRegistrationForm(request.POST if request.method == "POST" else None)
+    return_to = _return_to(request)
     if request.method == "POST" and form.is_valid():
         try:
-            user = register_sponsor(**form.registration_data(), language=_mail_language())
+            user = register_sponsor(
+                **form.registration_data(), language=_mail_language(), return_to=return_to
+            )
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
             login(request, user, backend="huamu.auth.RoleAwareBackend")
             messages.success(request, _("Thank you for signing up! Your account is ready."))
             return redirect("sponsors:dashboard")
-    return render(request, "sponsors/register.html", {"form": form})
+    return render(request, "sponsors/register.html", {"form": form, "next": return_to})
+
+
+def _return_to(request: HttpRequest) -> str:
+    """The page the visitor came from (`next`), if it is a path on this site, else ""."""
+    wanted = (request.POST.get("next") or request.GET.get("next") or "").strip()
+    if (
+        not wanted.startswith("/")
+        or len(wanted) > Sponsor._meta.get_field("return_to").max_length  # type: ignore[operator]
+        or not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+    ):
+        return ""
+    return wanted
 
 
 # A page of claims stays quick to render and to read on a phone, however many wishes a
@@ -106,7 +125,13 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
     # Keyed by sponsor: the members of one unit share it, nobody else ever sees it.
     markup = cached_fragment(
         "sponsor-claims",
-        [str(sponsor.pk), status or "", str(_page_number(request.GET.get("page")))],
+        [
+            str(sponsor.pk),
+            status or "",
+            str(_page_number(request.GET.get("page"))),
+            # A claim becomes overdue at midnight without anything changing.
+            timezone.localdate().isoformat(),
+        ],
         lambda: _claims_and_letters(request, sponsor, status),
     )
     # Markup our own template rendered, with autoescaping, on this or an earlier request.
@@ -138,3 +163,20 @@ def cancel_claim(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> Ht
             )
         return redirect("sponsors:dashboard")
     return render(request, "sponsors/cancel_claim.html", {"claim": claim, "form": form})
+
+
+@require_safe
+@sponsor_required
+def claim_detail(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
+    """One of the sponsor's claims and what to do next: by when, where to bring the gift
+    (the campaign's instructions), what happens after."""
+    claim = get_claim_for_sponsor(sponsor, pk)
+    context = {
+        "claim": claim,
+        # The allowlist of the wish, as the public page shows it: never the child's record.
+        "wish": public_wish(claim.wish_id),
+        "instructions": claim.wish.campaign.sponsor_instructions.strip(),
+        "days_overdue": days_overdue(claim) if claim.status == ClaimStatus.ACTIVE else 0,
+        "history": histories_of(Claim, [claim.pk])[claim.pk],
+    }
+    return render(request, "sponsors/claim_detail.html", context)

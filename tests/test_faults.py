@@ -489,7 +489,8 @@ def test_a_claim_without_a_failure_writes_everything_and_mails_staff(
     assert open_wish.status == WishStatus.CLAIMED
     assert Claim.objects.count() == 1
     assert StatusChange.objects.count() == 2
-    assert len(mail.outbox) == 1
+    # Staff, and the sponsor with what happens next.
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.django_db

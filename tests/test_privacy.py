@@ -184,11 +184,14 @@ def test_public_wish_holds_only_the_allowlist():
         "value_band",
         "status",
         "days_waiting",
+        # When it was published, which "days waiting" counts from (the feed's cursor).
+        "published_at",
     }
 
 
 PRIVATE_COLUMNS = [
     "real_name",
+    "private_words",
     "birth_year",
     "class_name",
     "address",

@@ -52,6 +52,8 @@ TEXTS = {
         "verified_notice": "您已通过审核，可以认领待认领的心愿。",
         "my_claims": "我的认领",
         "active": "有效",
+        "go_on": "继续认领您注册时选中的心愿",
+        "next_heading": "接下来怎么做",
     },
     "en": {
         "wishes_heading": "Waiting wishes",
@@ -86,6 +88,8 @@ TEXTS = {
         "verified_notice": "You are verified and can claim waiting wishes.",
         "my_claims": "My claims",
         "active": "Active",
+        "go_on": "Go on to the wish you chose when you signed up",
+        "next_heading": "What happens next",
     },
 }
 
@@ -149,7 +153,8 @@ def test_stranger_signs_up_is_verified_by_staff_and_claims_a_wish(
 
     # Sign up as a caring unit.
     page.get_by_role("main").get_by_role("link", name=text["sign_up_link"]).click()
-    expect(page).to_have_url(re.compile(r"/sponsors/register/$"))
+    # The sign-up keeps the wish the stranger was looking at.
+    expect(page).to_have_url(re.compile(rf"/sponsors/register/\?next=/wishes/{chosen.pk}/claim/$"))
     page.get_by_role("radio", name=text["caring_unit"]).check()
     field(page, text["name"]).fill(UNIT_NAME)
     field(page, text["unit_category"]).select_option(label=text["enterprise"])
@@ -199,11 +204,10 @@ def test_stranger_signs_up_is_verified_by_staff_and_claims_a_wish(
     finally:
         staff_context.close()
 
-    # Back on the phone: the sponsor is now verified and claims the wish from its page.
+    # Back on the phone: the sponsor is now verified and goes on to the wish it chose.
     page.reload()
     expect(page.get_by_text(text["verified_notice"])).to_be_visible()
-    page.goto(live_server.url + chosen.get_absolute_url())
-    page.get_by_role("link", name=text["claim_button"]).click()
+    page.get_by_role("link", name=text["go_on"]).click()
     expect(page).to_have_url(re.compile(rf"/wishes/{chosen.pk}/claim/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"{text['claim_heading']} {chosen.code}"
@@ -212,20 +216,26 @@ def test_stranger_signs_up_is_verified_by_staff_and_claims_a_wish(
     shot(7, "claim-confirm")
     page.get_by_role("button", name=text["confirm"]).click()
 
-    expect(page).to_have_url(re.compile(r"/sponsor/$"))
+    # The claim's page says what happens next.
+    expect(page).to_have_url(re.compile(r"/sponsor/claims/\d+/$"))
     expect(page.get_by_role("alert")).to_contain_text(f"{text['claimed_message']} {chosen.code}")
+    expect(page.get_by_role("heading", name=text["next_heading"])).to_be_visible()
+    expect(page.get_by_text(promised_on.isoformat()).first).to_be_visible()
+    shot(8, "claim-next-steps")
+    page.get_by_role("link", name=text["my_claims"]).first.click()
+    expect(page).to_have_url(re.compile(r"/sponsor/$"))
     claims = page.get_by_role("region", name=text["my_claims"])
     expect(claims.get_by_text(chosen.code)).to_be_visible()
     expect(claims.get_by_text(text["active"], exact=True)).to_be_visible()
     expect(claims.get_by_text(promised_on.isoformat())).to_be_visible()
-    shot(8, "dashboard-claimed")
+    shot(9, "dashboard-claimed")
 
     # The claimed wish has left the public list; the other one is still waiting.
     page.goto(live_server.url + "/wishes/")
     expect(page.get_by_text(other.code, exact=True)).to_be_visible()
     expect(page.get_by_text(chosen.code, exact=True)).to_have_count(0)
     expect(page.get_by_role("link", name="小林同学")).to_have_count(0)
-    shot(9, "wishes-after")
+    shot(10, "wishes-after")
 
     sponsor = Sponsor.objects.get(name=UNIT_NAME)
     assert sponsor.kind == SponsorKind.UNIT

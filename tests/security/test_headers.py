@@ -32,6 +32,7 @@ PAGES = [
     ("sponsor", "sponsors:dashboard", None, 200),
     ("sponsor", "wishes:claim", "open_wish", 200),
     ("sponsor", "wishes:batch_claim", None, 200),
+    ("sponsor", "sponsors:claim", "claim", 200),
     ("sponsor", "sponsors:cancel_claim", "claim", 200),
     ("coordinator", "school:overview", None, 200),
     ("coordinator", "school:fulfil", None, 200),

@@ -63,7 +63,9 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         promised_on = form.cleaned_data["promised_on"]
         try:
-            claim_wish(wish_id=pk, sponsor=sponsor, by=request.user, promised_on=promised_on)
+            made = claim_wish(
+                wish_id=pk, sponsor=sponsor, by=request.user, promised_on=promised_on
+            )
         except TransitionError as error:
             return _not_claimed(request, wish, str(error), status=CONFLICT)
         messages.success(
@@ -71,7 +73,8 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             gettext("Thank you! You have claimed wish %(code)s; please deliver it by %(date)s.")
             % {"code": wish.code, "date": date_format(promised_on)},
         )
-        return redirect("sponsors:dashboard")
+        # The claim's own page says what happens next.
+        return redirect("sponsors:claim", made.pk)
     context = {"wish": wish, "form": form, "sponsor": sponsor}
     return render(request, "wishes/claim_confirm.html", context)
 

@@ -19,6 +19,15 @@ class Campaign(TimeStampedModel):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     note = models.TextField(_("note"), blank=True)
+    sponsor_instructions = models.TextField(
+        _("what sponsors do next"),
+        blank=True,
+        help_text=_(
+            "Where and by when sponsors bring their gifts, and whom to call. Each sponsor reads "
+            "it right after claiming a wish of this campaign, on the claim's page and in the "
+            "confirmation e-mail."
+        ),
+    )
 
     class Meta:
         verbose_name = _("campaign")

@@ -334,13 +334,20 @@ def wishes_naming_their_child(texts: dict[int, str]) -> dict[int, list[Hit]]:
     return found
 
 
-def screen_for(children: Iterable[Child]) -> Callable[[str], None]:
+def screen_for(children: Iterable[Child], *, ours: Iterable[str] = ()) -> Callable[[str], None]:
     """A check for a message the association sends to a sponsor about these children: it
     refuses (PrivacyRefusal) a message naming any of them, so the action that sends it
-    changes nothing. Given to `huamu.mail.send_after_commit` as its `screen`."""
+    changes nothing. Given to `huamu.mail.send_after_commit` as its `screen`.
+
+    `ours` are passages the association wrote for every sponsor (a campaign's directions to
+    its office), left out of the check: the office may well stand on a child's road.
+    """
     children = list(children)
+    passages = sorted((p for p in ours if p), key=len, reverse=True)
 
     def screen(text: str) -> None:
+        for passage in passages:
+            text = text.replace(passage, " ")
         for child in children:
             check_text(text, child=child, what=MESSAGE_TEXT, contacts=False)
 

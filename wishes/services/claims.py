@@ -12,11 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from huamu.mail import notify_staff
+from huamu.mail import notify_staff, send_after_commit
 from sponsors.models import Sponsor, SponsorKind, VerificationStatus
 from wishes.audit import record_change, set_status
-from wishes.models import Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
-from wishes.privacy.guard import REASON_TEXT, check_text
+from wishes.models import Campaign, Child, Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
+from wishes.privacy.guard import REASON_TEXT, check_text, screen_for
 from wishes.services import locks
 from wishes.services.wishes import may_be_public
 
@@ -125,6 +125,9 @@ def claim_wish(
         claimant_name=claimant_name,
     )
     notify_staff(template="claim_new", context={"claims": [claim], "sponsor": sponsor})
+    if channel != ClaimChannel.CITY_PLATFORM:
+        # A centre claiming on the city platform hears from the platform, not from us.
+        _confirm_to_sponsor(sponsor, [claim])
     return claim
 
 
@@ -155,7 +158,24 @@ def claim_wishes(
         for w in wishes
     ]
     notify_staff(template="claim_new", context={"claims": claims, "sponsor": sponsor})
+    _confirm_to_sponsor(sponsor, claims)
     return claims
+
+
+def _confirm_to_sponsor(sponsor: Sponsor, claims: list[Claim]) -> None:
+    """Tell the sponsor what it claimed and what happens next: by when, and the campaign's
+    instructions for bringing the gift."""
+    wish_ids = [claim.wish_id for claim in claims]
+    campaigns = Campaign.objects.filter(wishes__in=wish_ids).exclude(sponsor_instructions="")
+    instructions = sorted({campaign.sponsor_instructions.strip() for campaign in campaigns})
+    children = Child.objects.select_related("school").filter(wishes__in=wish_ids)
+    send_after_commit(
+        to=sponsor.addresses(),
+        template="claim_confirmed",
+        context={"sponsor": sponsor, "claims": claims, "instructions": instructions},
+        language=sponsor.language,
+        screen=screen_for(children, ours=instructions),
+    )
 
 
 @transaction.atomic

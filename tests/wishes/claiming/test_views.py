@@ -225,15 +225,15 @@ def test_claimed_wish_page_says_so_and_offers_others(english):
 # --- one wish: posting the claim ---------------------------------------------------------
 
 
-def test_claim_succeeds_and_tells_staff_after_commit(
+def test_claim_succeeds_and_tells_staff_and_the_sponsor_after_commit(
     english, sponsor, open_wish, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = english("sponsor").post(claim_url(open_wish), {"promised_on": in_days(30)})
 
     assert response.status_code == 302
-    assert response.url == reverse("sponsors:dashboard")
     claim = Claim.objects.get()
+    assert response.url == reverse("sponsors:claim", args=[claim.pk])
     assert claim.wish == open_wish
     assert claim.sponsor == sponsor.sponsor_member.sponsor
     assert claim.status == ClaimStatus.ACTIVE
@@ -248,9 +248,13 @@ def test_claim_succeeds_and_tells_staff_after_commit(
         (claim.pk, "", ClaimStatus.ACTIVE, sponsor.pk),
         (open_wish.pk, WishStatus.OPEN, WishStatus.CLAIMED, sponsor.pk),
     }
-    assert len(callbacks) == 1
-    assert [m.to for m in mailoutbox] == [django_settings.STAFF_NOTIFY_EMAILS]
-    assert open_wish.code in mailoutbox[0].body
+    assert len(callbacks) == 2
+    staff_mail, sponsor_mail = mailoutbox
+    assert staff_mail.to == django_settings.STAFF_NOTIFY_EMAILS
+    assert open_wish.code in staff_mail.body
+    assert sponsor_mail.to == claim.sponsor.addresses()
+    assert open_wish.code in sponsor_mail.body and in_days(30) in sponsor_mail.body
+    assert reverse("sponsors:claim", args=[claim.pk]) in sponsor_mail.body
     assert any(open_wish.code in m and "Thank you" in m for m in messages_of(response))
 
 
@@ -426,7 +430,12 @@ def test_batch_claim_claims_every_ticked_wish(
     untouched.refresh_from_db()
     assert untouched.status == WishStatus.OPEN
     assert messages_of(response) == ["Thank you! You have claimed 3 wishes."]
-    assert len(mailoutbox) == 1
+    # Staff hear of the batch once, and so does the sponsor, with each claim's page.
+    staff_mail, sponsor_mail = mailoutbox
+    assert staff_mail.to == django_settings.STAFF_NOTIFY_EMAILS
+    assert sponsor_mail.to == Claim.objects.first().sponsor.addresses()
+    for claim in Claim.objects.all():
+        assert reverse("sponsors:claim", args=[claim.pk]) in sponsor_mail.body
 
 
 def test_batch_with_one_taken_wish_claims_nothing_and_names_it(english):

@@ -263,7 +263,7 @@ def test_claim_wish_gives_an_open_wish_to_a_verified_sponsor(sponsor, open_wish)
     assert changes(open_wish) == [(WishStatus.OPEN, WishStatus.CLAIMED, sponsor, "")]
 
 
-def test_claim_wish_tells_staff_after_commit(
+def test_claim_wish_tells_staff_and_the_sponsor_after_commit(
     settings, member, open_wish, django_capture_on_commit_callbacks, strict_templates
 ):
     settings.STAFF_NOTIFY_EMAILS = ["office@huamu.example"]
@@ -271,8 +271,10 @@ def test_claim_wish_tells_staff_after_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         claim_wish(wish_id=open_wish.pk, sponsor=member.sponsor, by=member.user)
 
-    assert len(callbacks) == 1
-    [message] = mail.outbox
+    assert len(callbacks) == 2
+    message, to_sponsor = mail.outbox
+    assert to_sponsor.to == member.sponsor.addresses()
+    assert open_wish.code in to_sponsor.body
     assert message.to == ["office@huamu.example"]
     # Staff mail goes out in the site's default language; without a catalogue that reads
     # as the English source text.
