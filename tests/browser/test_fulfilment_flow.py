@@ -133,7 +133,8 @@ def log_in(page: Page, base_url: str, user: AbstractBaseUser) -> None:
     field(page, TEXT["username"]).fill(user.username)
     field(page, TEXT["password"]).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=TEXT["log_in"]).click()
-    expect(page).to_have_url(base_url + "/")
+    # Each role lands on its own work: the coordinator on the school, a sponsor on its claims.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/(school|sponsor)/$"))
 
 
 def image_loaded(page: Page, image) -> None:
