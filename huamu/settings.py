@@ -365,7 +365,7 @@ if HUAMU_CHILD_DATA_MONTHS < 1:
     raise ImproperlyConfigured("CHILD_DATA_MONTHS must be at least 1.")
 # The ids of children erased at a guardian's request, one a line, kept outside the database
 # so that `anonymise_expired --reapply-erasures` can erase them again after a restore.
-HUAMU_ERASURE_LOG = Path(env_str("HUAMU_ERASURE_LOG", str(HUAMU_BACKUP_DIR / "erasures.log")))
+HUAMU_ERASURE_LOG = Path(env_str("HUAMU_ERASURE_LOG") or HUAMU_BACKUP_DIR / "erasures.log")
 
 # The CJK font embedded in PDFs (wish cards, intake form, certificates). Empty: the copy
 # scripts/fetch-font puts in vendor/fonts/, else Debian's fonts-wqy-microhei.
