@@ -358,6 +358,15 @@ HUAMU_IMPORT_FILE_DAYS = env_int("IMPORT_FILE_DAYS", 30)  # finished imports' fi
 # Where manage.py backup writes its archives (created with mode 0700: they hold minors' data).
 HUAMU_BACKUP_DIR = Path(env_str("HUAMU_BACKUP_DIR", str(BASE_DIR / "backups")))
 
+# Children's data has a lifetime: manage.py anonymise_expired (daily) anonymises a child this
+# many months after its last wish closed, or after the child was withdrawn.
+HUAMU_CHILD_DATA_MONTHS = env_int("CHILD_DATA_MONTHS", 24)
+if HUAMU_CHILD_DATA_MONTHS < 1:
+    raise ImproperlyConfigured("CHILD_DATA_MONTHS must be at least 1.")
+# The ids of children erased at a guardian's request, one a line, kept outside the database
+# so that `anonymise_expired --reapply-erasures` can erase them again after a restore.
+HUAMU_ERASURE_LOG = Path(env_str("HUAMU_ERASURE_LOG") or HUAMU_BACKUP_DIR / "erasures.log")
+
 # The CJK font embedded in PDFs (wish cards, intake form, certificates). Empty: the copy
 # scripts/fetch-font puts in vendor/fonts/, else Debian's fonts-wqy-microhei.
 HUAMU_CJK_FONT = env_str("HUAMU_CJK_FONT")

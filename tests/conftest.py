@@ -34,6 +34,8 @@ def _site_language():
 def _private_media(settings, tmp_path):
     # Uploaded files of one test never leak into another or into the real media folder.
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Nor does an erasure write to the real erasure log.
+    settings.HUAMU_ERASURE_LOG = tmp_path / "erasures.log"
 
 
 @pytest.fixture

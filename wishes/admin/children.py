@@ -4,16 +4,22 @@ A child's page lists its consents (new ones are added there) and its wishes; a c
 own page shows its history and withdraws it through withdraw_consent, which also takes the
 child's wish and cleared photos off the public pages. Every page of either list and every
 record's page is in the access log (LoggedReadsAdmin).
+
+Staff holding the dedicated permission `wishes.erase_child` erase a child's private data at
+the guardian's request (an action asking for the reason); an anonymised child, and its
+consents, are read-only from then on.
 """
 
 from typing import cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +39,7 @@ from wishes.models import AccessAction, Child, Consent, Wish
 from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
-from wishes.services import withdraw_consent
+from wishes.services import erase_child, withdraw_consent
 
 
 class WishOfChildInline(ReadOnlyInline):
@@ -56,10 +62,40 @@ CONSENT_SCOPES = (
 )
 
 
+class ConsentForm(forms.ModelForm):
+    """A consent being recorded names who gave it (only an anonymised one has nobody)."""
+
+    class Meta:
+        model = Consent
+        fields = ["given_by"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "given_by" in self.fields:
+            self.fields["given_by"].required = True
+
+
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_(
+            "When and how the guardian asked, e.g. “request by phone on 3 March, noted by "
+            "Ms Li”. It is kept in the history; do not write the child's name."
+        ),
+        error_messages={"required": _("Give the reason: when and how the guardian asked.")},
+    )
+
+
+def _is_anonymised(child: Child | None) -> bool:
+    return child is not None and child.anonymised_at is not None
+
+
 class ConsentInline(NoDeleteInline):
     """New consents are added here; recorded ones show read-only (withdraw on their page)."""
 
     model = Consent
+    form = ConsentForm
     fields = [
         *CONSENT_SCOPES,
         "method",
@@ -77,6 +113,10 @@ class ConsentInline(NoDeleteInline):
         # Without change permission the admin shows saved rows read-only and still adds.
         return False
 
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        # An anonymised child has no guardian on record to consent.
+        return not _is_anonymised(obj) and super().has_add_permission(request, obj)
+
 
 @admin.register(Child)
 class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
@@ -92,6 +132,7 @@ class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
         "hardship_category",
         "public_location",
         "withdrawn_at",
+        "anonymised_at",
     ]
     list_filter = [
         "school",
@@ -100,6 +141,7 @@ class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
         "public_location",
         "home_region",
         ("withdrawn_at", admin.EmptyFieldListFilter),
+        ("anonymised_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["school", "home_region"]
     search_fields = ["alias", "real_name", "guardian_name", "guardian_phone", "school__name"]
@@ -114,10 +156,76 @@ class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
         (_("Hardship"), {"fields": ["hardship_category", "hardship_note"]}),
         (_("Privacy"), {"fields": ["public_location", "private_words", "withdrawn_at"]}),
     ]
-    inlines = [ConsentInline, WishOfChildInline]
+    inlines = [ConsentInline, WishOfChildInline, StatusChangeInline]
+    actions = ["erase"]
 
     def children_of(self, obj: Child) -> list[int]:
         return [obj.pk]
+
+    def has_change_permission(self, request: HttpRequest, obj: Child | None = None) -> bool:
+        # What is left of an anonymised child is what the numbers need: nobody edits it.
+        return not _is_anonymised(obj) and super().has_change_permission(request, obj)
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wishes.erase_child")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Child | None = None) -> list:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if not _is_anonymised(obj):
+            return fieldsets
+        return [(_("Anonymised"), {"fields": ["anonymised_note"]}), *fieldsets]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Child | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "anonymised_note"] if _is_anonymised(obj) else readonly
+
+    @admin.display(description=_("private data"))
+    def anonymised_note(self, obj: Child) -> str:
+        if obj.anonymised_at is None:
+            return ""
+        return gettext(
+            "Anonymised on %(date)s: the child's name, guardian, phone, address, class, "
+            "hardship details, own words, photos and letters were erased. What is left keeps "
+            "the programme's numbers and cannot be changed; the history says who did it and "
+            "why."
+        ) % {"date": timezone.localdate(obj.anonymised_at).isoformat()}
+
+    @admin.action(
+        description=_("Erase at the guardian's request…"),
+        permissions=["erase"],
+        location=BOTH_PLACES,
+    )
+    def erase(
+        self, request: AuthenticatedRequest, queryset: models.QuerySet
+    ) -> TemplateResponse | None:
+        form = submitted_form(request, ErasureForm)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda child: erase_child(child_id=child.pk, by=request.user, reason=reason),
+                gettext("The private data of %(object)s is erased."),
+            )
+            return None
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            action="erase",
+            form=form,
+            title=gettext("Erase children's data at the guardian's request"),
+            intro=gettext(
+                "The name, guardian, phone, address, class, hardship details, private words "
+                "and the child's own words are erased at once, with the photos, the thank-you "
+                "letters and the consents' signatures; wishes still open are withdrawn. The "
+                "alias, grade band, region, the wishes' categories, values, dates and "
+                "statuses stay, so the programme's numbers do not change. This cannot be "
+                "undone."
+            ),
+            submit_label=gettext("Erase"),
+        )
 
     def get_urls(self) -> list:
         # The blank paper intake form, linked from the list of children.
@@ -140,6 +248,7 @@ class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
+    form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT
     list_action = AccessAction.LIST_CONSENTS
     list_display = [
@@ -180,6 +289,10 @@ class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
     ]
     inlines = [StatusChangeInline]
     actions = ["withdraw"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Consent | None = None) -> bool:
+        anonymised = obj is not None and _is_anonymised(obj.child)
+        return not anonymised and super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Consent | None = None) -> list[str]:
         # The withdrawal only happens through withdraw_consent, which also un-clears photos.

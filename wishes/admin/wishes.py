@@ -91,6 +91,11 @@ class WishAdmin(LoggedReadsAdmin, DomainAdmin):
     inlines = [ClaimOfWishInline, StatusChangeInline]
     actions = ["publish", "withdraw", "record_offline_claim", print_wish_cards]
 
+    def has_change_permission(self, request: HttpRequest, obj: Wish | None = None) -> bool:
+        # The wish of an anonymised child keeps only what the numbers need: read-only.
+        anonymised = obj is not None and obj.child.anonymised_at is not None
+        return not anonymised and super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Wish | None = None) -> list[str]:
         readonly = ["code", "status", "published_at"]
         # Once published, the wish's code and history belong to this child and campaign.

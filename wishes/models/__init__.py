@@ -7,6 +7,7 @@ keeps working and Django finds every model.
 from wishes.models.children import (  # noqa: F401
     Child,
     ChildQuerySet,
+    ChildState,
     Consent,
     ConsentMethod,
     ConsentQuerySet,

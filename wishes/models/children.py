@@ -60,9 +60,20 @@ class GradeBand(models.TextChoices):
         return cls.JUNIOR
 
 
+class ChildState(models.TextChoices):
+    """The states of a child's record as the audit trail records them (no status field)."""
+
+    KEPT = "kept", _("Kept")
+    ANONYMISED = "anonymised", _("Anonymised after the retention period")
+    ERASED = "erased", _("Erased at the guardian's request")
+
+
 class ChildQuerySet(models.QuerySet):
     def active(self) -> "ChildQuerySet":
         return self.filter(withdrawn_at__isnull=True)
+
+    def not_anonymised(self) -> "ChildQuerySet":
+        return self.filter(anonymised_at__isnull=True)
 
 
 class Child(TimeStampedModel):
@@ -89,8 +100,9 @@ class Child(TimeStampedModel):
         Region, models.PROTECT, related_name="children", verbose_name=_("home region")
     )
     address = models.CharField(_("home address"), max_length=200, blank=True)
-    guardian_name = models.CharField(_("guardian's name"), max_length=40)
-    guardian_phone = PhoneNumberField(_("guardian's phone"))
+    # Blank only once anonymised: the admin form and the import require both.
+    guardian_name = models.CharField(_("guardian's name"), max_length=40, blank=True)
+    guardian_phone = PhoneNumberField(_("guardian's phone"), blank=True)
     hardship_category = models.CharField(
         _("hardship category"), max_length=16, choices=HardshipCategory
     )
@@ -111,6 +123,9 @@ class Child(TimeStampedModel):
         default=PublicLocation.REGION,
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # Set once its private data is gone (wishes.services.lifecycle); the record is then
+    # read-only and keeps only what the programme's numbers need.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     objects = ChildQuerySet.as_manager()
 
@@ -118,6 +133,10 @@ class Child(TimeStampedModel):
         verbose_name = _("dream child")
         verbose_name_plural = _("dream children")
         ordering = ["school", "grade", "alias"]
+        # Not given to the staff group: erasure is for the few staff entrusted with it.
+        permissions = [
+            ("erase_child", _("Can erase a child's private data at the guardian's request")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(gender__in=Gender.values), name="child_gender_valid"
@@ -138,6 +157,13 @@ class Child(TimeStampedModel):
     def __str__(self) -> str:
         # The alias, not the name: this string may end up in logs and admin messages.
         return f"{self.alias} (#{self.pk})"
+
+    # The audit trail labels this record's changes with these states.
+    audit_states = ChildState
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
     @property
     def grade_band(self) -> GradeBand:
@@ -182,7 +208,8 @@ class Consent(TimeStampedModel):
     publish_photos = models.BooleanField(_("publish photos"), default=False)
     method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod)
     given_on = models.DateField(_("given on"))
-    given_by = models.CharField(_("given by (guardian)"), max_length=40)
+    # Blank only once the child is anonymised; the admin form requires it.
+    given_by = models.CharField(_("given by (guardian)"), max_length=40, blank=True)
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,

@@ -82,8 +82,9 @@ class Wish(TimeStampedModel):
         Campaign, models.PROTECT, related_name="wishes", verbose_name=_("campaign")
     )
     category = models.CharField(_("category"), max_length=16, choices=WishCategory)
+    # Blank only once the child is anonymised; the admin form and the import require it.
     child_words = models.TextField(
-        _("the child's own words"), help_text=_("Private: as the child wrote it.")
+        _("the child's own words"), blank=True, help_text=_("Private: as the child wrote it.")
     )
     public_text = models.TextField(
         _("public text"),

@@ -38,6 +38,12 @@ class GuardedWishForm(forms.ModelForm):
         # The admin's fieldsets choose the fields; this is what the check needs.
         fields = ["public_text"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Blank in the database only once the child is anonymised.
+        if "child_words" in self.fields:
+            self.fields["child_words"].required = True
+
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
         text = cleaned.get("public_text")
@@ -60,6 +66,10 @@ class GuardedChildForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Blank in the database only once the child is anonymised.
+        for name in ("guardian_name", "guardian_phone"):
+            if name in self.fields:
+                self.fields[name].required = True
         if "alias" in self.fields:
             self.fields["alias"].required = False
             self.fields["alias"].help_text = _(

@@ -20,6 +20,14 @@ from wishes.services.fulfilment import (
     withdraw_photo,
 )
 from wishes.services.letters import WATERMARK, approve_letter, reject_letter, upload_letter
+from wishes.services.lifecycle import (
+    anonymise_child,
+    anonymise_expired,
+    delete_history,
+    erase_child,
+    expired_children,
+    reapply_erasures,
+)
 from wishes.services.locks import lock_claim, lock_wish, lock_wish_and_claim
 from wishes.services.wishes import may_be_public, publish_wish, withdraw_wish
 
@@ -27,16 +35,22 @@ __all__ = [
     "WATERMARK",
     "active_claim_limit",
     "add_fulfilment_photos",
+    "anonymise_child",
+    "anonymise_expired",
     "approve_letter",
     "cancel_claim",
     "claim_wish",
     "claim_wishes",
+    "delete_history",
+    "erase_child",
+    "expired_children",
     "lock_claim",
     "lock_wish",
     "lock_wish_and_claim",
     "may_be_public",
     "publish_photos_consented",
     "publish_wish",
+    "reapply_erasures",
     "record_fulfilment",
     "record_fulfilments",
     "reject_letter",

@@ -47,7 +47,7 @@ def publish_wish(*, wish_id: int, by: User) -> Wish:
 
 
 @transaction.atomic
-def withdraw_wish(*, wish_id: int, by: User, reason: str) -> Wish:
+def withdraw_wish(*, wish_id: int, by: User | None, reason: str) -> Wish:
     """Take a wish out of the programme; an active claim is cancelled and its sponsor told."""
     reason = reason.strip()
     if not reason:

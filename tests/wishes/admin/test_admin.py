@@ -377,14 +377,14 @@ def test_wish_page_shows_its_claims_and_history(client_for, db, staff):
     assert not history.has_delete_permission
 
 
-def test_child_page_shows_wishes_and_consents(client_for, db):
+def test_child_page_shows_wishes_consents_and_history(client_for, db):
     wish = WishFactory()
     ConsentFactory(child=wish.child, given_by="监护人甲")
 
     response = client_for("staff").get(admin_url(Child, "change", wish.child.pk))
 
     models = {f.formset.model for f in response.context["inline_admin_formsets"]}
-    assert models == {Wish, Consent}
+    assert models == {Wish, Consent, StatusChange}
     html = response.content.decode()
     assert wish.code in html
     assert "监护人甲" in html
