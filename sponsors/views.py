@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -106,7 +106,13 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
     # Keyed by sponsor: the members of one unit share it, nobody else ever sees it.
     markup = cached_fragment(
         "sponsor-claims",
-        [str(sponsor.pk), status or "", str(_page_number(request.GET.get("page")))],
+        # The day too: a consent that expires at midnight takes its letters and photos along.
+        [
+            str(sponsor.pk),
+            status or "",
+            str(_page_number(request.GET.get("page"))),
+            timezone.localdate().isoformat(),
+        ],
         lambda: _claims_and_letters(request, sponsor, status),
     )
     # Markup our own template rendered, with autoescaping, on this or an earlier request.

@@ -107,6 +107,7 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     publish_wish = True
     share_photos_with_sponsor = True
     publish_photos = False
+    share_letter_with_sponsor = True
     method = ConsentMethod.PAPER
     given_on = factory.LazyFunction(timezone.localdate)
     given_by = "张大明"

@@ -243,6 +243,7 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
             # Where staff show the school, the guardian agreed to it.
             publish_school=spec.consents_to_publish and spec.public_location == "school",
             share_photos_with_sponsor=spec.consents_to_publish,
+            share_letter_with_sponsor=spec.consents_to_publish,
             method=spec.consent_method,
             given_on=clock.day(spec.registered_on),
             given_by=spec.guardian_name,
