@@ -47,6 +47,7 @@ OBJECT_OF_URL = {
     "files:photo_thumbnail": "photo",
     "files:letter_scan": "letter",
     "files:letter_preview": "letter",
+    "files:signed_form": "consent",
     "sponsors:cancel_claim": "claim",
 }
 # The world's object to use on the admin pages of a model (else its first row).

@@ -205,10 +205,11 @@ class ChildAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         # Whoever records a consent collected it, unless they said otherwise.
         by = cast(User, request.user)
-        saved = set(formset.save(commit=False))
+        saved = formset.save(commit=False)
         for inline_form in formset.forms:
             instance = inline_form.instance
-            if instance not in saved:
+            # By identity: a new row has no primary key to compare yet.
+            if not any(instance is row for row in saved):
                 continue
             is_new_consent = isinstance(instance, Consent) and instance.pk is None
             if is_new_consent and instance.collected_by_id is None:

@@ -10,9 +10,9 @@ from wishes.claiming.tasks import follow_up_claims_task
 class Command(BaseCommand):
     help = (
         "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and send staff one "
-        "digest of newly overdue claims and one line on the consents to renew; remove the uploaded files of imports finished more "
-        "than HUAMU_IMPORT_FILE_DAYS days ago. Run it daily; each claim is reminded and "
-        "reported at most once."
+        "digest of newly overdue claims and one line on the consents to renew; remove the "
+        "uploaded files of imports finished more than HUAMU_IMPORT_FILE_DAYS days ago. Run it "
+        "daily; each claim is reminded and reported at most once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

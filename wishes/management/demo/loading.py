@@ -50,6 +50,7 @@ from wishes.models import (
     ThankYouLetter,
     Wish,
     WishStatus,
+    school_year_end,
 )
 from wishes.privacy.redaction import redact_for_child
 from wishes.services import (
@@ -246,6 +247,9 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
             share_letter_with_sponsor=spec.consents_to_publish,
             method=spec.consent_method,
             given_on=clock.day(spec.registered_on),
+            # Renewed with each school year, as the association asks: still in force today
+            # (the services check it against the real day, even when the demo's is earlier).
+            valid_until=school_year_end(max(clock.today, timezone.localdate())),
             given_by=spec.guardian_name,
             collected_by=cast.staff,
             note="" if spec.consents_to_publish else "家长同意保存记录，暂不同意公开心愿。",
