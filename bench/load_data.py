@@ -63,6 +63,7 @@ from wishes.models import (  # noqa: E402
     WishCategory,
     WishStatus,
     YearTotal,
+    school_year_end,
 )
 
 BENCH_USERNAME = "bench_sponsor"
@@ -161,9 +162,12 @@ def _cast(rng: random.Random) -> None:
                 child=child,
                 publish_wish=n % 40 != 0,
                 share_photos_with_sponsor=True,
+                share_letter_with_sponsor=True,
                 publish_photos=n % 3 == 0,
                 method=ConsentMethod.PAPER,
                 given_on=today - datetime.timedelta(days=400),
+                # Renewed for this school year: the scopes apply.
+                valid_until=school_year_end(today),
                 given_by="家长",
             )
             for n, child in enumerate(children)

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
 
 from sponsors.models import Sponsor
 from wishes.audit import HistoryEntry, histories_of
@@ -16,7 +16,7 @@ from wishes.models import (
     LetterStatus,
     ThankYouLetter,
 )
-from wishes.public.selectors import photos_shared_with
+from wishes.public.selectors import letter_sharing_consent, photos_shared_with
 
 # What a sponsor sees of a claim and its wish. The child's real name, school, class,
 # address, guardian and hardship never leave the database for these pages.
@@ -46,7 +46,10 @@ CLAIM_FIELDS = [
 @dataclass
 class ClaimWithHistory:
     """A claim and its StatusChange rows, oldest first; once fulfilled, also the fulfilment,
-    the photos the guardian shares with the sponsor and the letters pending or delivered."""
+    the photos the guardian shares with the sponsor and the letters pending or delivered.
+
+    Each letter carries `readable`: whether a consent in force passes the child's letters to
+    the sponsor, and `text_for_sponsor`: its shared text then, else nothing."""
 
     claim: Claim
     history: list[HistoryEntry] = field(default_factory=list)
@@ -67,13 +70,29 @@ class ClaimWithHistory:
 
     @property
     def delivered_letters(self) -> list[ThankYouLetter]:
-        return [letter for letter in self.letters if letter.status == LetterStatus.APPROVED]
+        """Approved letters the sponsor may read (words and copy of the scan)."""
+        return [
+            letter
+            for letter in self.letters
+            if letter.status == LetterStatus.APPROVED and letter.readable  # type: ignore[attr-defined]
+        ]
+
+    @property
+    def letter_kept(self) -> bool:
+        """The child wrote a letter that the guardian's consent does not (or no longer)
+        pass to the sponsor: the sponsor learns only that there is one."""
+        return not self.delivered_letters and any(
+            not letter.readable  # type: ignore[attr-defined]
+            for letter in self.letters
+        )
 
     @property
     def letter_pending(self) -> bool:
         """A letter is waiting for the association's check and none has been delivered."""
-        return not self.delivered_letters and any(
-            letter.status == LetterStatus.PENDING for letter in self.letters
+        return (
+            not self.delivered_letters
+            and not self.letter_kept
+            and any(letter.status == LetterStatus.PENDING for letter in self.letters)
         )
 
 
@@ -122,11 +141,23 @@ def _shared_photos(
 
 
 def _letters_for(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
-    # A sponsor reads letters of its own fulfilled claims while the child's record is kept.
-    return ThankYouLetter.objects.filter(
-        fulfilment__claim__sponsor=sponsor,
-        fulfilment__claim__status=ClaimStatus.FULFILLED,
-        fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+    # A sponsor reads letters of its own fulfilled claims while the child's record is kept,
+    # and their words only while the guardian's consent passes letters to the sponsor: the
+    # text is decided in SQL, so a letter the sponsor may not read is never even fetched.
+    return (
+        ThankYouLetter.objects.filter(
+            fulfilment__claim__sponsor=sponsor,
+            fulfilment__claim__status=ClaimStatus.FULFILLED,
+            fulfilment__claim__wish__child__withdrawn_at__isnull=True,
+        )
+        .annotate(readable=letter_sharing_consent())
+        .annotate(
+            text_for_sponsor=Case(
+                When(readable=True, then=F("shared_text")),
+                default=Value(""),
+                output_field=TextField(),
+            )
+        )
     )
 
 
@@ -137,8 +168,9 @@ def _letters(sponsor: Sponsor, fulfilment_ids: list[int]) -> dict[int, list[Than
             fulfilment_id__in=fulfilment_ids,
             status__in=[LetterStatus.PENDING, LetterStatus.APPROVED],
         )
-        # The shared text, never the transcription: that may name the child.
-        .only("id", "status", "shared_text", "preview", "created_at", "fulfilment_id")
+        # The shared text (as text_for_sponsor), never the transcription: that may name
+        # the child.
+        .only("id", "status", "preview", "created_at", "fulfilment_id")
         .order_by("created_at", "id")
     )
     by_fulfilment: dict[int, list[ThankYouLetter]] = defaultdict(list)
@@ -176,7 +208,8 @@ def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWith
 
 def approved_letters_of(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
     """Approved letters of the sponsor's fulfilled claims, newest first: which wish each
-    thanks for and its watermarked copy (its shared text is shown with the claim)."""
+    thanks for and its watermarked copy (its shared text is shown with the claim); the copy
+    only where `readable`."""
     return (
         _letters_for(sponsor)
         .filter(status=LetterStatus.APPROVED)

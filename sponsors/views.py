@@ -129,7 +129,8 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
             str(sponsor.pk),
             status or "",
             str(_page_number(request.GET.get("page"))),
-            # A claim becomes overdue at midnight without anything changing.
+            # A claim becomes overdue, and a consent expires (taking its letters and photos
+            # along), at midnight without anything changing.
             timezone.localdate().isoformat(),
         ],
         lambda: _claims_and_letters(request, sponsor, status),

@@ -107,8 +107,14 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     publish_wish = True
     share_photos_with_sponsor = True
     publish_photos = False
+    share_letter_with_sponsor = True
     method = ConsentMethod.PAPER
     given_on = factory.LazyFunction(timezone.localdate)
+    # Well beyond the renewal window whatever day the tests run (the default, the end of the
+    # school year, comes within it every summer); `valid_until=None` gives the default.
+    valid_until = factory.LazyAttribute(
+        lambda consent: consent.given_on + datetime.timedelta(days=400)
+    )
     given_by = "张大明"
 
 

@@ -22,7 +22,9 @@ from tests.factories import (
     ThankYouLetterFactory,
     WishFactory,
 )
+from tests.security.conftest import signed_form_scan
 from wishes.models import ImportStatus, Wish, WishStatus
+from wishes.services import attach_signed_form
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "photo file": SCHOOL_FILE,
     "photo thumbnail": SCHOOL_FILE,
     "letter scan": SCHOOL_FILE,
+    # The guardian's signed consent form: the association's staff alone, not even the school.
+    "signed consent form": {**SCHOOL_FILE, "coordinator": 404},
     "admin children list": OFFICE_ONLY_SEES,
     "admin child": OFFICE_ONLY_SEES,
     "admin wish": OFFICE_ONLY_SEES,
@@ -138,6 +142,7 @@ def case(school, sponsor) -> Case:
         claim__sponsor=sponsor.sponsor_member.sponsor,
     )
     consent = ConsentFactory(child=child, given_by=GUARDIAN_NAME)
+    attach_signed_form(consent_id=consent.pk, by=None, scan=signed_form_scan())
     # The guardian keeps photos from the sponsor: the photo file is for the school only.
     child.consents.update(share_photos_with_sponsor=False)
     wish = fulfilment.claim.wish
@@ -184,6 +189,9 @@ def ask(client: Client, surface: str, case: Case):
             reverse("files:photo_thumbnail", args=[case.photo_id])
         ),
         "letter scan": lambda: client.get(reverse("files:letter_scan", args=[case.letter_id])),
+        "signed consent form": lambda: client.get(
+            reverse("files:signed_form", args=[case.consent_id])
+        ),
         "admin children list": lambda: client.get(reverse("admin:wishes_child_changelist")),
         "admin child": lambda: client.get(
             reverse("admin:wishes_child_change", args=[case.child_id])

@@ -7,16 +7,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import CheckboxInput
 from PIL import Image
 
+from huamu.documents import clean_scanned_form
 from huamu.images import clean_image
 from tests.factories import (
     ClaimFactory,
+    ConsentFactory,
     EventFactory,
     FulfilmentFactory,
     SponsorFactory,
     WishFactory,
 )
 from wishes.models import ThankYouLetter
-from wishes.services import add_fulfilment_photos, upload_letter
+from wishes.services import add_fulfilment_photos, attach_signed_form, upload_letter
 
 
 def tiny_image():
@@ -24,6 +26,13 @@ def tiny_image():
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (40, 120, 200)).save(buffer, "JPEG")
     return clean_image(SimpleUploadedFile("letter.jpg", buffer.getvalue(), "image/jpeg"))
+
+
+def signed_form_scan():
+    """A small scanned consent form, checked as the admin's upload would be."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (250, 250, 240)).save(buffer, "JPEG")
+    return clean_scanned_form(SimpleUploadedFile("form.jpg", buffer.getvalue(), "image/jpeg"))
 
 
 def jpeg_upload(name: str = "photo.jpg") -> SimpleUploadedFile:
@@ -64,8 +73,11 @@ def build_world(*, staff, sponsor, other_sponsor, coordinator, school, open_wish
     letter = upload_letter(
         fulfilment_id=fulfilment.pk, by=coordinator, scan=tiny_image(), transcription="谢谢您"
     )
+    recorded = open_wish.child.consents.first() or ConsentFactory(child=open_wish.child)
+    consent = attach_signed_form(consent_id=recorded.pk, by=staff, scan=signed_form_scan())
     return {
         "staff": staff,
+        "consent": consent,
         "sponsor": member_sponsor,
         "other_sponsor": other_sponsor.sponsor_member.sponsor,
         "pending_sponsor": SponsorFactory(),

@@ -48,6 +48,7 @@ OBJECT_OF_URL = {
     "files:letter_scan": "letter",
     "files:letter_preview": "letter",
     "sponsors:claim": "claim",
+    "files:signed_form": "consent",
     "sponsors:cancel_claim": "claim",
 }
 # The world's object to use on the admin pages of a model (else its first row).

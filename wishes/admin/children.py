@@ -8,9 +8,14 @@ record's page is in the access log (LoggedReadsAdmin).
 Staff holding the dedicated permission `wishes.erase_child` erase a child's private data at
 the guardian's request (an action asking for the reason); an anonymised child, and its
 consents, are read-only from then on.
+
+A consent lasts until its `valid_until` day (staff may move it); the list of consents
+filters those to renew. The scan of the signed paper form is stored by attach_signed_form
+and opened only through the private files (wishes/files/), each look logged.
 """
 
-from typing import cast
+import datetime
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -18,8 +23,9 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,17 +35,20 @@ from huamu.admin_kit import (
     NoDeleteInline,
     NoteForm,
     ReadOnlyInline,
+    RefusalOnFormMixin,
     action_form_page,
     apply_to_each,
     submitted_form,
 )
+from huamu.documents import clean_scanned_form
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
-from wishes.models import AccessAction, Child, Consent, Wish
+from wishes.audit import record_change
+from wishes.models import RENEWAL_DAYS, AccessAction, Child, Consent, Wish
 from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
-from wishes.services import erase_child, withdraw_consent
+from wishes.services import attach_signed_form, erase_child, withdraw_consent
 
 
 class WishOfChildInline(ReadOnlyInline):
@@ -59,20 +68,43 @@ CONSENT_SCOPES = (
     "publish_school",
     "share_photos_with_sponsor",
     "publish_photos",
+    "share_letter_with_sponsor",
 )
 
 
 class ConsentForm(forms.ModelForm):
-    """A consent being recorded names who gave it (only an anonymised one has nobody)."""
+    """A consent with, optionally, the scan of the paper form the guardian signed."""
+
+    signed_form_upload = forms.FileField(
+        label=_("Scan of the signed form"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp"}
+        ),
+        help_text=_(
+            "PDF, JPEG, PNG or WebP. Pictures are re-encoded; only staff can open it later."
+        ),
+    )
 
     class Meta:
         model = Consent
-        fields = ["given_by"]
+        fields = ["child", *CONSENT_SCOPES, "method", "given_on", "valid_until", "given_by"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Who gave it: blank in the database only once the child is anonymised.
         if "given_by" in self.fields:
             self.fields["given_by"].required = True
+
+    def clean_signed_form_upload(self):
+        upload = self.cleaned_data.get("signed_form_upload")
+        return clean_scanned_form(upload) if upload else None
+
+
+def _attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
+    scan = form.cleaned_data.get("signed_form_upload")
+    if scan is not None:
+        attach_signed_form(consent_id=consent.pk, by=by, scan=scan)
 
 
 class ErasureForm(forms.Form):
@@ -91,6 +123,33 @@ def _is_anonymised(child: Child | None) -> bool:
     return child is not None and child.anonymised_at is not None
 
 
+class RenewalFilter(admin.SimpleListFilter):
+    """Consents to renew: expired or expiring soon, not withdrawn, not renewed already."""
+
+    title = _("renewal")
+    parameter_name = "renewal"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, Any]]:
+        return [
+            (
+                "due",
+                _("To renew (expired or expiring within %(days)d days)") % {"days": RENEWAL_DAYS},
+            ),
+            ("expiring", _("Expiring within %(days)d days") % {"days": RENEWAL_DAYS}),
+            ("expired", _("Expired")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        value = self.value()
+        if value == "due":
+            return queryset.to_renew()  # type: ignore[attr-defined]
+        if value == "expiring":
+            return queryset.to_renew(expired=False)  # type: ignore[attr-defined]
+        if value == "expired":
+            return queryset.to_renew(expiring=False)  # type: ignore[attr-defined]
+        return queryset
+
+
 class ConsentInline(NoDeleteInline):
     """New consents are added here; recorded ones show read-only (withdraw on their page)."""
 
@@ -100,8 +159,10 @@ class ConsentInline(NoDeleteInline):
         *CONSENT_SCOPES,
         "method",
         "given_on",
+        "valid_until",
         "given_by",
         "collected_by",
+        "signed_form_upload",
         "withdrawn_at",
     ]
     readonly_fields = ["withdrawn_at"]
@@ -117,9 +178,13 @@ class ConsentInline(NoDeleteInline):
         # An anonymised child has no guardian on record to consent.
         return not _is_anonymised(obj) and super().has_add_permission(request, obj)
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # Saved rows show read-only; the upload only makes sense for a new row.
+        return ["withdrawn_at"]
+
 
 @admin.register(Child)
-class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
+class ChildAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     form = GuardedChildForm
     read_action = AccessAction.VIEW_CHILD
     list_action = AccessAction.LIST_CHILDREN
@@ -238,35 +303,48 @@ class ChildAdmin(LoggedReadsAdmin, DomainAdmin):
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         # Whoever records a consent collected it, unless they said otherwise.
-        for instance in formset.save(commit=False):
+        by = cast(User, request.user)
+        saved = formset.save(commit=False)
+        for inline_form in formset.forms:
+            instance = inline_form.instance
+            # By identity: a new row has no primary key to compare yet.
+            if not any(instance is row for row in saved):
+                continue
             is_new_consent = isinstance(instance, Consent) and instance.pk is None
             if is_new_consent and instance.collected_by_id is None:
-                instance.collected_by = request.user
+                instance.collected_by = by
             instance.save()
+            if is_new_consent:
+                _attach_uploaded_form(inline_form, instance, by)
         formset.save_m2m()
 
 
 @admin.register(Consent)
-class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
+class ConsentAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT
     list_action = AccessAction.LIST_CONSENTS
     list_display = [
         "child",
         "given_on",
+        "valid_until",
         "method",
         "given_by",
         "publish_wish",
         "publish_school",
         "share_photos_with_sponsor",
         "publish_photos",
+        "share_letter_with_sponsor",
+        "has_signed_form",
         "withdrawn_at",
         "collected_by",
     ]
     list_filter = [
+        RenewalFilter,
         "method",
         "publish_wish",
         "publish_photos",
+        "share_letter_with_sponsor",
         ("withdrawn_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["child", "collected_by"]
@@ -274,7 +352,24 @@ class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
     autocomplete_fields = ["child", "collected_by"]
     date_hierarchy = "given_on"
     fieldsets = [
-        (None, {"fields": ["child", "given_on", "method", "given_by", "collected_by", "note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "child",
+                    "given_on",
+                    "valid_until",
+                    "method",
+                    "given_by",
+                    "collected_by",
+                    "note",
+                ]
+            },
+        ),
+        (
+            _("Signed paper form"),
+            {"fields": ["signed_form_link", "signed_form_upload"]},
+        ),
         (
             _("What the guardian agreed to"),
             {
@@ -296,15 +391,42 @@ class ConsentAdmin(LoggedReadsAdmin, DomainAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Consent | None = None) -> list[str]:
         # The withdrawal only happens through withdraw_consent, which also un-clears photos.
-        readonly = ["withdrawn_at"]
+        readonly = ["withdrawn_at", "signed_form_link"]
         if obj is not None:
+            # Staff may still move the end of validity (e.g. the guardian renewed by phone).
             readonly += ["child", *CONSENT_SCOPES]
         return readonly
 
     def save_model(self, request: HttpRequest, obj: Consent, form, change: bool) -> None:
+        by = cast(User, request.user)
         if obj.collected_by_id is None and not change:
-            obj.collected_by = cast(User, request.user)
+            obj.collected_by = by
+        previous: datetime.date | None = form.initial.get("valid_until") if change else None
+        if change and "valid_until" in form.changed_data:
+            # A new end of validity is reported again when it comes near.
+            obj.renewal_reported_at = None
         super().save_model(request, obj, form, change)
+        if change and "valid_until" in form.changed_data:
+            record_change(
+                subject=obj,
+                from_status=obj.state,
+                to_status=obj.state,
+                by=by,
+                note=gettext("Valid until changed from %(old)s to %(new)s.")
+                % {"old": previous, "new": obj.valid_until},
+            )
+        _attach_uploaded_form(form, obj, by)
+
+    @admin.display(description=_("signed form"), boolean=True)
+    def has_signed_form(self, obj: Consent) -> bool:
+        return bool(obj.signed_form)
+
+    @admin.display(description=_("signed paper form"))
+    def signed_form_link(self, obj: Consent) -> str:
+        if not obj.signed_form:
+            return "—"
+        url = reverse("files:signed_form", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open the signed form"))
 
     @admin.action(
         description=_("Withdraw the selected consents…"),

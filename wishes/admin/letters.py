@@ -30,6 +30,7 @@ from huamu.roles import AuthenticatedRequest
 from wishes.admin.history import StatusChangeInline
 from wishes.models import AccessAction, LetterStatus, ThankYouLetter
 from wishes.privacy.access_log import LoggedReadsAdmin
+from wishes.public.selectors import letter_sharing_consent
 from wishes.services import approve_letter, reject_letter, upload_letter
 
 
@@ -67,6 +68,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
         "wish_code",
         "school",
         "status",
+        "consent_to_pass",
         "uploaded_by",
         "reviewed_by",
         "reviewed_at",
@@ -83,6 +85,7 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     date_hierarchy = "created_at"
     fields = (
         "fulfilment",
+        "consent_to_pass",
         "scan_link",
         "preview_link",
         "transcription",
@@ -96,6 +99,10 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     )
     inlines = [StatusChangeInline]
     actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        # Staff see before approving whether the guardian lets the letter reach the sponsor.
+        return super().get_queryset(request).annotate(may_pass=letter_sharing_consent())
 
     def children_of(self, obj: ThankYouLetter) -> list[int]:
         return [obj.fulfilment.claim.wish.child_id]
@@ -147,6 +154,11 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     @admin.display(description=_("school"), ordering="fulfilment__claim__wish__child__school")
     def school(self, obj: ThankYouLetter) -> str:
         return obj.fulfilment.claim.wish.child.school.name
+
+    @admin.display(description=_("consent to pass it to the sponsor"), boolean=True)
+    def consent_to_pass(self, obj: ThankYouLetter) -> bool:
+        # Approving is refused without it (approve_letter); the column warns before.
+        return bool(getattr(obj, "may_pass", False))
 
     @admin.display(description=_("scan or photo of the letter"))
     def scan_link(self, obj: ThankYouLetter) -> str:

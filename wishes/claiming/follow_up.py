@@ -10,6 +10,10 @@ A claim is overdue once its due date has passed (the due day itself is not overd
 a claim is reminded at most once and reported overdue at most once. Staff who change a
 claim's promised date in the back office give it a new reminder and a new report.
 
+The same run tells staff, in one short mail, how many guardians' consents need renewing
+(expired, or expiring within RENEWAL_DAYS days, and not renewed): once a consent is due, it
+is counted in one such mail, and the mail links to the list of all consents to renew.
+
 The same run removes the uploaded spreadsheets of finished imports (imported or failed) once
 they finished more than HUAMU_IMPORT_FILE_DAYS days ago (default 30; 0 keeps them for ever):
 they hold children's names, guardians, phones and addresses. The batch, its report and its
@@ -34,7 +38,15 @@ from django.utils.translation import ngettext
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from wishes.audit import record_change
-from wishes.models import Claim, ClaimStatus, ImportBatch, ImportStatus, StatusChange
+from wishes.models import (
+    RENEWAL_DAYS,
+    Claim,
+    ClaimStatus,
+    Consent,
+    ImportBatch,
+    ImportStatus,
+    StatusChange,
+)
 from wishes.privacy.guard import is_clean, screen_for
 
 # The lock order of every claim service (the wish, then its claim): a release racing a
@@ -258,6 +270,36 @@ def report_overdue(today: datetime.date) -> list[OverdueClaim]:
     return rows
 
 
+def consents_to_renew_path() -> str:
+    """The back office's list of consents to renew."""
+    return reverse("admin:wishes_consent_changelist") + "?renewal=due"
+
+
+@transaction.atomic
+def report_consents_to_renew(today: datetime.date) -> int:
+    """Tell staff how many consents need renewing, when some became due since the last
+    report; return how many became due (0: no mail)."""
+    ids = list(
+        Consent.objects.to_renew(today)
+        .filter(renewal_reported_at__isnull=True)
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Consent.objects.filter(pk__in=ids).update(renewal_reported_at=timezone.now())
+    notify_staff(
+        template="consents_to_renew",
+        context={
+            "new": len(ids),
+            "total": Consent.objects.to_renew(today).count(),
+            "days": RENEWAL_DAYS,
+            "path": consents_to_renew_path(),
+        },
+    )
+    return len(ids)
+
+
 def import_file_days() -> int:
     """How many days a finished import keeps its uploaded file; 0: for ever."""
     return int(getattr(settings, "HUAMU_IMPORT_FILE_DAYS", 30))
@@ -355,11 +397,13 @@ def remove_expired_import_files(now: datetime.datetime | None = None) -> ImportF
 class FollowUpSummary:
     """What one follow-up run did: wish codes reminded per sponsor, wish codes reported.
 
-    It also counts the import files removed and those the storage refused to remove.
+    It also counts the consents newly reported to renew, the import files removed and those
+    the storage refused to remove.
     """
 
     reminded: list[tuple[str, list[str]]]
     reported_overdue: list[str]
+    consents_to_renew: int = 0
     import_files_removed: int = 0
     import_files_failed: int = 0
 
@@ -372,16 +416,19 @@ class FollowUpSummary:
         return {
             "reminded": [{"sponsor": name, "wishes": codes} for name, codes in self.reminded],
             "reported_overdue": self.reported_overdue,
+            "consents_to_renew": self.consents_to_renew,
             "import_files_removed": self.import_files_removed,
             "import_files_failed": self.import_files_failed,
         }
 
 
 def follow_up_claims(today: datetime.date | None = None) -> FollowUpSummary:
-    """The daily run: reminders, the overdue digest, old import files; safe to run again."""
+    """The daily run: reminders, the overdue digest, consents to renew, old import files;
+    safe to run again."""
     today = today or timezone.localdate()
     reminded = send_reminders(today)
     overdue = report_overdue(today)
+    consents = report_consents_to_renew(today)
     files = remove_expired_import_files()
     return FollowUpSummary(
         reminded=[
@@ -389,6 +436,7 @@ def follow_up_claims(today: datetime.date | None = None) -> FollowUpSummary:
             for claims in reminded.values()
         ],
         reported_overdue=[row.claim.wish.code for row in overdue],
+        consents_to_renew=consents,
         import_files_removed=len(files.removed),
         import_files_failed=len(files.failed),
     )

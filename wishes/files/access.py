@@ -1,4 +1,4 @@
-"""Who may see which private file: a photo or a thank-you letter of a child.
+"""Who may see which private file: a photo, a thank-you letter or a signed consent form.
 
 Each function returns the object or raises Http404; a file someone may not see is a 404,
 never a 403, so its existence is not revealed.
@@ -8,8 +8,9 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from huamu.roles import Visitor, coordinates, is_office_staff, sponsor_of
-from wishes.models import FulfilmentPhoto, LetterStatus, ThankYouLetter
+from wishes.models import Consent, FulfilmentPhoto, LetterStatus, ThankYouLetter
 from wishes.public import selectors
+from wishes.services.consents import letter_sharing_consented
 
 # What the checks need to know of a file's child: the school, and whether the record is kept.
 _CHILD = "fulfilment__claim__wish__child"
@@ -113,8 +114,8 @@ def get_letter_scan_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
 def get_letter_preview_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
     """A letter whose watermarked copy the visitor may see, else 404.
 
-    Staff and the child's school always; the claim's sponsor once the letter is approved
-    and while the child's record is kept.
+    Staff and the child's school always; the claim's sponsor once the letter is approved,
+    while the child's record is kept and a consent in force passes letters to the sponsor.
     """
     letter = _letter(pk)
     user = request.user
@@ -126,6 +127,20 @@ def get_letter_preview_for_viewer(request: HttpRequest, pk: int) -> ThankYouLett
         and letter.fulfilment.claim.wish.child.withdrawn_at is None
     ):
         sponsor = sponsor_of(user)
-        if sponsor is not None and sponsor.pk == letter.fulfilment.claim.sponsor_id:
+        if (
+            sponsor is not None
+            and sponsor.pk == letter.fulfilment.claim.sponsor_id
+            and letter_sharing_consented(letter.fulfilment.claim.wish.child_id)
+        ):
             return letter
+    raise Http404
+
+
+def get_signed_form_for_viewer(request: HttpRequest, pk: int) -> Consent:
+    """A consent whose signed paper form the visitor may see: office staff who may view
+    consents, else 404. The form carries the guardian's name and signature: not even the
+    child's school or the sponsor sees it."""
+    consent = _get(Consent.objects.only("id", "child_id", "signed_form"), pk)
+    if _is_staff(request.user, Consent):
+        return consent
     raise Http404

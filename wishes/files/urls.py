@@ -9,4 +9,5 @@ urlpatterns = [
     path("photos/<int:pk>/thumbnail/", file_views.photo_thumbnail, name="photo_thumbnail"),
     path("letters/<int:pk>/", file_views.letter_scan, name="letter_scan"),
     path("letters/<int:pk>/preview/", file_views.letter_preview, name="letter_preview"),
+    path("consents/<int:pk>/signed-form/", file_views.signed_form, name="signed_form"),
 ]

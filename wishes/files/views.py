@@ -1,8 +1,8 @@
 """Private files: each request is checked, logged and served uncached.
 
-Nothing under MEDIA_ROOT has a public URL; these views are the only way to a child's photo
-or letter. In production the web server sends the bytes (X-Accel-Redirect) once Django has
-said yes.
+Nothing under MEDIA_ROOT has a public URL; these views are the only way to a child's photo,
+letter or signed consent form. In production the web server sends the bytes
+(X-Accel-Redirect) once Django has said yes.
 """
 
 from urllib.parse import quote
@@ -17,12 +17,21 @@ from wishes.files.access import (
     get_letter_preview_for_viewer,
     get_letter_scan_for_viewer,
     get_photo_for_viewer,
+    get_signed_form_for_viewer,
 )
-from wishes.models import AccessAction, FulfilmentPhoto, ThankYouLetter
+from wishes.models import AccessAction, Consent, FulfilmentPhoto, ThankYouLetter
 from wishes.privacy.access_log import log_access
 
-# Stored files are named by the server with the extension of what clean_image wrote.
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# Stored files are named by the server with the extension of what clean_image (or, for a
+# signed form, clean_scanned_form) wrote.
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+}
+# Sent as a download, never shown inline: a browser's PDF viewer runs more than we check.
+DOWNLOAD_ONLY = {"pdf"}
 # A browser must not treat the response as anything but an image: no scripts, no plugins.
 FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
@@ -37,6 +46,7 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
     if content_type is None:
         raise Http404
     filename = f"{download_name}.{extension}"
+    disposition = "attachment" if extension in DOWNLOAD_ONLY else "inline"
     redirect_prefix = settings.HUAMU_PRIVATE_MEDIA_REDIRECT
     if redirect_prefix:
         # Checked here too, so a missing file is a 404 that leaves no access log row.
@@ -44,13 +54,18 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
             raise Http404
         response: HttpResponseBase = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = redirect_prefix.rstrip("/") + "/" + quote(name)
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     else:
         try:
             handle = file.storage.open(name, "rb")
         except FileNotFoundError:
             raise Http404 from None
-        response = FileResponse(handle, content_type=content_type, filename=filename)
+        response = FileResponse(
+            handle,
+            content_type=content_type,
+            filename=filename,
+            as_attachment=disposition == "attachment",
+        )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
@@ -59,7 +74,7 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
 
 def _serve(
     request: HttpRequest,
-    subject: FulfilmentPhoto | ThankYouLetter,
+    subject: FulfilmentPhoto | ThankYouLetter | Consent,
     file: FieldFile,
     action: AccessAction,
     name: str,
@@ -67,7 +82,10 @@ def _serve(
     response = _send(file, name)
     # Logged only once the file is known to be there and about to be sent; the access
     # functions have read the child's id with the file.
-    child_id = subject.fulfilment.claim.wish.child_id
+    if isinstance(subject, Consent):
+        child_id = subject.child_id
+    else:
+        child_id = subject.fulfilment.claim.wish.child_id
     log_access(request, action=action, subject=subject, children=[child_id])
     return response
 
@@ -101,4 +119,18 @@ def letter_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
     letter = get_letter_preview_for_viewer(request, pk)
     return _serve(
         request, letter, letter.preview, AccessAction.VIEW_LETTER, f"letter-{letter.pk}-copy"
+    )
+
+
+@require_safe
+def signed_form(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The scan of a consent form the guardian signed: office staff only, as a download
+    when it is a PDF."""
+    consent = get_signed_form_for_viewer(request, pk)
+    return _serve(
+        request,
+        consent,
+        consent.signed_form,
+        AccessAction.VIEW_SIGNED_FORM,
+        f"consent-{consent.pk}",
     )

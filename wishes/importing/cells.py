@@ -242,4 +242,5 @@ CLEANERS: dict[str, Callable[[object, Lookups], Any]] = {
     "publish_wish": _yes_no(required=False),
     "share_photos": _yes_no(required=False),
     "publish_photos": _yes_no(required=False),
+    "share_letter": _yes_no(required=False),
 }

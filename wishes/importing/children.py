@@ -168,6 +168,7 @@ def _import_row(row: Row, campaign: Campaign, by: User, note: str) -> None:
             publish_wish=data["publish_wish"],
             share_photos_with_sponsor=data["share_photos"],
             publish_photos=data["publish_photos"],
+            share_letter_with_sponsor=data["share_letter"],
             method=ConsentMethod.PAPER,
             given_on=data["consent_date"],
             given_by=data["guardian_name"],

@@ -122,6 +122,13 @@ COLUMNS = [
         False,
         _("May photos appear on the public pages? Left empty: no."),
     ),
+    Column(
+        "share_letter",
+        "同意向认领方转交感谢信",
+        "Consent: pass the thank-you letter to the sponsor",
+        False,
+        _("May the sponsor read the child's thank-you letter? Left empty: no."),
+    ),
 ]
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 
@@ -154,9 +161,10 @@ EXAMPLE_ROW = {
     "publish_wish": "是",
     "share_photos": "是",
     "publish_photos": "否",
+    "share_letter": "是",
 }
 # What the guardian consented to, beyond keeping the record: a yes/no column each.
-CONSENT_SCOPES = ("publish_wish", "share_photos", "publish_photos")
+CONSENT_SCOPES = ("publish_wish", "share_photos", "publish_photos", "share_letter")
 
 
 def loose(value: object) -> str:

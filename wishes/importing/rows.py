@@ -138,11 +138,21 @@ def _match_existing(rows: list[Row], campaign: Campaign) -> None:
     with_consent = set(
         Consent.objects.in_force().filter(child_id__in=ids).values_list("child_id", flat=True)
     )
+    # The same form imported again is not a new consent, even once it has expired; a form
+    # signed on another day after that one expired is (a renewal).
+    same_form = set(
+        Consent.objects.filter(child_id__in=ids, withdrawn_at__isnull=True).values_list(
+            "child_id", "given_on"
+        )
+    )
     for row in rows:
         row.child = children.get(row.key)
         if row.child is not None:
             row.wish_exists = row.child.pk in with_wish
-            row.consent_exists = row.child.pk in with_consent
+            row.consent_exists = (
+                row.child.pk in with_consent
+                or (row.child.pk, row.data["consent_date"]) in same_form
+            )
 
 
 def check_table(

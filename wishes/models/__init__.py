@@ -5,6 +5,7 @@ keeps working and Django finds every model.
 """
 
 from wishes.models.children import (  # noqa: F401
+    RENEWAL_DAYS,
     Child,
     ChildQuerySet,
     ChildState,
@@ -16,6 +17,7 @@ from wishes.models.children import (  # noqa: F401
     GradeBand,
     HardshipCategory,
     PublicLocation,
+    school_year_end,
 )
 from wishes.models.claims import (  # noqa: F401
     Claim,

@@ -1,14 +1,19 @@
 """Children, what the public may know of them, and their guardians' consents."""
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
 from huamu.phones import PhoneNumberField
+from wishes.models.files import consent_form_path
 from wishes.models.places import Region, School
 
 
@@ -181,12 +186,55 @@ class ConsentState(models.TextChoices):
     """The states of a consent as the audit trail records them (it has no status field)."""
 
     IN_FORCE = "in_force", _("In force")
+    EXPIRED = "expired", _("Expired")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# A school year ends on 31 August; a consent lasts until the end of the one it was given in.
+SCHOOL_YEAR_LAST_MONTH = 8
+SCHOOL_YEAR_LAST_DAY = 31
+# Staff are reminded to renew a consent this many days before it expires.
+RENEWAL_DAYS = 30
+
+
+def school_year_end(day: datetime.date) -> datetime.date:
+    """The last day (31 August) of the school year that `day` falls in."""
+    year = day.year if day.month <= SCHOOL_YEAR_LAST_MONTH else day.year + 1
+    return datetime.date(year, SCHOOL_YEAR_LAST_MONTH, SCHOOL_YEAR_LAST_DAY)
+
+
 class ConsentQuerySet(models.QuerySet):
-    def in_force(self) -> "ConsentQuerySet":
-        return self.filter(withdrawn_at__isnull=True)
+    def in_force(self, today: datetime.date | None = None) -> "ConsentQuerySet":
+        """Consents whose scopes apply today: not withdrawn and not past their validity."""
+        return self.filter(
+            withdrawn_at__isnull=True, valid_until__gte=today or timezone.localdate()
+        )
+
+    def to_renew(
+        self, today: datetime.date | None = None, *, expired: bool = True, expiring: bool = True
+    ) -> "ConsentQuerySet":
+        """Consents staff should renew: expired or expiring within RENEWAL_DAYS (either, by
+        the flags), not withdrawn, of a child still in the programme, and not already
+        renewed (no other consent of the child valid beyond the reminder window)."""
+        today = today or timezone.localdate()
+        horizon = today + datetime.timedelta(days=RENEWAL_DAYS)
+        if not expired and not expiring:
+            return self.none()
+        window = Q()
+        if expired:
+            window |= Q(valid_until__lt=today)
+        if expiring:
+            window |= Q(valid_until__gte=today, valid_until__lte=horizon)
+        renewed = self.model._default_manager.filter(
+            child_id=models.OuterRef("child_id"),
+            withdrawn_at__isnull=True,
+            valid_until__gt=horizon,
+        )
+        return self.filter(
+            window,
+            withdrawn_at__isnull=True,
+            child__withdrawn_at__isnull=True,
+        ).exclude(models.Exists(renewed))
 
 
 class Consent(TimeStampedModel):
@@ -206,10 +254,33 @@ class Consent(TimeStampedModel):
         _("share fulfilment photos with the sponsor"), default=False
     )
     publish_photos = models.BooleanField(_("publish photos"), default=False)
+    share_letter_with_sponsor = models.BooleanField(
+        _("pass the child's thank-you letter to the sponsor"),
+        default=False,
+        help_text=_(
+            "Without it the sponsor only learns that the child wrote a letter, never its "
+            "words or its scan."
+        ),
+    )
     method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod)
     given_on = models.DateField(_("given on"))
     # Blank only once the child is anonymised; the admin form requires it.
     given_by = models.CharField(_("given by (guardian)"), max_length=40, blank=True)
+    valid_until = models.DateField(
+        _("valid until"),
+        blank=True,
+        help_text=_(
+            "After this day none of the scopes applies any more. Left empty, it is the end "
+            "of the school year the consent was given in (31 August)."
+        ),
+    )
+    signed_form = models.FileField(
+        _("signed paper form"),
+        upload_to=consent_form_path,
+        blank=True,
+        editable=False,
+        help_text=_("A scan or photo of the form the guardian signed; staff only."),
+    )
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
@@ -220,6 +291,8 @@ class Consent(TimeStampedModel):
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # When the daily follow-up last told staff this consent needs renewing (once each).
+    renewal_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -231,18 +304,40 @@ class Consent(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(method__in=ConsentMethod.values), name="consent_method_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("given_on")), name="consent_valid_after_given"
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("Consent of %(date)s") % {"date": self.given_on}
 
+    def clean(self) -> None:
+        super().clean()
+        if self.valid_until and self.given_on and self.valid_until < self.given_on:
+            raise ValidationError(
+                {"valid_until": _("A consent cannot end before the day it was given.")}
+            )
+
+    def save(self, *args, **kwargs) -> None:
+        # Every path that records a consent (admin, import, demo) gets the same default.
+        if self.valid_until is None and self.given_on is not None:
+            self.valid_until = school_year_end(self.given_on)
+        super().save(*args, **kwargs)
+
     # The audit trail labels this record's changes with these states.
     audit_states = ConsentState
 
     @property
+    def is_expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < timezone.localdate()
+
+    @property
     def in_force(self) -> bool:
-        return self.withdrawn_at is None
+        return self.withdrawn_at is None and not self.is_expired
 
     @property
     def state(self) -> str:
-        return ConsentState.IN_FORCE if self.in_force else ConsentState.WITHDRAWN
+        if self.withdrawn_at is not None:
+            return ConsentState.WITHDRAWN
+        return ConsentState.EXPIRED if self.is_expired else ConsentState.IN_FORCE

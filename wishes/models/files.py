@@ -20,3 +20,7 @@ def letter_path(instance, filename: str) -> str:
 
 def import_path(instance, filename: str) -> str:
     return private_name("imports", filename.rsplit(".", 1)[-1].lower()[:5])
+
+
+def consent_form_path(instance, filename: str) -> str:
+    return private_name("consents", filename.rsplit(".", 1)[-1].lower())

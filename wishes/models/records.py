@@ -26,6 +26,7 @@ class AccessAction(models.TextChoices):
     LIST_CHILDREN = "list_children", _("Listed children")
     VIEW_CONSENT = "view_consent", _("Viewed a consent")
     LIST_CONSENTS = "list_consents", _("Listed consents")
+    VIEW_SIGNED_FORM = "view_signed_form", _("Viewed a signed consent form")
     VIEW_WISH = "view_wish", _("Viewed a wish")
     LIST_WISHES = "list_wishes", _("Listed wishes")
     VIEW_FULFILMENT = "view_fulfilment", _("Viewed a fulfilment")

@@ -346,6 +346,7 @@ def current_campaign() -> Campaign | None:
 
 
 def _photo_consent(scope: str) -> Exists:
+    # For photos and letters alike: both hang from a fulfilment.
     return Exists(
         Consent.objects.in_force().filter(
             child_id=OuterRef("fulfilment__claim__wish__child_id"),
@@ -364,6 +365,12 @@ def public_photos() -> QuerySet[FulfilmentPhoto]:
         fulfilment__event__is_public=True,
         fulfilment__claim__wish__child__withdrawn_at__isnull=True,
     )
+
+
+def letter_sharing_consent() -> Exists:
+    """For a query of thank-you letters: whether a consent in force passes the letter's
+    child's letters to the sponsor (without it the sponsor sees neither words nor scan)."""
+    return _photo_consent("share_letter_with_sponsor")
 
 
 def photos_shared_with(sponsor: Sponsor) -> QuerySet[FulfilmentPhoto]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from sponsors.models import Sponsor, VerificationStatus
 from wishes.claiming.follow_up import OverdueClaim, overdue_claims, overdue_list_path, overdue_row
 from wishes.models import (
+    RENEWAL_DAYS,
     Claim,
     Consent,
     Event,
@@ -144,6 +145,16 @@ def _staff_tasks(user: User) -> list[StaffTask]:
                     publish_consent="yes",
                     withdrawn_at__isempty="1",
                 ),
+            )
+        )
+    if _may_view(user, Consent):
+        tasks.append(
+            StaffTask(
+                _("Guardians' consents to renew (expired or expiring within %(days)d days)")
+                % {"days": RENEWAL_DAYS},
+                Consent.objects.to_renew().count(),
+                # The consent list's own filter, so the count and the list agree.
+                _changelist(Consent, renewal="due"),
             )
         )
     if _may_view(user, Wish):

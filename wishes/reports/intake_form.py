@@ -174,6 +174,10 @@ CONSENT_EXPLANATIONS = {
     "publish_photos": lambda: _(
         "Photos chosen by the association may appear on the programme's public event pages."
     ),
+    "share_letter_with_sponsor": lambda: _(
+        "The child's thank-you letter, with anything that names the child removed, is passed "
+        "to the unit or person who fulfilled the wish."
+    ),
 }
 
 
@@ -230,7 +234,9 @@ def intake_form_pdf(language: str | None = None) -> bytes:
                 "programme records this form to make the child's wish come true, and I tick "
                 "below what else it may do. Every box is my free choice: a wish can come true "
                 "without being published. I may withdraw any consent at any time by telling the "
-                "school or the association; what was published is then taken down."
+                "school or the association; what was published is then taken down. This "
+                "consent lasts until the end of the school year (31 August) and is then asked "
+                "for again."
             ),
             size=9,
         )

@@ -11,7 +11,12 @@ from wishes.services.claims import (
     claim_wishes,
     release_claims_of_sponsor,
 )
-from wishes.services.consents import publish_photos_consented, withdraw_consent
+from wishes.services.consents import (
+    attach_signed_form,
+    letter_sharing_consented,
+    publish_photos_consented,
+    withdraw_consent,
+)
 from wishes.services.fulfilment import (
     add_fulfilment_photos,
     record_fulfilment,
@@ -38,12 +43,14 @@ __all__ = [
     "anonymise_child",
     "anonymise_expired",
     "approve_letter",
+    "attach_signed_form",
     "cancel_claim",
     "claim_wish",
     "claim_wishes",
     "delete_history",
     "erase_child",
     "expired_children",
+    "letter_sharing_consented",
     "lock_claim",
     "lock_wish",
     "lock_wish_and_claim",

@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huamu.documents import CleanDocument
 from huamu.errors import TransitionError
+from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change
 from wishes.models import Consent, ConsentState, FulfilmentPhoto, PhotoState
 
@@ -16,6 +18,15 @@ def publish_photos_consented(child_id: int) -> bool:
     return (
         Consent.objects.in_force()
         .filter(child_id=child_id, keep_record=True, publish_photos=True)
+        .exists()
+    )
+
+
+def letter_sharing_consented(child_id: int) -> bool:
+    """Whether a consent in force lets the child's thank-you letters reach the sponsor."""
+    return (
+        Consent.objects.in_force()
+        .filter(child_id=child_id, keep_record=True, share_letter_with_sponsor=True)
         .exists()
     )
 
@@ -31,11 +42,12 @@ def withdraw_consent(*, consent_id: int, by: User, note: str = "") -> Consent:
     consent = Consent.objects.select_for_update().get(pk=consent_id)
     if consent.withdrawn_at is not None:
         raise TransitionError(_("This consent has already been withdrawn."))
+    previous = consent.state
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at", "updated_at"])
     record_change(
         subject=consent,
-        from_status=ConsentState.IN_FORCE,
+        from_status=previous,
         to_status=ConsentState.WITHDRAWN,
         by=by,
         note=note,
@@ -55,3 +67,25 @@ def withdraw_consent(*, consent_id: int, by: User, note: str = "") -> Consent:
                 note=note,
             )
     return consent
+
+
+def attach_signed_form(*, consent_id: int, by: User, scan: CleanDocument) -> Consent:
+    """Keep the scan of the paper form the guardian signed with the consent (staff only see
+    it); a scan attached before is replaced, and its file removed once this commits."""
+    with files_removed_on_error() as saved, transaction.atomic():
+        consent = Consent.objects.select_for_update().get(pk=consent_id)
+        replaced = consent.signed_form.name if consent.signed_form else ""
+        store_file(consent.signed_form, f"form.{scan.extension}", scan.content, saved)
+        consent.save(update_fields=["signed_form", "updated_at"])
+        note = _("Signed form replaced.") if replaced else _("Signed form attached.")
+        record_change(
+            subject=consent,
+            from_status=consent.state,
+            to_status=consent.state,
+            by=by,
+            note=note,
+        )
+        if replaced:
+            storage = consent.signed_form.storage
+            transaction.on_commit(lambda: storage.delete(replaced), robust=True)
+        return consent

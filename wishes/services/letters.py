@@ -14,6 +14,7 @@ from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
 from wishes.privacy.guard import LETTER_TEXT, check_text, screen_for
 from wishes.privacy.redaction import redact_for_child
+from wishes.services.consents import letter_sharing_consented
 
 # The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
 WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
@@ -71,10 +72,21 @@ def _lock_pending(letter_id: int, *, refusing: bool) -> ThankYouLetter:
 
 
 def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
-    """Approve a letter: make the watermarked copy the sponsor sees and tell the sponsor."""
+    """Approve a letter: make the watermarked copy the sponsor sees and tell the sponsor.
+
+    Refused unless a consent in force passes the child's letters to the sponsor.
+    """
     with files_removed_on_error() as saved, transaction.atomic():
         letter = _lock_pending(letter_id, refusing=False)
         claim = letter.fulfilment.claim
+        if not letter_sharing_consented(claim.wish.child_id):
+            raise TransitionError(
+                _(
+                    "The guardian's consent in force does not pass the letter to the sponsor "
+                    "(it was not given, has been withdrawn or has expired). Record a renewed "
+                    "consent that includes it, or keep the letter from the sponsor."
+                )
+            )
         # The sponsor reads the shared text: it must name nobody.
         check_text(letter.shared_text, child=claim.wish.child, what=LETTER_TEXT)
         if letter.scan:

@@ -577,12 +577,15 @@ def test_consent_form_cannot_withdraw_or_widen_a_recorded_consent(staff_client):
     )
     response = staff_client.post(url, data)
 
+    # Staff may still move the end of validity and attach the scan of the signed form.
     assert set(page.context["adminform"].form.fields) == {
         "given_on",
+        "valid_until",
         "method",
         "given_by",
         "collected_by",
         "note",
+        "signed_form_upload",
     }
     assert response.status_code == 302
     consent.refresh_from_db()

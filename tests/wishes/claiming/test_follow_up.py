@@ -488,6 +488,7 @@ def test_task_runs_the_same_follow_up(immediate_tasks, django_capture_on_commit_
     assert result.return_value == {
         "reminded": [{"sponsor": "Expo Centre", "wishes": [due.wish.code]}],
         "reported_overdue": [late.wish.code],
+        "consents_to_renew": 0,
         "import_files_removed": 0,
         "import_files_failed": 0,
     }
@@ -514,6 +515,7 @@ def test_follow_up_returns_nothing_to_do_on_an_empty_database():
     assert summary.as_dict() == {
         "reminded": [],
         "reported_overdue": [],
+        "consents_to_renew": 0,
         "import_files_removed": 0,
         "import_files_failed": 0,
     }

@@ -34,6 +34,7 @@ def good_row(**changes) -> dict:
         "publish_wish": "是",
         "share_photos": "是",
         "publish_photos": "否",
+        "share_letter": "是",
     }
     return row | changes
 

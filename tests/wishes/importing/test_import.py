@@ -122,6 +122,7 @@ def test_good_xlsx_imports_children_consents_and_draft_wishes(school, campaign, 
             publish_wish="",
             share_photos="",
             publish_photos="",
+            share_letter="",
         ),
     ]
     batch = checked(xlsx_bytes(rows), "孩子名单.xlsx", campaign, staff)
@@ -153,6 +154,9 @@ def test_good_xlsx_imports_children_consents_and_draft_wishes(school, campaign, 
     assert consent.keep_record
     assert consent.method == ConsentMethod.PAPER
     assert str(consent.given_on) == "2025-09-01"
+    # The scope of the column added with it, and the end of that school year.
+    assert consent.share_letter_with_sponsor
+    assert str(consent.valid_until) == "2026-08-31"
     assert consent.given_by == "李建国"
     assert consent.collected_by == staff
     wish = Wish.objects.get(child=mei)
@@ -305,7 +309,13 @@ def test_cells_written_the_usual_ways_are_understood(
         ({"home_region": "火星镇"}, "居住街镇", "Unknown region “火星镇”"),
         ({"real_name": "名" * 41}, "姓名", "Too long: at most 40 characters."),
         (
-            {"consent": "否", "consent_date": "", "publish_wish": "是", "share_photos": ""},
+            {
+                "consent": "否",
+                "consent_date": "",
+                "publish_wish": "是",
+                "share_photos": "",
+                "share_letter": "",
+            },
             "同意发布心愿",
             "The guardian has not consented",
         ),

@@ -673,6 +673,11 @@ def test_mail_template_renders_in_english_with_every_variable(
         "fulfilment": fulfilment,
         "letter": ThankYouLetter.objects.create(fulfilment=fulfilment, transcription="谢谢"),
         "reason": "Budget cut",
+        # The consents-to-renew line.
+        "new": 1,
+        "total": 2,
+        "days": 30,
+        "path": "/admin/wishes/consent/?renewal=due",
     }
 
     with django_capture_on_commit_callbacks(execute=True):

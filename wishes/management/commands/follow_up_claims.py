@@ -10,9 +10,9 @@ from wishes.claiming.tasks import follow_up_claims_task
 class Command(BaseCommand):
     help = (
         "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and send staff one "
-        "digest of newly overdue claims; remove the uploaded files of imports finished more "
-        "than HUAMU_IMPORT_FILE_DAYS days ago. Run it daily; each claim is reminded and "
-        "reported at most once."
+        "digest of newly overdue claims and one line on the consents to renew; remove the "
+        "uploaded files of imports finished more than HUAMU_IMPORT_FILE_DAYS days ago. Run it "
+        "daily; each claim is reminded and reported at most once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,6 +48,10 @@ class Command(BaseCommand):
         )
         if summary.reported_overdue:
             self.stdout.write(f"  {', '.join(summary.reported_overdue)}")
+        self.stdout.write(
+            _("Consents newly due for renewal, reported to staff: %(count)d.")
+            % {"count": summary.consents_to_renew}
+        )
         days = import_file_days()
         if days > 0:
             self.stdout.write(

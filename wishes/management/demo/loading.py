@@ -50,6 +50,7 @@ from wishes.models import (
     ThankYouLetter,
     Wish,
     WishStatus,
+    school_year_end,
 )
 from wishes.privacy.redaction import redact_for_child
 from wishes.services import (
@@ -243,8 +244,12 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
             # Where staff show the school, the guardian agreed to it.
             publish_school=spec.consents_to_publish and spec.public_location == "school",
             share_photos_with_sponsor=spec.consents_to_publish,
+            share_letter_with_sponsor=spec.consents_to_publish,
             method=spec.consent_method,
             given_on=clock.day(spec.registered_on),
+            # Renewed with each school year, as the association asks: still in force today
+            # (the services check it against the real day, even when the demo's is earlier).
+            valid_until=school_year_end(max(clock.today, timezone.localdate())),
             given_by=spec.guardian_name,
             collected_by=cast.staff,
             note="" if spec.consents_to_publish else "家长同意保存记录，暂不同意公开心愿。",
