@@ -27,11 +27,17 @@ def _school_year_end(day: datetime.date) -> datetime.date:
 
 def fill_existing(apps, schema_editor) -> None:
     Consent = apps.get_model("wishes", "Consent")
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        # Check the foreign keys of the updated rows now, not at commit: PostgreSQL refuses
+        # to alter a table with checks still pending, as the next operation does.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     Consent.objects.filter(share_photos_with_sponsor=True).update(share_letter_with_sponsor=True)
     earliest = _school_year_end(timezone.localdate())
     for consent in Consent.objects.only("id", "given_on").iterator():
         valid_until = max(_school_year_end(consent.given_on), earliest)
         Consent.objects.filter(pk=consent.pk).update(valid_until=valid_until)
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):
