@@ -317,11 +317,13 @@ def anonymise_child(*, child_id: int, by: User | None, reason: str, kind: str) -
         for consent in consents:
             fields = ["given_by", "note", "updated_at", *_take_files(consent, files)]
             if consent.withdrawn_at is None:
+                # In force or expired: either way, withdrawn now.
+                previous = consent.state
                 consent.withdrawn_at = now
                 fields.append("withdrawn_at")
                 record_change(
                     subject=consent,
-                    from_status=ConsentState.IN_FORCE,
+                    from_status=previous,
                     to_status=ConsentState.WITHDRAWN,
                     by=by,
                     note=_("The child's data was anonymised."),

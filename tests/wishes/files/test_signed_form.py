@@ -12,7 +12,7 @@ from huamu.documents import clean_scanned_form
 from tests.factories import ClaimFactory, ConsentFactory
 from tests.security.conftest import signed_form_scan
 from wishes.models import AccessAction, AccessLog, Consent
-from wishes.services import attach_signed_form
+from wishes.services import attach_signed_form, erase_child
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,19 @@ def test_a_consent_without_a_form_is_a_404_and_leaves_no_log(client_for):
 
     assert response.status_code == 404
     assert not AccessLog.objects.exists()
+
+
+def test_erasing_the_child_removes_the_signed_form(
+    consent, client_for, staff, django_capture_on_commit_callbacks
+):
+    name = consent.signed_form.name
+    storage = consent.signed_form.storage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_child(child_id=consent.child_id, by=staff, reason="家长电话要求删除")
+
+    consent.refresh_from_db()
+    assert not consent.signed_form
+    assert not storage.exists(name)
+    response = client_for("staff").get(reverse("files:signed_form", args=[consent.pk]))
+    assert response.status_code == 404
