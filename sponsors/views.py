@@ -31,6 +31,7 @@ from wishes.claiming.follow_up import days_overdue
 from wishes.models import Claim, ClaimStatus
 from wishes.public.selectors import public_wish
 from wishes.services import cancel_claim as cancel_claim_service
+from wishes.services import letter_sharing_consented
 
 
 def _mail_language() -> str:
@@ -179,5 +180,7 @@ def claim_detail(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> Ht
         "instructions": claim.wish.campaign.sponsor_instructions.strip(),
         "days_overdue": days_overdue(claim) if claim.status == ClaimStatus.ACTIVE else 0,
         "history": histories_of(Claim, [claim.pk])[claim.pk],
+        # Whether the letter's words will reach the sponsor, or only the news of it.
+        "letter_shared": letter_sharing_consented(claim.wish.child_id),
     }
     return render(request, "sponsors/claim_detail.html", context)

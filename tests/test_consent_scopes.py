@@ -207,3 +207,21 @@ def test_a_pending_letter_without_the_scope_is_only_announced(client_for, sponso
     assert LETTER_TEXT not in html
     assert "Letter received" in html
     assert "Letter pending" not in html
+
+
+def test_the_claim_page_promises_the_letter_only_where_the_guardian_passes_it_on(
+    client_for, sponsor
+):
+    shared = ClaimFactory(sponsor=sponsor_of(sponsor))
+    kept = ClaimFactory(sponsor=sponsor_of(sponsor))
+    Consent.objects.filter(child_id=kept.wish.child_id).update(share_letter_with_sponsor=False)
+    client = client_for("sponsor")
+
+    def page(claim) -> str:
+        url = reverse("sponsors:claim", args=[claim.pk])
+        return client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "thank-you letter will appear on your page." in page(shared)
+    assert "your page will tell you" not in page(shared)
+    assert "the association keeps the letter itself" in page(kept)
+    assert "will appear on your page" not in page(kept)
