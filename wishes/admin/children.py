@@ -73,7 +73,8 @@ CONSENT_SCOPES = (
 
 
 class ConsentForm(forms.ModelForm):
-    """A consent with, optionally, the scan of the paper form the guardian signed."""
+    """A consent with, optionally, the scan of the paper form the guardian signed; a consent
+    being recorded names who gave it (only an anonymised one has nobody)."""
 
     signed_form_upload = forms.FileField(
         label=_("Scan of the signed form"),
@@ -92,7 +93,6 @@ class ConsentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Who gave it: blank in the database only once the child is anonymised.
         if "given_by" in self.fields:
             self.fields["given_by"].required = True
 
@@ -105,22 +105,6 @@ def _attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
     scan = form.cleaned_data.get("signed_form_upload")
     if scan is not None:
         attach_signed_form(consent_id=consent.pk, by=by, scan=scan)
-
-
-class ErasureForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text=_(
-            "When and how the guardian asked, e.g. “request by phone on 3 March, noted by "
-            "Ms Li”. It is kept in the history; do not write the child's name."
-        ),
-        error_messages={"required": _("Give the reason: when and how the guardian asked.")},
-    )
-
-
-def _is_anonymised(child: Child | None) -> bool:
-    return child is not None and child.anonymised_at is not None
 
 
 class RenewalFilter(admin.SimpleListFilter):
@@ -150,6 +134,22 @@ class RenewalFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_(
+            "When and how the guardian asked, e.g. “request by phone on 3 March, noted by "
+            "Ms Li”. It is kept in the history; do not write the child's name."
+        ),
+        error_messages={"required": _("Give the reason: when and how the guardian asked.")},
+    )
+
+
+def _is_anonymised(child: Child | None) -> bool:
+    return child is not None and child.anonymised_at is not None
+
+
 class ConsentInline(NoDeleteInline):
     """New consents are added here; recorded ones show read-only (withdraw on their page)."""
 
@@ -177,10 +177,6 @@ class ConsentInline(NoDeleteInline):
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         # An anonymised child has no guardian on record to consent.
         return not _is_anonymised(obj) and super().has_add_permission(request, obj)
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        # Saved rows show read-only; the upload only makes sense for a new row.
-        return ["withdrawn_at"]
 
 
 @admin.register(Child)
