@@ -451,7 +451,9 @@ def test_a_claim_contested_across_both_servers_has_one_winner(app_servers, serve
     statuses = [page.status for page in pages]
     assert sorted(statuses) == [302, 409, 409, 409, 409, 409], [p.text[:300] for p in pages]
     winner = statuses.index(302)
-    assert pages[winner].location == reverse("sponsors:dashboard")
+    claims = Claim.objects.filter(wish=wish)
+    # The winner lands on its claim's page, which says what happens next.
+    assert pages[winner].location == reverse("sponsors:claim", args=[claims.get().pk])
     for loser in (page for page in pages if page.status == 409):
         assert f"Wish {wish.code} has just been claimed by someone else." in loser.text
     # Losers came through both servers: the database, not a process, picked the winner.
