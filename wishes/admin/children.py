@@ -12,6 +12,10 @@ consents, are read-only from then on.
 A consent lasts until its `valid_until` day (staff may move it); the list of consents
 filters those to renew. The scan of the signed paper form is stored by attach_signed_form
 and opened only through the private files (wishes/files/), each look logged.
+
+A child's or consent's creation is its first row in the audit trail, as is a child's
+withdrawal or return; every change of their fields is in their field history
+(FieldHistoryMixin), which both pages show.
 """
 
 import datetime
@@ -42,9 +46,18 @@ from huamu.admin_kit import (
 )
 from huamu.documents import clean_scanned_form
 from huamu.roles import AuthenticatedRequest
+from wishes.admin.field_history import FieldHistoryMixin
 from wishes.admin.history import StatusChangeInline
 from wishes.audit import record_change
-from wishes.models import RENEWAL_DAYS, AccessAction, Child, Consent, Wish
+from wishes.models import (
+    RENEWAL_DAYS,
+    AccessAction,
+    Child,
+    ChildState,
+    Consent,
+    ConsentState,
+    Wish,
+)
 from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
@@ -179,8 +192,13 @@ class ConsentInline(NoDeleteInline):
         return not _is_anonymised(obj) and super().has_add_permission(request, obj)
 
 
+def _record_new_consent(consent: Consent, by: User) -> None:
+    # In force, or expired already when an old paper form is typed in late.
+    record_change(subject=consent, from_status="", to_status=consent.state, by=by)
+
+
 @admin.register(Child)
-class ChildAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     form = GuardedChildForm
     read_action = AccessAction.VIEW_CHILD
     list_action = AccessAction.LIST_CHILDREN
@@ -297,8 +315,18 @@ class ChildAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
         )
         return [intake, *super().get_urls()]
 
+    def save_model(self, request: HttpRequest, obj: Child, form, change: bool) -> None:
+        # Staff withdraw a child (or take it back) by setting withdrawn_at on this form.
+        stored = Child.objects.filter(pk=obj.pk).first() if change else None
+        previous = stored.state if stored is not None else ChildState.KEPT
+        super().save_model(request, obj, form, change)
+        by = cast(User, request.user)
+        if not change:
+            record_change(subject=obj, from_status="", to_status=obj.state, by=by)
+        elif obj.state != previous:
+            record_change(subject=obj, from_status=previous, to_status=obj.state, by=by)
+
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        # Whoever records a consent collected it, unless they said otherwise.
         by = cast(User, request.user)
         saved = formset.save(commit=False)
         for inline_form in formset.forms:
@@ -307,16 +335,18 @@ class ChildAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
             if not any(instance is row for row in saved):
                 continue
             is_new_consent = isinstance(instance, Consent) and instance.pk is None
+            # Whoever records a consent collected it, unless they said otherwise.
             if is_new_consent and instance.collected_by_id is None:
                 instance.collected_by = by
             instance.save()
             if is_new_consent:
                 _attach_uploaded_form(inline_form, instance, by)
+                _record_new_consent(instance, by)
         formset.save_m2m()
 
 
 @admin.register(Consent)
-class ConsentAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT
     list_action = AccessAction.LIST_CONSENTS
@@ -412,6 +442,8 @@ class ConsentAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
                 % {"old": previous, "new": obj.valid_until},
             )
         _attach_uploaded_form(form, obj, by)
+        if not change:
+            _record_new_consent(obj, by)
 
     @admin.display(description=_("signed form"), boolean=True)
     def has_signed_form(self, obj: Consent) -> bool:

@@ -25,6 +25,7 @@ from huamu.admin_kit import (
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
+from wishes.audit import record_change
 from wishes.models import AccessAction, Claim, Wish, WishStatus
 from wishes.privacy.access_log import LoggedReadsAdmin
 from wishes.privacy.admin_forms import GuardedWishForm
@@ -116,6 +117,9 @@ class WishAdmin(LoggedReadsAdmin, DomainAdmin):
         if drafted:
             obj.public_text = redact_for_child(obj.child_words, obj.child)
         super().save_model(request, obj, form, change)
+        if not change:
+            # A wish typed in here starts its audit trail as a draft, like an imported one.
+            record_change(subject=obj, from_status="", to_status=obj.status, by=request.user)
         if drafted:
             self.message_user(
                 request,

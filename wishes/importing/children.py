@@ -8,10 +8,11 @@ wishes/importing/reader.py and its rows checked by wishes/importing/rows.py.
 """
 
 import logging
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.errors import TransitionError
 from huamu.storage import files_removed_on_error, store_file
-from wishes.audit import record_change, set_status
+from wishes.audit import record_change, record_changes, set_status
 from wishes.importing.columns import COLUMNS, TEMPLATE_SHEET
 from wishes.importing.problems import IMPORT_FAILED, ImportFileError, Problem
 from wishes.importing.reader import FILE_TOO_LARGE, Table, max_bytes, read_table
@@ -27,8 +28,10 @@ from wishes.importing.rows import Check, Row, check_table
 from wishes.models import (
     Campaign,
     Child,
+    ChildState,
     Consent,
     ConsentMethod,
+    ConsentState,
     ImportBatch,
     ImportStatus,
     Wish,
@@ -142,39 +145,80 @@ def begin_import(*, batch_id: int, by: User) -> ImportBatch:
     return batch
 
 
-def _import_row(row: Row, campaign: Campaign, by: User, note: str) -> None:
+@dataclass
+class _Created:
+    """The records an import created, for the audit rows written once at its end."""
+
+    children: list[Child] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    wishes: list[Wish] = field(default_factory=list)
+
+    def record(self, by: User, note: str) -> None:
+        """Each new record's first state in the audit trail, a few inserts for the file."""
+        record_changes(
+            subjects=self.children, from_status="", to_status=ChildState.KEPT, by=by, note=note
+        )
+        record_changes(
+            subjects=self.consents,
+            from_status="",
+            to_status=ConsentState.IN_FORCE,
+            by=by,
+            note=note,
+        )
+        record_changes(
+            subjects=self.wishes, from_status="", to_status=WishStatus.DRAFT, by=by, note=note
+        )
+
+
+def _saved_by[T: models.Model](record: T, by: User) -> T:
+    # An import may run in a background task, outside any request: the field history row
+    # of the new record names the user who started it.
+    record._history_user = by  # type: ignore[attr-defined]
+    record.save()
+    return record
+
+
+def _import_row(row: Row, campaign: Campaign, by: User, note: str, created: _Created) -> None:
     data = row.data
     child = row.child
     if child is None:
-        child = Child.objects.create(
-            real_name=data["real_name"],
-            alias=data["alias"],
-            gender=data["gender"],
-            birth_year=data["birth_year"],
-            grade=data["grade"],
-            class_name=data["class_name"],
-            school=data["school"],
-            home_region=data["home_region"],
-            address=data["address"],
-            guardian_name=data["guardian_name"],
-            guardian_phone=data["guardian_phone"],
-            hardship_category=data["hardship_category"],
-            hardship_note=data["hardship_note"],
+        child = _saved_by(
+            Child(
+                real_name=data["real_name"],
+                alias=data["alias"],
+                gender=data["gender"],
+                birth_year=data["birth_year"],
+                grade=data["grade"],
+                class_name=data["class_name"],
+                school=data["school"],
+                home_region=data["home_region"],
+                address=data["address"],
+                guardian_name=data["guardian_name"],
+                guardian_phone=data["guardian_phone"],
+                hardship_category=data["hardship_category"],
+                hardship_note=data["hardship_note"],
+            ),
+            by,
         )
+        created.children.append(child)
     if data["consent"] and not row.consent_exists:
-        Consent.objects.create(
-            child=child,
-            keep_record=True,
-            publish_wish=data["publish_wish"],
-            share_photos_with_sponsor=data["share_photos"],
-            publish_photos=data["publish_photos"],
-            share_letter_with_sponsor=data["share_letter"],
-            method=ConsentMethod.PAPER,
-            given_on=data["consent_date"],
-            given_by=data["guardian_name"],
-            collected_by=by,
-            note=note,
+        consent = _saved_by(
+            Consent(
+                child=child,
+                keep_record=True,
+                publish_wish=data["publish_wish"],
+                share_photos_with_sponsor=data["share_photos"],
+                publish_photos=data["publish_photos"],
+                share_letter_with_sponsor=data["share_letter"],
+                method=ConsentMethod.PAPER,
+                given_on=data["consent_date"],
+                given_by=data["guardian_name"],
+                collected_by=by,
+                note=note,
+            ),
+            by,
         )
+        created.consents.append(consent)
     if not row.wish_exists:
         wish = Wish.objects.create(
             child=child,
@@ -184,7 +228,7 @@ def _import_row(row: Row, campaign: Campaign, by: User, note: str) -> None:
             public_text=redact_for_child(data["child_words"], child),
             estimated_value=data["estimated_value"],
         )
-        record_change(subject=wish, from_status="", to_status=WishStatus.DRAFT, by=by, note=note)
+        created.wishes.append(wish)
 
 
 class _Refused(Exception):
@@ -202,9 +246,11 @@ def _import_locked(batch: ImportBatch, by: User) -> dict:
         raise _Refused(check.problems)
     note = gettext("Imported from %(file)s") % {"file": batch.original_name}
     progress = _Progress(batch, len(check.rows))
+    created = _Created()
     for done, row in enumerate(check.rows, start=1):
-        _import_row(row, campaign, by, note)
+        _import_row(row, campaign, by, note, created)
         progress(done)
+    created.record(by, note)
     return check.counts
 
 

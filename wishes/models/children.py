@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huamu.models import TimeStampedModel
 from huamu.phones import PhoneNumberField
@@ -71,6 +72,17 @@ class ChildState(models.TextChoices):
     KEPT = "kept", _("Kept")
     ANONYMISED = "anonymised", _("Anonymised after the retention period")
     ERASED = "erased", _("Erased at the guardian's request")
+    # Staff take a child out of the programme (or back) with withdrawn_at on its page.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Field-level history (django-simple-history) keeps every earlier value of these records'
+# fields, private ones included, in their own tables: wishes_historicalchild and
+# wishes_historicalconsent, read as child.history and consent.history. The tables are never
+# in the admin's lists; only the field history pages of wishes/admin/field_history.py show
+# them, to staff who may view the record. Erasing a child must delete those rows too.
+# updated_at changes on every save and says nothing a history row's date does not.
+HISTORY_EXCLUDED_FIELDS = ["updated_at"]
 
 
 class ChildQuerySet(models.QuerySet):
@@ -133,6 +145,11 @@ class Child(TimeStampedModel):
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     objects = ChildQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=HISTORY_EXCLUDED_FIELDS,
+        verbose_name=_("field history of a dream child"),
+        verbose_name_plural=_("field histories of dream children"),
+    )
 
     class Meta:
         verbose_name = _("dream child")
@@ -173,6 +190,11 @@ class Child(TimeStampedModel):
     @property
     def grade_band(self) -> GradeBand:
         return GradeBand.of(self.grade)
+
+    @property
+    def state(self) -> str:
+        """Kept or withdrawn; anonymisation and erasure are recorded by wishes.services.lifecycle."""
+        return ChildState.KEPT if self.withdrawn_at is None else ChildState.WITHDRAWN
 
 
 class ConsentMethod(models.TextChoices):
@@ -295,6 +317,12 @@ class Consent(TimeStampedModel):
     renewal_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConsentQuerySet.as_manager()
+    history = HistoricalRecords(
+        # The daily follow-up's own mark, not something the guardian or staff changed.
+        excluded_fields=[*HISTORY_EXCLUDED_FIELDS, "renewal_reported_at"],
+        verbose_name=_("field history of a consent"),
+        verbose_name_plural=_("field histories of consents"),
+    )
 
     class Meta:
         verbose_name = _("consent")

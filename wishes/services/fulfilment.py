@@ -17,7 +17,7 @@ from huamu.errors import TransitionError
 from huamu.images import CleanImage
 from huamu.mail import send_after_commit
 from huamu.storage import files_removed_on_error, store_file
-from wishes.audit import record_change, set_status
+from wishes.audit import record_change, record_changes, set_status
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -45,6 +45,8 @@ def _store_photos(
         store_file(photo.thumbnail, "thumbnail.jpg", image.thumbnail, saved)
         photo.save()
         photos.append(photo)
+    # Each photo's first state, private, in the audit trail with who uploaded it.
+    record_changes(subjects=photos, from_status="", to_status=PhotoState.PRIVATE, by=by)
     return photos
 
 

@@ -376,7 +376,7 @@ def anonymise_child(*, child_id: int, by: User | None, reason: str, kind: str) -
             ]
         )
         record_change(
-            subject=child, from_status=ChildState.KEPT, to_status=kind, by=by, note=reason
+            subject=child, from_status=original.state, to_status=kind, by=by, note=reason
         )
         # Last: the saves above added history rows of their own.
         for model, ids in subjects.items():

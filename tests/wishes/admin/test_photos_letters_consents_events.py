@@ -181,7 +181,7 @@ def test_clearing_a_consented_photo_puts_it_on_the_public_event_page(staff_clien
     assert response.status_code == 302
     photo.refresh_from_db()
     assert photo.is_public
-    change = history_of(photo).get()
+    change = history_of(photo).last()
     assert (change.from_status, change.to_status, change.by) == ("private", "public", staff)
     assert event_page(client, event).context["photo_ids"] == [photo.pk]
 

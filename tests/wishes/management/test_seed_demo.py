@@ -232,6 +232,7 @@ class TestSeededDatabase:
             object_id=claim.wish_id, content_type__model="wish"
         )
         assert list(wish_changes.values_list("from_status", "to_status")) == [
+            ("", WishStatus.DRAFT),
             (WishStatus.DRAFT, WishStatus.OPEN),
             (WishStatus.OPEN, WishStatus.CLAIMED),
             (WishStatus.CLAIMED, WishStatus.OPEN),

@@ -125,7 +125,8 @@ def test_clearing_a_photo_needs_the_publish_photos_consent(staff):
 
     photo.refresh_from_db()
     assert not photo.is_public
-    assert list(history_of(photo)) == []
+    # Only its upload: the refused clearing changed nothing.
+    assert [(c.from_status, c.to_status) for c in history_of(photo)] == [("", "private")]
 
 
 def test_a_cleared_photo_is_public_only_while_consent_holds(staff):
@@ -135,7 +136,10 @@ def test_a_cleared_photo_is_public_only_while_consent_holds(staff):
 
     set_photo_publication(photo_id=photo.pk, by=staff, public=True)
     assert list(public_photos()) == [photo]
-    assert [(c.from_status, c.to_status) for c in history_of(photo)] == [("private", "public")]
+    assert [(c.from_status, c.to_status) for c in history_of(photo)] == [
+        ("", "private"),
+        ("private", "public"),
+    ]
 
     withdraw_consent(consent_id=consent.pk, by=staff, note="guardian called")
 

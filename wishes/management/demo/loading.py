@@ -22,6 +22,7 @@ from django.utils import timezone
 from huamu.models import TimeStampedModel
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.services import verify_sponsor
+from wishes.audit import record_change
 from wishes.management.demo.cast import (
     DEMO_PASSWORD,
     HUAMU,
@@ -39,9 +40,11 @@ from wishes.management.demo.stories import WishPlan
 from wishes.models import (
     Campaign,
     Child,
+    ChildState,
     Claim,
     ClaimChannel,
     Consent,
+    ConsentState,
     Event,
     Region,
     School,
@@ -86,6 +89,15 @@ def _stamp(obj: TimeStampedModel, moment: datetime.datetime, **fields: Any) -> N
     type(obj)._default_manager.filter(pk=obj.pk).update(
         created_at=moment, updated_at=moment, **fields
     )
+
+
+def _first_state(subject: TimeStampedModel, to_status: str, moment: datetime.datetime, by: User):
+    """Record a new row's first state, and date it and its field history at `moment`."""
+    change = record_change(subject=subject, from_status="", to_status=to_status, by=by)
+    StatusChange.objects.filter(pk=change.pk).update(at=moment)
+    history = getattr(subject, "history", None)
+    if history is not None:
+        history.update(history_date=moment, history_user=by)
 
 
 def _as_of[T](moment: datetime.datetime, service: Callable[..., T], **kwargs: Any) -> T:
@@ -237,6 +249,7 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
     registered = clock.moment(spec.registered_on)
     if created:
         _stamp(child, registered)
+        _first_state(child, ChildState.KEPT, registered, cast.staff)
     if not child.consents.exists():
         consent = Consent.objects.create(
             child=child,
@@ -255,6 +268,7 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
             note="" if spec.consents_to_publish else "家长同意保存记录，暂不同意公开心愿。",
         )
         _stamp(consent, registered)
+        _first_state(consent, ConsentState.IN_FORCE, registered, cast.staff)
     if child.wishes.exists():
         # The story of this wish was played on an earlier run (or by hand): leave it be.
         return
@@ -267,6 +281,7 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
         estimated_value=spec.estimated_value,
     )
     _stamp(wish, registered)
+    _first_state(wish, WishStatus.DRAFT, registered, cast.staff)
     if plan.event:
         cast.events[plan.event].wishes.add(wish)
     _play(cast, spec, wish)
