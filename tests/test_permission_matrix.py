@@ -102,6 +102,9 @@ MATRIX: dict[str, dict[str, object]] = {
     "admin child": OFFICE_ONLY_SEES,
     "admin wish": OFFICE_ONLY_SEES,
     "admin consent": OFFICE_ONLY_SEES,
+    # The case's records were never edited: their history holds no value yet.
+    "admin child field history": OFFICE_ONLY,
+    "admin consent field history": OFFICE_ONLY,
     "admin letters list": OFFICE_ONLY,
     "admin access log": OFFICE_ONLY,
     "intake form": OFFICE_ONLY,
@@ -199,6 +202,12 @@ def ask(client: Client, surface: str, case: Case):
         "admin wish": lambda: client.get(reverse("admin:wishes_wish_change", args=[case.wish_id])),
         "admin consent": lambda: client.get(
             reverse("admin:wishes_consent_change", args=[case.consent_id])
+        ),
+        "admin child field history": lambda: client.get(
+            reverse("admin:wishes_child_field_history", args=[case.child_id])
+        ),
+        "admin consent field history": lambda: client.get(
+            reverse("admin:wishes_consent_field_history", args=[case.consent_id])
         ),
         "admin letters list": lambda: client.get(
             reverse("admin:wishes_thankyouletter_changelist")

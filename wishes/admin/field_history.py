@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
 
 from huamu.roles import is_office_staff, sees_private_data
 from wishes.audit import field_history_of
@@ -40,7 +41,7 @@ class FieldHistoryMixin(LoggedReadsAdmin):
     def get_urls(self) -> list:
         view = path(
             "<path:object_id>/field-history/",
-            self.admin_site.admin_view(self.field_history_view),
+            self.admin_site.admin_view(require_GET(self.field_history_view)),
             name=f"{self.opts.app_label}_{self.opts.model_name}_field_history",
         )
         # Before the admin's own "<path:object_id>/", which would take it for a record.
