@@ -42,6 +42,7 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.services import add_fulfilment_photos, withdraw_consent
+from wishes.services.lifecycle import erase_child
 
 pytestmark = pytest.mark.django_db
 
@@ -385,3 +386,24 @@ def test_the_migration_records_one_baseline_row_per_existing_record():
     [change, began] = field_history_of(child)
     assert (change.old, change.new) == ("张大明", "李芳")
     assert began.event == "历史记录开始"
+
+
+def test_erasing_a_child_leaves_no_earlier_value_in_the_field_history(staff):
+    consent = ConsentFactory(child__guardian_phone="13812345678", given_by="张大明")
+    child = consent.child
+    child.guardian_phone = "13987654321"
+    child.save()
+    assert child.history.count() == 2
+
+    erase_child(child_id=child.pk, by=staff, reason="家长当面申请")
+
+    assert not Child.history.filter(id=child.pk).exists()
+    assert not Consent.history.filter(id=consent.pk).exists()
+    assert field_history_of(child) == []
+    # The audit row says who and why, from the state the child was in.
+    change = history_of(child).last()
+    assert (change.from_status, change.to_status, change.by) == (
+        ChildState.KEPT,
+        ChildState.ERASED,
+        staff,
+    )

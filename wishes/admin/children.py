@@ -55,7 +55,6 @@ from wishes.models import (
     Child,
     ChildState,
     Consent,
-    ConsentState,
     Wish,
 )
 from wishes.privacy.access_log import LoggedReadsAdmin

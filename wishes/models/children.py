@@ -193,7 +193,7 @@ class Child(TimeStampedModel):
 
     @property
     def state(self) -> str:
-        """Kept or withdrawn; anonymisation and erasure are recorded by wishes.services.lifecycle."""
+        """Kept or withdrawn (anonymising and erasing are recorded by services.lifecycle)."""
         return ChildState.KEPT if self.withdrawn_at is None else ChildState.WITHDRAWN
 
 
