@@ -22,6 +22,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 
@@ -94,6 +95,20 @@ def set_status(
         update.append("updated_at")
     subject.save(update_fields=update)
     return record_change(subject=subject, from_status=previous, to_status=to, by=by, note=note)
+
+
+def last_entered(model: type[models.Model], states: Iterable[str]) -> Subquery:
+    """For a queryset of `model`: when each row last entered one of `states`, from the
+    audit trail (None if never), as an expression to annotate or filter with."""
+    return Subquery(
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=OuterRef("pk"),
+            to_status__in=list(states),
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
 
 
 def status_label(model: type[models.Model] | None, value: str) -> str:

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,7 @@ from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
-from wishes.audit import record_change
+from wishes.audit import last_entered, record_change
 from wishes.models import (
     RENEWAL_DAYS,
     Claim,
@@ -45,7 +44,6 @@ from wishes.models import (
     Consent,
     ImportBatch,
     ImportStatus,
-    StatusChange,
 )
 from wishes.privacy.guard import is_clean, screen_for
 
@@ -314,18 +312,9 @@ def expired_import_files(now: datetime.datetime | None = None) -> QuerySet[Impor
     days = import_file_days()
     if days <= 0:
         return ImportBatch.objects.none()
-    finished_at = (
-        StatusChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(ImportBatch),
-            object_id=OuterRef("pk"),
-            to_status__in=FINISHED_IMPORTS,
-        )
-        .order_by("-at")
-        .values("at")[:1]
-    )
     return (
         ImportBatch.objects.filter(status__in=FINISHED_IMPORTS, file_removed_at__isnull=True)
-        .annotate(finished_at=Coalesce(Subquery(finished_at), "created_at"))
+        .annotate(finished_at=Coalesce(last_entered(ImportBatch, FINISHED_IMPORTS), "created_at"))
         .filter(finished_at__lt=(now or timezone.now()) - datetime.timedelta(days=days))
     )
 

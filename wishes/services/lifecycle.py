@@ -32,13 +32,13 @@ from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import Storage
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from wishes.audit import record_change
+from wishes.audit import last_entered, record_change
 from wishes.importing.problems import ImportFileError
 from wishes.importing.reader import read_rows
 from wishes.models import (
@@ -92,18 +92,9 @@ def expired_children(now: datetime.datetime | None = None) -> models.QuerySet[Ch
     without such a row counts from its last change.
     """
     cutoff = months_before(now or timezone.now(), retention_months())
-    closed_at = (
-        StatusChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(Wish),
-            object_id=OuterRef("pk"),
-            to_status__in=CLOSED_WISHES,
-        )
-        .order_by("-at")
-        .values("at")[:1]
-    )
     closed_recently = (
         Wish.objects.filter(child=OuterRef("pk"))
-        .annotate(closed_at=Coalesce(Subquery(closed_at), "updated_at"))
+        .annotate(closed_at=Coalesce(last_entered(Wish, CLOSED_WISHES), "updated_at"))
         .filter(closed_at__gte=cutoff)
     )
     still_open = Wish.objects.filter(child=OuterRef("pk"), status__in=OPEN_WISHES)
