@@ -184,7 +184,7 @@ def ask(client: Client, surface: str, case: Case):
     """Request one surface of the matrix as the client's user."""
     requests = {
         "school overview": lambda: client.get(
-            reverse("school:overview"), {"school": case.school_id}
+            reverse("school:overview"), {"school": case.school_id, "show": "fulfilled"}
         ),
         "school child record": lambda: client.get(reverse("school:child", args=[case.child_id])),
         "photo file": lambda: client.get(reverse("files:photo", args=[case.photo_id])),

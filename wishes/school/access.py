@@ -14,9 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -47,6 +49,8 @@ SchoolView = Callable[..., HttpResponse]
 
 # How many past events the overview lists; older ones are in the back office.
 PAST_EVENTS_SHOWN = 10
+# How many wishes each to-do of the overview names; the rest are behind its link.
+TODO_ITEMS_SHOWN = 10
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -213,6 +217,84 @@ def school_wishes(school: School) -> QuerySet[Wish]:
             ),
         )
         .order_by("child__grade", "child__class_name", "child__real_name", "pk")
+    )
+
+
+def wish_counts(school: School) -> dict[str, int]:
+    """How many wishes of the school's kept children are in each status; one query."""
+    counts = dict.fromkeys(WishStatus.values, 0)
+    rows = (
+        Wish.objects.filter(child__school=school, child__withdrawn_at__isnull=True)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+    )
+    counts.update(dict(rows))
+    return counts
+
+
+def children_without_wish(school: School) -> QuerySet[Child]:
+    """The school's kept children who have no wish yet, in the order of the children list."""
+    return school_children(school).exclude(Exists(Wish.objects.filter(child_id=OuterRef("pk"))))
+
+
+@dataclass
+class ToDo:
+    """One kind of work waiting for the coordinator: how much, and the first few wishes."""
+
+    count: int
+    wishes: list[Wish]
+
+
+@dataclass
+class SchoolToDos:
+    """What the coordinator's page starts with: the next event, then what is still missing."""
+
+    next_event: Event | None
+    to_hand_over: ToDo
+    photos_missing: ToDo
+    letters_missing: ToDo
+
+    @property
+    def children(self) -> set[int]:
+        """The children these to-dos name, for the access log."""
+        todos = (self.to_hand_over, self.photos_missing, self.letters_missing)
+        return {wish.child_id for todo in todos for wish in todo.wishes}
+
+    @property
+    def nothing_to_do(self) -> bool:
+        todos = (self.to_hand_over, self.photos_missing, self.letters_missing)
+        return not any(todo.count for todo in todos)
+
+
+def _todo(wishes: QuerySet[Wish]) -> ToDo:
+    return ToDo(count=wishes.count(), wishes=list(wishes[:TODO_ITEMS_SHOWN]))
+
+
+def school_todos(school: School) -> SchoolToDos:
+    """The coordinator's to-dos: gifts to hand over at the next event (or at all), the
+    fulfilled wishes that still lack a photo, and those whose thank-you letter is missing
+    or was sent back. Each is two queries (count, first few), whatever the school's size."""
+    wishes = school_wishes(school)
+    next_event = (
+        Event.objects.filter(school=school, date__gte=timezone.localdate())
+        .order_by("date", "pk")
+        .first()
+    )
+    claimed = wishes.filter(status=WishStatus.CLAIMED)
+    if next_event is not None:
+        claimed = claimed.filter(events=next_event)
+    current_photo = FulfilmentPhoto.objects.current().filter(
+        fulfilment__claim__wish_id=OuterRef("pk")
+    )
+    fulfilled = wishes.filter(status=WishStatus.FULFILLED)
+    return SchoolToDos(
+        next_event=next_event,
+        to_hand_over=_todo(claimed),
+        photos_missing=_todo(fulfilled.exclude(Exists(current_photo))),
+        letters_missing=_todo(
+            fulfilled.filter(Q(letter_state__in=[LetterState.MISSING, LetterState.REJECTED]))
+        ),
     )
 
 

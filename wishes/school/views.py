@@ -4,7 +4,10 @@ They show real names, classes and the children's own words, so each page that do
 the access log, naming the children it showed.
 """
 
+from typing import Any
+
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest
-from wishes.models import AccessAction, Event, Fulfilment, School, Wish, WishStatus
+from wishes.models import AccessAction, Event, Fulfilment, School, WishStatus
 from wishes.privacy.access_log import log_access
 from wishes.school.access import (
     child_wish_records,
+    children_without_wish,
     claims_to_fulfil,
     get_child_for_coordinator,
     get_fulfilment_for_coordinator,
@@ -25,7 +29,9 @@ from wishes.school.access import (
     school_children,
     school_events,
     school_required,
+    school_todos,
     school_wishes,
+    wish_counts,
 )
 from wishes.school.forms import IMAGE_ACCEPT, FulfilmentRosterForm, LetterForm, PhotoUploadForm
 from wishes.services import add_fulfilment_photos, record_fulfilments, upload_letter
@@ -34,11 +40,24 @@ from wishes.services import add_fulfilment_photos, record_fulfilments, upload_le
 BAD_REQUEST = 400
 CONFLICT = 409
 
+# The overview's lists, a page at a time; the to-dos above them name at most a few each.
+PER_PAGE = 50
+WITHOUT_WISH = "without-wish"
+
 STATUS_ORDER = [
     WishStatus.DRAFT,
     WishStatus.OPEN,
     WishStatus.CLAIMED,
     WishStatus.FULFILLED,
+    WishStatus.WITHDRAWN,
+]
+# The list the overview opens on: the first that has anything, the coordinator's work first.
+DEFAULT_ORDER = [
+    WishStatus.CLAIMED,
+    WishStatus.OPEN,
+    WishStatus.DRAFT,
+    WishStatus.FULFILLED,
+    WITHOUT_WISH,
     WishStatus.WITHDRAWN,
 ]
 
@@ -57,27 +76,45 @@ def _overview_url(school: School) -> str:
 @school_required
 @require_safe
 def overview(request: AuthenticatedRequest) -> HttpResponse:
-    """The school's children and their wishes by status, and the events at the school."""
+    """The school's to-dos first, then its wishes by status (a page at a time), then events.
+
+    `?show=` picks the list (a wish status, or the children without a wish; claimed wishes
+    by default, the coordinator's work) and `?page=` its page, 50 a page.
+    """
     school = get_school_for_page(request)
     if school is None:
         return _pick_school(request)
-    children = list(school_children(school))
-    by_status: dict[str, list[Wish]] = {status: [] for status in STATUS_ORDER}
-    with_wish = set()
-    for wish in school_wishes(school):
-        by_status[wish.status].append(wish)
-        with_wish.add(wish.child_id)
+    counts = wish_counts(school)
+    without_wish = children_without_wish(school)
+    counts[WITHOUT_WISH] = without_wish.count()
+    show = request.GET.get("show", "")
+    if show not in counts:
+        show = next((s for s in DEFAULT_ORDER if counts[s]), WishStatus.CLAIMED)
+    page: Page[Any]
+    if show == WITHOUT_WISH:
+        page = Paginator(without_wish, PER_PAGE).get_page(request.GET.get("page"))
+        shown = {child.pk for child in page}
+    else:
+        wishes = school_wishes(school).filter(status=show)
+        page = Paginator(wishes, PER_PAGE).get_page(request.GET.get("page"))
+        shown = {wish.child_id for wish in page}
+    todos = school_todos(school)
     log_access(
         request,
         action=AccessAction.LIST_CHILDREN,
         subject=school,
-        children={child.pk for child in children} | with_wish,
+        children=shown | todos.children,
     )
+    tabs: list[tuple[str, str, int]] = [(s.value, str(s.label), counts[s]) for s in STATUS_ORDER]
+    tabs.append((WITHOUT_WISH, gettext("Children without a wish yet"), counts[WITHOUT_WISH]))
     context = {
         "school": school,
-        "groups": [(WishStatus(s), wishes) for s, wishes in by_status.items()],
-        "children": children,
-        "without_wish": [child for child in children if child.pk not in with_wish],
+        "children_count": school_children(school).count(),
+        "todos": todos,
+        "tabs": tabs,
+        "show": show,
+        "show_label": next(label for value, label, _ in tabs if value == show),
+        "page_obj": page,
         "events": school_events(school),
     }
     return render(request, "school/overview.html", context)

@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,29 +34,137 @@ def child_url(child: Child) -> str:
     return reverse("school:child", args=[child.pk])
 
 
-def test_overview_groups_the_schools_wishes_by_status_with_real_names(
+def _list(html: str) -> str:
+    """The wish list of an overview page (below the to-dos, above the events)."""
+    return html.split('id="wishes"')[1].split('id="events"')[0]
+
+
+def test_overview_lists_the_schools_wishes_by_status_with_real_names(
     client_for, coordinator, school, own_claim, own_child, withdrawn_child, other_child
 ):
     draft = WishFactory(child=own_child)
     open_wish = WishFactory(open=True, child__school=school, child__real_name="周小燕")
-    response = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
-    html = response.text
-    sections = {
-        status: html.split(f'id="status-{status}"')[1].split("</section>")[0]
+    client = client_for("coordinator")
+    lists = {
+        status: _list(client.get(OVERVIEW, {"show": status}, HTTP_ACCEPT_LANGUAGE="en").text)
         for status in WishStatus.values
     }
-    assert own_child.real_name in sections["draft"]
-    assert draft.code in sections["draft"]
-    assert "周小燕" in sections["open"]
-    assert open_wish.code in sections["open"]
-    claimed = sections["claimed"]
+    assert own_child.real_name in lists["draft"]
+    assert draft.code in lists["draft"]
+    assert "周小燕" in lists["open"]
+    assert open_wish.code in lists["open"]
+    assert "周小燕" not in lists["draft"]
+    claimed = lists["claimed"]
     assert own_claim.wish.child.real_name in claimed
     assert "上海科技馆" in claimed
     assert "2026-12-05" in claimed
-    assert own_child.class_name in html
-    assert withdrawn_child.real_name not in html
-    assert other_child.real_name not in html
+    assert own_child.class_name in lists["draft"]
+    for html in lists.values():
+        assert withdrawn_child.real_name not in html
+        assert other_child.real_name not in html
+
+
+def test_overview_opens_on_the_claimed_wishes_and_counts_every_status(
+    client_for, coordinator, school, own_claim
+):
+    WishFactory(open=True, child__school=school)
+    WishFactory(open=True, child__school=school)
+    ChildFactory(school=school, real_name="钱无愿")
+    html = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+    assert 'aria-current="page" href="?show=claimed#wishes"' in html
+    assert own_claim.wish.child.real_name in _list(html)
+    tabs = html.split('id="wishes"')[1].split("</nav>")[0]
+    open_tab = tabs.split('show=open#wishes">')[1].split("</a>")[0]
+    assert open_tab.endswith('text-bg-secondary">2</span>')
+    claimed_tab = tabs.split('show=claimed#wishes">')[1].split("</a>")[0]
+    assert claimed_tab.endswith('text-bg-secondary">1</span>')
+    without = client_for("coordinator").get(OVERVIEW, {"show": "without-wish"}).text
+    assert "钱无愿" in _list(without)
+
+
+def test_an_unknown_list_falls_back_to_the_first_that_has_wishes(client_for, coordinator, school):
+    WishFactory(open=True, child__school=school, child__real_name="周小燕")
+    response = client_for("coordinator").get(OVERVIEW, {"show": "<script>", "page": "x"})
+    assert response.status_code == 200
+    assert "周小燕" in _list(response.text)
+
+
+def test_overview_lists_50_wishes_a_page_and_logs_only_the_children_it_shows(
+    client_for, coordinator, school
+):
+    claims = [ClaimFactory(wish__child__school=school) for _ in range(55)]
+    client = client_for("coordinator")
+    first = client.get(OVERVIEW, {"show": "claimed"})
+    second = client.get(OVERVIEW, {"show": "claimed", "page": 2})
+    assert _list(first.text).count('href="/school/children/') == 50
+    assert _list(second.text).count('href="/school/children/') == 5
+    assert "show=claimed&amp;page=2" in first.text
+    on_second = {
+        c.wish.child.pk
+        for c in claims
+        if f'href="/school/children/{c.wish.child.pk}/"' in _list(second.text)
+    }
+    assert len(on_second) == 5
+    row = AccessLog.objects.filter(action=AccessAction.LIST_CHILDREN).latest("pk")
+    logged = set(row.children.values_list("pk", flat=True))
+    # The page's five children and the (at most ten) named by the to-dos; not all 55.
+    assert on_second <= logged
+    assert len(logged) <= 15
+
+
+def test_the_to_dos_come_first_with_the_next_events_gifts_missing_photos_and_letters(
+    client_for, coordinator, staff, school
+):
+    today = timezone.localdate()
+    event = EventFactory(school=school, date=today + timezone.timedelta(days=3), title="学雷锋日")
+    planned = ClaimFactory(wish__child__school=school, wish__child__real_name="赵计划")
+    ClaimFactory(wish__child__school=school, wish__child__real_name="钱未排")
+    event.wishes.add(planned.wish)
+    no_photo = FulfilmentFactory(
+        claim__wish__child__school=school, claim__wish__child__real_name="孙无照"
+    )
+    with_photo = FulfilmentFactory(
+        claim__wish__child__school=school, claim__wish__child__real_name="李有照"
+    )
+    add_fulfilment_photos(
+        fulfilment_id=with_photo.pk, by=coordinator, images=[image_corpus.clean("good_png")]
+    )
+    letter = upload_letter(
+        fulfilment_id=with_photo.pk, by=coordinator, scan=None, transcription="谢谢"
+    )
+    approve_letter(letter_id=letter.pk, by=staff)
+    html = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+    assert html.index('id="todo"') < html.index('id="wishes"')
+    todo = html.split('id="todo"')[1].split("</section>")[0]
+    hand_over = todo.split('id="todo-hand-over"')[1].split("</div>")[0]
+    assert "1 wish to hand over at the next event" in hand_over
+    assert "学雷锋日" in hand_over
+    assert "赵计划" in hand_over
+    assert "钱未排" not in hand_over
+    assert f"event={event.pk}" in hand_over
+    photos = todo.split('id="todo-photos"')[1].split("</div>")[0]
+    assert "孙无照" in photos
+    assert reverse("school:photos", args=[no_photo.pk]) in photos
+    assert "李有照" not in photos
+    letters = todo.split('id="todo-letters"')[1].split("</div>")[0]
+    assert "孙无照" in letters
+    assert reverse("school:letter", args=[no_photo.pk]) in letters
+    assert "李有照" not in letters
+
+
+def test_without_an_event_the_to_do_is_every_claimed_wish(client_for, coordinator, school):
+    ClaimFactory(wish__child__school=school, wish__child__real_name="赵等待")
+    html = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+    hand_over = html.split('id="todo-hand-over"')[1].split("</div>")[0]
+    assert "1 claimed wish to hand over" in hand_over
+    assert "赵等待" in hand_over
+
+
+def test_with_nothing_waiting_the_to_dos_say_so(client_for, coordinator, school):
+    WishFactory(open=True, child__school=school)
+    html = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+    todo = html.split('id="todo"')[1].split("</section>")[0]
+    assert "Nothing is waiting for you" in todo
 
 
 def test_overview_says_where_each_thank_you_letter_stands(client_for, coordinator, staff, school):
@@ -66,8 +176,12 @@ def test_overview_says_where_each_thank_you_letter_stands(client_for, coordinato
         fulfilment_id=delivered.pk, by=coordinator, scan=None, transcription="谢谢您"
     )
     approve_letter(letter_id=letter.pk, by=staff)
-    html = client_for("coordinator").get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").text
-    fulfilled = html.split('id="status-fulfilled"')[1].split("</section>")[0]
+    html = (
+        client_for("coordinator")
+        .get(OVERVIEW, {"show": "fulfilled"}, HTTP_ACCEPT_LANGUAGE="en")
+        .text
+    )
+    fulfilled = _list(html)
     items = fulfilled.split('<li class="list-group-item">')[1:]
     by_child = {
         f.claim.wish.child.real_name: next(i for i in items if f.claim.wish.child.real_name in i)
@@ -113,20 +227,26 @@ def _school_with_children(school, count: int) -> None:
     EventFactory(school=school)
 
 
-@pytest.mark.parametrize("count", [5, 50])
-def test_overview_costs_the_same_queries_for_5_or_50_children(
-    count, client_for, coordinator, school, django_assert_num_queries
+@pytest.mark.parametrize("show", ["claimed", "fulfilled", "without-wish"])
+def test_overview_costs_the_same_queries_for_5_or_60_children(
+    show, client_for, coordinator, school, django_assert_num_queries
 ):
-    _school_with_children(school, count)
     client = client_for("coordinator")
     # Django caches content types per process; load School's now so both counts match.
     ContentType.objects.get_for_model(School)
-    # session, user (with its sponsor and school roles), the children, the wishes (with
-    # sponsor, promise, fulfilment and letter state as subqueries), the access log row and
-    # its children (one insert for all), upcoming events and past events.
-    with django_assert_num_queries(8):
-        response = client.get(OVERVIEW)
-    assert response.text.count('href="/school/children/') >= count
+    counts = []
+    for size in (5, 55):
+        _school_with_children(school, size)
+        ChildFactory.create_batch(size, school=school)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(OVERVIEW, {"show": show})
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # session, user and roles; status counts; children without a wish (count, page);
+    # children count; the page (count, rows); the next event; three to-dos (count, rows);
+    # the access log row and its children; two event lists.
+    assert counts[0] <= 18
 
 
 def test_the_childs_record_shows_name_class_guardian_and_wish_history(
