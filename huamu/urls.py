@@ -6,11 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from huamu import health, views
+from wishes.public import views as public_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     # For load balancers and monitors: no login, never cached.
     path("healthz", health.healthz, name="healthz"),
+    # The picture WeChat shows beside a shared link to a page that is not a wish.
+    path("share.png", public_views.site_share_image, name="share_image"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Where a login lands when it was not sent from a page (LOGIN_REDIRECT_URL).

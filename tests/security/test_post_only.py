@@ -38,6 +38,7 @@ OUR_MODULES = ("wishes.", "sponsors.", "huamu.")
 # Our own pages with an object id in the address: which of the world's objects they show.
 OBJECT_OF_URL = {
     "wishes:detail": "open_wish",
+    "wishes:share_image": "open_wish",
     "wishes:claim": "open_wish",
     "events:detail": "event",
     "school:child": "child",
