@@ -1,8 +1,11 @@
 """The impact page: every number against a known set of records, the charts, and its admin."""
 
 import datetime
+import random
 import re
+import statistics
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -26,7 +29,7 @@ from wishes.models import (
     WishStatus,
     YearTotal,
 )
-from wishes.reports.impact import YearSource, impact_figures
+from wishes.reports.impact import YearSource, _median, impact_figures
 
 pytestmark = pytest.mark.django_db
 
@@ -293,14 +296,14 @@ def test_a_platform_claim_of_an_individual_does_not_name_them():
     assert [(s.key, s.count) for s in figures.channels][2] == (ClaimChannel.CITY_PLATFORM, 1)
 
 
-def test_numbers_take_five_queries_however_much_data(known, django_assert_num_queries):
+def test_numbers_take_six_queries_however_much_data(known, django_assert_num_queries):
     # Fulfilments per year; earlier totals; categories; claim timings; claim shares.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         impact_figures(today=TODAY)
 
 
-def test_numbers_take_five_queries_without_data(django_assert_num_queries):
-    with django_assert_num_queries(5):
+def test_numbers_take_six_queries_without_data(django_assert_num_queries):
+    with django_assert_num_queries(6):
         impact_figures(today=TODAY)
 
 
@@ -370,8 +373,8 @@ def test_impact_page_renders_in_chinese_by_default(known, client):
 
 
 def test_impact_page_queries_do_not_grow_with_data(known, client, django_assert_num_queries):
-    # The five queries of impact_figures; an anonymous visitor has no session to read.
-    with django_assert_num_queries(5):
+    # The six queries of impact_figures; an anonymous visitor has no session to read.
+    with django_assert_num_queries(6):
         client.get(reverse("impact:index"))
 
 
@@ -445,3 +448,11 @@ def test_year_totals_cannot_be_deleted(known, client_for):
 
     assert response.status_code == 403
     assert YearTotal.objects.filter(pk=total.pk).exists()
+
+
+def test_the_median_of_a_day_histogram_is_the_median_of_the_days():
+    rng = random.Random(2013)  # noqa: S311 - test data, not a secret
+    for size in (1, 2, 3, 4, 7, 50, 51):
+        days = [rng.choice([0, 1, 1, 2, 5, 9, 30, 200]) for _ in range(size)]
+        assert _median(Counter(days)) == float(statistics.median(days)), days
+    assert _median(Counter()) is None
