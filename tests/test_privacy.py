@@ -186,6 +186,8 @@ def test_public_wish_holds_only_the_allowlist():
         "days_waiting",
         # When it was published, which "days waiting" counts from (the feed's cursor).
         "published_at",
+        # The category again, as its code: which illustration the card shows.
+        "category_code",
     }
 
 

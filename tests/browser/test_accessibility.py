@@ -126,6 +126,8 @@ def test_sponsor_pages_have_no_serious_accessibility_violations(
     failures = {}
     for name, path in SPONSOR_PAGES.items():
         open_page(page, live_server.url + path.format(wish_pk=wish.pk), language)
+        # Logged in: the menu (a <details>, no script) opens on its name and shows who.
+        page.locator(".site-menu > summary").click()
         expect(page.get_by_text(sponsor.username)).to_be_visible()
         if violations := blocking_violations(page, axe_path):
             failures[f"{name} ({language})"] = violations

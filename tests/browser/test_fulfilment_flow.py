@@ -196,6 +196,8 @@ def test_school_records_fulfilment_staff_approve_letter_and_sponsor_sees_photo_a
 
     # The letter of the photographed child: a scan and its transcription.
     fulfilment = photographed.fulfilment
+    # The overview opens on what is still to hand over; the fulfilled wishes are a tab away.
+    page.locator('#wishes a[href*="show=fulfilled"]').click()
     page.locator("#status-fulfilled li", has_text="李小华").get_by_role(
         "link", name=TEXT["letter_link"], exact=True
     ).click()

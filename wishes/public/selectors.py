@@ -96,6 +96,13 @@ class PublicWish:
     # Public (the day it was published is what "days waiting" counts from); the feed's
     # page cursor is made of it.
     published_at: datetime.datetime | None = None
+    # The category's code (its label is `category`): which illustration the card shows.
+    category_code: str = WishCategory.OTHER
+
+    @property
+    def illustration(self) -> str:
+        """The static path of the category's illustration (drawn here; never a photo)."""
+        return f"img/categories/{self.category_code}.svg"
 
     def get_absolute_url(self) -> str:
         return reverse("wishes:detail", args=[self.id])
@@ -190,6 +197,7 @@ def _to_public(row: dict) -> PublicWish:
         grade_band=GradeBand(row["grade_band"]).label if row["grade_band"] else "",
         location=row["location"] or "",
         category=WishCategory(row["category"]).label,
+        category_code=row["category"],
         public_text=mask_contact_details(row["public_text"]),
         value_band=ValueBand(row["value_band"]).label if row["value_band"] else "",
         status=row["status"],
@@ -328,6 +336,39 @@ def impact_numbers() -> ImpactNumbers:
         individuals=Count("pk", filter=Q(kind=SponsorKind.INDIVIDUAL), distinct=True),
     )
     return ImpactNumbers(fulfilled=fulfilled, waiting=waiting, **sponsors)
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """How far a campaign has come: its published wishes waiting, claimed and fulfilled."""
+
+    waiting: int
+    claimed: int
+    fulfilled: int
+
+    @property
+    def total(self) -> int:
+        return self.waiting + self.claimed + self.fulfilled
+
+    @property
+    def claimed_percent(self) -> int:
+        return round(100 * self.claimed / self.total) if self.total else 0
+
+    @property
+    def fulfilled_percent(self) -> int:
+        return round(100 * self.fulfilled / self.total) if self.total else 0
+
+
+def campaign_progress(campaign: Campaign) -> CampaignProgress:
+    """The campaign's progress bar, in two queries: the waiting count is the list's own
+    rule (so the two numbers agree), the others one aggregate on the status index."""
+    counts = Wish.objects.filter(
+        campaign=campaign, status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]
+    ).aggregate(
+        claimed=Count("pk", filter=Q(status=WishStatus.CLAIMED)),
+        fulfilled=Count("pk", filter=Q(status=WishStatus.FULFILLED)),
+    )
+    return CampaignProgress(waiting=open_wishes().filter(campaign=campaign).count(), **counts)
 
 
 def current_campaign() -> Campaign | None:

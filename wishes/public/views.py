@@ -38,7 +38,8 @@ def wish_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "filter_form": wish_filter.form,
         "filtering": bool(used - _NOT_FILTERS),
-        "show_filters": bool(used),
+        # The search box stands outside the panel: only the other filters open it.
+        "show_filters": bool(used - {"q"}),
     }
     return render(request, "wishes/wish_list.html", context)
 

@@ -309,16 +309,27 @@ def test_filters_sit_in_a_details_element_open_only_while_filtering(client):
 
     plain = client.get(LIST).text
     filtered = client.get(LIST, {"category": "books"}).text
+    searched = client.get(LIST, {"q": "书"}).text
 
-    assert '<details class="filter-details card mb-4">' in plain
-    assert '<details class="filter-details card mb-4" open>' in filtered
-    assert 'name="q"' in plain
+    assert '<details class="filter-details card">' in plain
+    assert '<details class="filter-details card" open>' in filtered
+    # The search box stands in sight, outside the panel, and does not open it.
+    assert '<details class="filter-details card">' in searched
+    assert plain.index('name="q"') < plain.index('class="filter-details')
+    assert 'value="书"' in searched
+
+
+def test_an_overlong_search_says_why_and_finds_nothing_unchecked(client):
+    _open()
+    html = client.get(LIST, {"q": "书" * 51}, **EN).text
+    assert "is-invalid" in html
+    assert 'role="alert"' in html
 
 
 def test_sorting_alone_is_not_filtering(client):
     html = client.get(LIST, {"order": "newest"}, **EN).text
 
-    assert '<details class="filter-details card mb-4" open>' in html
+    assert '<details class="filter-details card" open>' in html
     assert "No wish is waiting right now" in html
 
 
@@ -375,8 +386,9 @@ def test_home_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     FulfilmentFactory()
 
     # 1 fulfilled wishes counted, 2 waiting wishes counted, 3 sponsor numbers, 4 the
-    # campaign, 5 the longest-waiting wishes.
-    with django_assert_num_queries(5):
+    # campaign, 5 and 6 its progress (waiting; claimed and fulfilled), 7 the
+    # longest-waiting wishes.
+    with django_assert_num_queries(7):
         client.get("/")
 
 
@@ -515,7 +527,11 @@ def test_pages_answer_in_english_when_the_browser_asks(client, open_wish, url):
     assert response.status_code == 200
     assert response["Content-Language"] == "en"
     assert '<html lang="en">' in response.text
-    assert "Waiting wishes" in response.text
+    assert (
+        "See the waiting wishes" in response.text
+        if url == "/"
+        else "Waiting wishes" in response.text
+    )
 
 
 def test_wish_page_answers_in_english_by_language_cookie(client, open_wish):
@@ -701,3 +717,31 @@ def test_similar_wishes_share_category_or_grade_band_and_are_open():
     assert similar == [both.code, same_category.code, same_band.code]
     assert len(similar_open_wishes(wish.pk, limit=1)) == 1
     assert similar_open_wishes(987654) == []
+
+
+def test_home_shows_the_current_campaigns_progress(client):
+    campaign = CampaignFactory(
+        starts_on=timezone.localdate() - datetime.timedelta(days=5),
+        ends_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    _open(campaign=campaign)
+    _open(campaign=campaign)
+    ClaimFactory(wish__campaign=campaign)
+    FulfilmentFactory(claim__wish__campaign=campaign)
+    html = client.get("/", **EN).text
+    progress = html.split('id="campaign-progress"')[1].split("</section>")[0]
+    assert campaign.name in progress
+    assert "2 still waiting" in progress
+    assert "1 claimed, on its way" in progress
+    assert "1 fulfilled" in progress
+    # One in four fulfilled, one in four claimed, drawn without a style attribute (CSP).
+    assert '<rect width="25" height="4" fill="#198754"/>' in progress
+    assert '<rect x="25" width="25" height="4" fill="#dc3545"/>' in progress
+    assert "style=" not in progress
+
+
+def test_an_open_wish_card_invites_to_claim_it(client):
+    wish = _open()
+    html = client.get(LIST, **EN).text
+    assert f'href="/wishes/{wish.pk}/claim/">I\'ll make it come true</a>' in html
+    assert f"img/categories/{wish.category}.svg" in html
