@@ -6,7 +6,7 @@ PYTHON ?= $(shell ./scripts/find-python)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: messages-update run test test-postgres lint install assets messages font check-python
+.PHONY: messages-update run test test-postgres lint install lock assets messages font check-python
 
 run: install assets messages font
 	DEBUG=true $(PY) manage.py migrate --no-input
@@ -35,12 +35,18 @@ check-python:
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml | check-python
+# Exactly the versions and files of requirements.lock, checked by hash; again whenever the
+# lock changes. The project itself runs from this folder and is not installed.
+$(VENV)/.installed: requirements.lock | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) scripts/requirements.py > $(VENV)/requirements.txt
-	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
+
+# Re-resolve pyproject.toml's dependencies and the dev extra to their newest allowed releases,
+# pinned with hashes for Python 3.12 and newer; commit requirements.lock afterwards.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --upgrade \
+		--python-version 3.12 --custom-compile-command "make lock" --quiet -o requirements.lock
 
 # Bootstrap and axe-core come from the npm registry at build time; nothing loads from a CDN.
 assets: static/vendor/.built

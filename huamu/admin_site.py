@@ -23,6 +23,14 @@ class HuamuAdminSite(admin.AdminSite):
     site_title = _("Huamu Dream Wishes back office")
     index_title = _("Programme administration")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # An overlong username is refused before login throttling writes it. Imported here:
+        # this module loads with INSTALLED_APPS, before the auth models the form needs.
+        from huamu.forms import AdminLoginForm
+
+        self.login_form = AdminLoginForm
+
     # Now a view of ours, the front page follows our rule for pages that only read: GET and
     # HEAD, any other method a 405 (tests/security/test_safe_methods.py).
     @method_decorator(require_safe)

@@ -20,12 +20,21 @@ on every request.
 The cache must be shared by every app server process (Redis or the database, see
 `CACHES` in settings); a version bump that fails (cache down) is logged, and a cached page
 lives at most `HUAMU_PUBLIC_CACHE_SECONDS`.
+
+The cache may fail; the site may not. The version is bumped only after the change commits,
+never while a service holds row locks. A Redis that refuses, hangs or drops connections
+costs one request at most its connect or socket timeout (`REDIS_CONNECT_TIMEOUT_MS`,
+`REDIS_SOCKET_TIMEOUT_MS`); after that failure the process leaves it alone for
+`REDIS_RETRY_SECONDS` and renders every page without the cache. The first call after the
+pause bumps the version, so no page cached before a change missed during the outage is
+served again.
 """
 
 import functools
 import hashlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeGuard
@@ -35,10 +44,9 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
@@ -98,12 +106,95 @@ class _SharedRedisClient(RedisCacheClient):
         return client
 
 
+class CacheUnavailable(Exception):
+    """The cache failed a moment ago and is left alone until its pause ends."""
+
+
+# Per Redis address, shared by every thread of the process (each thread has its own backend
+# object): the monotonic time before which nobody asks that Redis again.
+_redis_paused_until: dict[str, float] = {}
+
+# Without a timeout a Redis that accepts connections and never answers makes every call wait
+# for the kernel (seconds); these apply when CACHES gives none (settings pass the env's).
+DEFAULT_REDIS_TIMEOUT_SECONDS = 0.1
+DEFAULT_REDIS_RETRY_SECONDS = 10.0
+
+
+def _redis_error() -> type[Exception]:
+    # Imported only when a Redis call failed: redis is installed where CACHE_URL names it.
+    import redis
+
+    return redis.RedisError
+
+
+def _guarded(name: str) -> Callable[..., Any]:
+    call = getattr(DjangoRedisCache, name)
+
+    @functools.wraps(call)
+    def guarded(self: "RedisCache", *args, **kwargs):
+        self._check_pause()
+        try:
+            return call(self, *args, **kwargs)
+        except _redis_error() as error:
+            raise self._pause(error) from error
+
+    return guarded
+
+
 class RedisCache(DjangoRedisCache):
-    """The Redis cache backend of settings.CACHES (CACHE_URL=redis://...)."""
+    """The Redis cache backend of settings.CACHES (CACHE_URL=redis://...).
+
+    Short timeouts, and a pause of `retry_seconds` (an OPTIONS key of our own) after any
+    failure: while it lasts every call raises `CacheUnavailable` at once, without a round
+    trip, and the callers in this module render without the cache.
+    """
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = _SharedRedisClient
+        options = dict(params.get("OPTIONS", {}))
+        self._retry_seconds = float(options.pop("retry_seconds", DEFAULT_REDIS_RETRY_SECONDS))
+        options.setdefault("socket_connect_timeout", DEFAULT_REDIS_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", DEFAULT_REDIS_TIMEOUT_SECONDS)
+        self._options = options
+        self._address = server if isinstance(server, str) else ",".join(server)
+
+    def _check_pause(self) -> None:
+        paused_until = _redis_paused_until.get(self._address)
+        if paused_until is None:
+            return
+        if time.monotonic() < paused_until:
+            raise CacheUnavailable(f"Redis at {self._address} failed; retrying later")
+        # The pause is over. Bumps of the public version may have been lost meanwhile:
+        # bumping now is the probe, so no page cached before those changes is served.
+        try:
+            DjangoRedisCache.set(self, VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        except _redis_error() as error:
+            raise self._pause(error) from error
+        _redis_paused_until.pop(self._address, None)
+        logger.warning("Redis cache at %s answers again", self._address)
+
+    def _pause(self, error: Exception) -> CacheUnavailable:
+        _redis_paused_until[self._address] = time.monotonic() + self._retry_seconds
+        logger.warning(
+            "Redis cache at %s failed (%r): rendering without it for %g s",
+            self._address,
+            error,
+            self._retry_seconds,
+        )
+        return CacheUnavailable(f"Redis at {self._address} failed: {error!r}")
+
+    add = _guarded("add")
+    get = _guarded("get")
+    set = _guarded("set")
+    touch = _guarded("touch")
+    delete = _guarded("delete")
+    get_many = _guarded("get_many")
+    has_key = _guarded("has_key")
+    incr = _guarded("incr")
+    set_many = _guarded("set_many")
+    delete_many = _guarded("delete_many")
+    clear = _guarded("clear")
 
 
 def _enabled() -> bool:
@@ -118,32 +209,24 @@ def _cache():
 def _new_version() -> None:
     try:
         _cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except CacheUnavailable:
+        # Already logged when the cache failed; the first call after the pause bumps.
+        pass
     except Exception:
         # A state change must never fail because the cache is down; pages then expire.
         logger.exception("Could not bump the public cache version")
 
 
-def _joins_transactions(using: str) -> bool:
-    # The database cache writes through the same connection: inside a transaction, its write
-    # would lock the version row until commit and make every writer queue behind it.
-    backend = _cache()
-    return (
-        isinstance(backend, DatabaseCache)
-        and router.db_for_write(backend.cache_model_class) == using
-    )
-
-
 def bump_public_version(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Stop serving every cached public page: now, and again once the transaction commits.
+    """Stop serving every cached public page once the transaction commits (or now, outside one).
 
-    The first bump stops other requests from serving the old pages at once; the second
-    one, after the commit, drops any page rendered from the data as it was before it.
-    Call it after changing public data with `QuerySet.update()`, which sends no signal.
+    Never inside the transaction: a slow or dead cache would then hold the row locks the
+    service took. A page rendered before the commit carries the version from before it and
+    is dropped by the bump. Call it after changing public data with `QuerySet.update()`,
+    which sends no signal.
     """
     if not _enabled():
         return
-    if connections[using].in_atomic_block and not _joins_transactions(using):
-        _new_version()
     # Outside a transaction this runs at once.
     transaction.on_commit(_new_version, using=using, robust=True)
 
@@ -208,6 +291,9 @@ def _lookup(key: str) -> tuple[str | None, object]:
             backend.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
             version = backend.get(VERSION_KEY)
         return version, found.get(key)
+    except CacheUnavailable:
+        # Logged once when the cache failed; every request comes here during the pause.
+        return None, None
     except Exception as error:
         # One line, not a traceback: while the cache is down, every request comes here.
         logger.warning("Public cache unavailable, rendering without it: %r", error)
@@ -240,6 +326,8 @@ def _store(key: str, request: HttpRequest, version: str, response: HttpResponse)
     )
     try:
         _cache().set(key, page, timeout=settings.HUAMU_PUBLIC_CACHE_SECONDS)
+    except CacheUnavailable:
+        pass
     except Exception:
         logger.exception("Could not store a public page in the cache")
 
@@ -303,6 +391,8 @@ def cached_fragment(name: str, parts: list[str], render: Callable[[], str]) -> s
     if version is not None:
         try:
             _cache().set(key, (version, markup), timeout=settings.HUAMU_PUBLIC_CACHE_SECONDS)
+        except CacheUnavailable:
+            pass
         except Exception:
             logger.exception("Could not store a fragment in the cache")
     return markup

@@ -37,6 +37,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_positive_int(name: str, default: int) -> int:
+    """Return the variable as a whole number above zero; anything else is an error."""
+    value = env_int(name, default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be above zero, not {value}")
+    return value
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """Return a comma-separated variable as a list without empty items."""
     raw = os.environ.get(name)

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from huamu.env import env_bool, env_int, env_list, env_str
+from huamu.env import env_bool, env_int, env_list, env_positive_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,12 +166,23 @@ if _cache_scheme not in _cache_backends:
         f"CACHE_URL must start with redis://, rediss://, db://, locmem:// or dummy://, "
         f"not {_cache_url!r}"
     )
+_cache_options: dict[str, Any] = {}
+if _cache_scheme in ("db", "locmem"):
+    _cache_options = {"MAX_ENTRIES": 5000}
+elif _cache_scheme in ("redis", "rediss"):
+    # A Redis that hangs must cost a page a tenth of a second, not seconds, and then be left
+    # alone for a while: pages render without the cache meanwhile (huamu/cache.py).
+    _cache_options = {
+        "socket_connect_timeout": env_positive_int("REDIS_CONNECT_TIMEOUT_MS", 100) / 1000,
+        "socket_timeout": env_positive_int("REDIS_SOCKET_TIMEOUT_MS", 100) / 1000,
+        "retry_seconds": env_positive_int("REDIS_RETRY_SECONDS", 10),
+    }
 CACHES = {
     "default": {
         "BACKEND": _cache_backends[_cache_scheme][0],
         "LOCATION": _cache_backends[_cache_scheme][1],
         "KEY_PREFIX": "huamu",
-        "OPTIONS": {"MAX_ENTRIES": 5000} if _cache_scheme in ("db", "locmem") else {},
+        "OPTIONS": _cache_options,
     }
 }
 # Anonymous visitors get public pages from the cache until a wish, claim, consent, event or

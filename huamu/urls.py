@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from huamu import health, views
+from huamu.forms import LoginForm
 from wishes.public import views as public_views
 
 urlpatterns = [
@@ -18,6 +20,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Where a login lands when it was not sent from a page (LOGIN_REDIRECT_URL).
     path("accounts/welcome/", views.landing, name="landing"),
+    # Django's login view with an overlong username refused before throttling (huamu/forms.py).
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("wishes/", include("wishes.public.urls")),
     path("events/", include("wishes.public.event_urls")),

@@ -10,7 +10,10 @@ TOOLING_ONLY = {"HUAMU_TESTING", "TEST_DATABASE_NAME", "BENCH_BARE_VIEW"}
 
 def variables_read_by_settings() -> set[str]:
     source = (ROOT / "huamu" / "settings.py").read_text()
-    return set(re.findall(r'env_(?:str|int|bool|list)\(\s*"([A-Z0-9_]+)"', source)) - TOOLING_ONLY
+    return (
+        set(re.findall(r'env_(?:str|int|positive_int|bool|list)\(\s*"([A-Z0-9_]+)"', source))
+        - TOOLING_ONLY
+    )
 
 
 def test_settings_read_variables_at_all():

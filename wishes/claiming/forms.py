@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from huamu.forms import IdMultipleChoiceField
 from wishes.public.selectors import published_wishes
 
 # How far ahead a sponsor may promise to deliver; later promises tend to be forgotten.
@@ -69,7 +70,7 @@ class BatchClaimForm(PromisedOnMixin):
     # Any wish the public can see may be posted back, claimed ones too: a wish taken since
     # the page was shown must reach the service, whose refusal names it, rather than fail
     # here as an unknown choice. Drafts and hidden wishes stay unknown.
-    wishes = forms.ModelMultipleChoiceField(
+    wishes = IdMultipleChoiceField(
         label=_("Wishes"),
         queryset=published_wishes(),
         widget=forms.CheckboxSelectMultiple,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from huamu.errors import TransitionError
+from huamu.forms import parse_ids
 from huamu.roles import AuthenticatedRequest
 from sponsors.models import Sponsor
 from wishes.claiming.access import (
@@ -81,7 +82,7 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _posted_ids(request: AuthenticatedRequest) -> list[int]:
     """The wish ids ticked in the posted form, ignoring anything that is not a number."""
-    return [int(v) for v in request.POST.getlist("wishes") if v.isdigit()]
+    return parse_ids(request.POST.getlist("wishes"))
 
 
 def _thanks_for(count: int) -> str:

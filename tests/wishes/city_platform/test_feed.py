@@ -352,7 +352,7 @@ def public_cache(settings):
 
 
 def test_each_page_is_kept_on_the_server_until_a_wish_changes(
-    client, public_cache, django_assert_num_queries
+    client, public_cache, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     _waiting(3)
     first = client.get(f"{FEED}?limit=2").content
@@ -363,7 +363,8 @@ def test_each_page_is_kept_on_the_server_until_a_wish_changes(
         assert client.get(f"{FEED}?limit=2").content == first
         client.get(second_url)
 
-    WishFactory(open=True, published_at=timezone.now() - datetime.timedelta(days=90))
+    with django_capture_on_commit_callbacks(execute=True):
+        WishFactory(open=True, published_at=timezone.now() - datetime.timedelta(days=90))
     assert client.get(f"{FEED}?limit=2").content != first
 
 
