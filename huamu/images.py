@@ -3,10 +3,16 @@
 Every upload is checked before it is decoded (size), while it is opened (type from the
 content, pixel count), decoded in full, and re-encoded from its pixels alone, so nothing
 of the original file (EXIF with GPS, XMP, ICC, comments, trailing data) survives.
+
+A sponsor never sees a letter's scan itself, only `sponsor_copy`: the areas staff covered
+(`clean_masks`) filled solid, downscaled, and watermarked in Chinese and English.
 """
 
 import io
+import json
+import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +20,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from huamu.fonts import cjk_image_font
 
 # The formats we accept, as Pillow names them, and the extension we store them under.
 ACCEPTED = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -24,7 +32,6 @@ _MARKUP = (b"<html", b"<script", b"<!doctype", b"<?xml", b"<body", b"<iframe")
 # data of about one photo in two hundred (3 MB), which would then be refused for no reason.
 _HEAD_MARKUP = (b"<svg",)
 THUMBNAIL_SIZE = (480, 480)
-LETTER_PREVIEW_SIZE = (1000, 1400)
 
 
 @dataclass(frozen=True)
@@ -153,29 +160,143 @@ def check_upload_count(files: list[UploadedFile]) -> None:
         raise _reject(_("Please upload at most %(limit)d files at a time.") % {"limit": limit})
 
 
-def watermarked_copy(source, *, label: str) -> ContentFile:
-    """A downscaled JPEG of a stored image with `label` written across it, repeatedly."""
+# --- the sponsor's copy of a letter ----------------------------------------------------------
+
+# The longest side of the copy a sponsor sees: enough to read a child's handwriting.
+SPONSOR_COPY_LONG_SIDE = 1600
+# How many areas staff may cover on one scan.
+MAX_MASKS = 50
+# Covered areas are filled solid: a blur can be undone, a flat colour cannot.
+MASK_FILL = (64, 64, 64)
+_MASK_KEYS = {"x", "y", "w", "h"}
+# The watermark: dark red with a white outline, half transparent, so it reads on any paper.
+_WATERMARK_FILL = (150, 0, 0, 140)
+_WATERMARK_OUTLINE = (255, 255, 255, 140)
+_WATERMARK_ANGLE = 30
+
+
+def _bad_masks(message: str) -> ValidationError:
+    return ValidationError(message, code="bad_masks")
+
+
+def _is_number(value: object) -> bool:
+    # JSON true and false are ints to Python; they are no coordinate.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def clean_masks(value: object) -> list[dict[str, float]]:
+    """The covered areas of a scan, checked: a list (or its JSON) of at most MAX_MASKS
+    rectangles {"x", "y", "w", "h"} as fractions of the scan's width and height, inside the
+    scan and not empty. Raise ValidationError with a message for users otherwise."""
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value or "[]")
+        except ValueError:
+            raise _bad_masks(
+                _("The covered areas could not be read. Please draw them again.")
+            ) from None
+    if not isinstance(value, list):
+        raise _bad_masks(_("The covered areas could not be read. Please draw them again."))
+    if len(value) > MAX_MASKS:
+        raise _bad_masks(
+            _("Please cover at most %(limit)d areas of one scan.") % {"limit": MAX_MASKS}
+        )
+    masks = []
+    for number, item in enumerate(value, start=1):
+        if (
+            not isinstance(item, dict)
+            or set(item) != _MASK_KEYS
+            or not all(_is_number(item[key]) for key in _MASK_KEYS)
+        ):
+            raise _bad_masks(
+                _("Area %(number)d is not a rectangle with a left, top, width and height.")
+                % {"number": number}
+            )
+        # Four decimals: a tenth of a pixel on the largest scan we store.
+        mask = {key: round(float(item[key]), 4) for key in ("x", "y", "w", "h")}
+        inside = (
+            0 <= mask["x"] < 1
+            and 0 <= mask["y"] < 1
+            and 0 < mask["w"] <= 1
+            and 0 < mask["h"] <= 1
+            # A rounding error of the browser is no reason to refuse.
+            and mask["x"] + mask["w"] <= 1.0001
+            and mask["y"] + mask["h"] <= 1.0001
+        )
+        if not inside:
+            raise _bad_masks(
+                _("Area %(number)d lies outside the scan or has no size.") % {"number": number}
+            )
+        mask["w"] = min(mask["w"], round(1 - mask["x"], 4))
+        mask["h"] = min(mask["h"], round(1 - mask["y"], 4))
+        masks.append(mask)
+    return masks
+
+
+def validate_masks(value: object) -> None:
+    """Model field validator for covered areas (see clean_masks)."""
+    clean_masks(value)
+
+
+def mask_box(mask: dict[str, float], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The pixels a covered area takes on an image of `size`: left, top, right, bottom
+    (right and bottom excluded), rounded outwards so no edge of the area shows."""
+    width, height = size
+    left = max(0, math.floor(mask["x"] * width))
+    top = max(0, math.floor(mask["y"] * height))
+    right = min(width, max(left + 1, math.ceil((mask["x"] + mask["w"]) * width)))
+    bottom = min(height, max(top + 1, math.ceil((mask["y"] + mask["h"]) * height)))
+    return left, top, right, bottom
+
+
+def _tiled_watermark(image: Image.Image, lines: Sequence[str]) -> Image.Image:
+    width, height = image.size
+    size = max(14, max(width, height) // 45)
+    font = cjk_image_font(size)
+    # Drawn level on a square that covers the picture at any angle, then turned and cut out.
+    side = math.ceil(math.hypot(width, height))
+    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    text = "\n".join(lines)
+    spacing = max(2, size // 3)
+    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, spacing=spacing)
+    step_x = max(1, int(right - left) + size * 2)
+    step_y = max(1, int(bottom - top) + size * 2)
+    for row, y in enumerate(range(0, side, step_y)):
+        offset = (row % 2) * step_x // 2
+        for x in range(-offset, side, step_x):
+            draw.multiline_text(
+                (x, y),
+                text,
+                font=font,
+                spacing=spacing,
+                fill=_WATERMARK_FILL,
+                stroke_width=max(1, size // 16),
+                stroke_fill=_WATERMARK_OUTLINE,
+            )
+    layer = layer.rotate(_WATERMARK_ANGLE, resample=Image.Resampling.BICUBIC)
+    x0, y0 = (side - width) // 2, (side - height) // 2
+    layer = layer.crop((x0, y0, x0 + width, y0 + height))
+    return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
+
+
+def sponsor_copy(
+    source, *, masks: Sequence[dict[str, float]], lines: Sequence[str]
+) -> ContentFile:
+    """The copy of a stored letter scan a sponsor sees, as a JPEG: the covered areas filled
+    solid (at full size, before anything else), downscaled to SPONSOR_COPY_LONG_SIDE at
+    most, and `lines` written across it diagonally, again and again, in the CJK font."""
     with Image.open(source) as opened:
         image = opened.convert("RGB")
-    image.thumbnail(LETTER_PREVIEW_SIZE, Image.Resampling.LANCZOS)
-    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    font = ImageFont.load_default(size=max(18, image.width // 20))
-    step_x = max(1, int(draw.textlength(label, font=font)) + 40)
-    step_y = max(1, image.height // 7)
-    for row, y in enumerate(range(0, image.height, step_y)):
-        offset = (row % 2) * step_x // 2
-        for x in range(-step_x + offset, image.width, step_x):
-            # Dark with a light outline, so it reads on white paper and on dark photos.
-            draw.text(
-                (x, y),
-                label,
-                font=font,
-                fill=(120, 0, 0, 150),
-                stroke_width=1,
-                stroke_fill=(255, 255, 255, 150),
-            )
-    marked = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for mask in clean_masks(list(masks)):
+        left, top, right, bottom = mask_box(mask, image.size)
+        # Pillow's rectangle includes its last row and column.
+        draw.rectangle((left, top, right - 1, bottom - 1), fill=MASK_FILL)
+    longest = SPONSOR_COPY_LONG_SIDE
+    if max(image.size) > longest:
+        image.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    marked = _tiled_watermark(image, lines)
     out = io.BytesIO()
     marked.save(out, "JPEG", quality=80, optimize=True)
     return ContentFile(out.getvalue(), name="preview.jpg")

@@ -114,6 +114,9 @@ MATRIX: dict[str, dict[str, object]] = {
     "campaign export": OFFICE_ONLY,
     "wish cards": OFFICE_ONLY,
     "platform claims upload": OFFICE_ONLY,
+    # Covering areas of a letter's scan, and the draft of the sponsor's copy: staff alone.
+    "admin letter cover areas": OFFICE_ONLY,
+    "letter draft copy": {**SCHOOL_FILE, "coordinator": 404},
 }
 
 
@@ -232,6 +235,12 @@ def ask(client: Client, surface: str, case: Case):
         ),
         "platform claims upload": lambda: client.get(
             reverse("admin:wishes_claim_import_platform")
+        ),
+        "admin letter cover areas": lambda: client.get(
+            reverse("admin:wishes_thankyouletter_cover", args=[case.letter_id])
+        ),
+        "letter draft copy": lambda: client.get(
+            reverse("files:letter_draft", args=[case.letter_id])
         ),
     }
     return requests[surface]()

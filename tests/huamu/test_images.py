@@ -8,14 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image
 
 from huamu.images import (
-    LETTER_PREVIEW_SIZE,
     THUMBNAIL_SIZE,
     check_upload_count,
     clean_image,
-    watermarked_copy,
 )
 from tests import image_corpus as corpus
 
@@ -257,41 +255,3 @@ def test_too_many_uploads_at_once_are_refused(settings):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         check_upload_count([corpus.uploaded_jpeg()] * 4)
     assert caught.value.messages == ["Please upload at most 3 files at a time."]
-
-
-# Watermarked copy ---------------------------------------------------------------------
-
-
-def letter_scan_png(width: int = 1100, height: int = 1540) -> bytes:
-    """A pale page with dark lines of "handwriting", larger than the preview box."""
-    image = Image.new("RGB", (width, height), (250, 248, 240))
-    draw = ImageDraw.Draw(image)
-    for y in range(80, height - 80, 60):
-        draw.line((60, y, width - 60, y), fill=(40, 40, 90), width=3)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def test_watermarked_copy_is_a_smaller_jpeg_visibly_marked():
-    source = letter_scan_png()
-    copy = watermarked_copy(io.BytesIO(source), label="Huamu Dream Wishes · HM2026-00001")
-    marked = opened(copy)
-
-    assert marked.format == "JPEG"
-    assert marked.width <= LETTER_PREVIEW_SIZE[0]
-    assert marked.height <= LETTER_PREVIEW_SIZE[1]
-    assert marked.size < Image.open(io.BytesIO(source)).size
-
-    unmarked = Image.open(io.BytesIO(source)).convert("RGB")
-    unmarked.thumbnail(LETTER_PREVIEW_SIZE, Image.Resampling.LANCZOS)
-    assert unmarked.size == marked.size
-    difference = ImageChops.difference(marked.convert("RGB"), unmarked).convert("L")
-    changed = sum(difference.point(lambda value: 255 if value > 40 else 0).histogram()[255:])
-    # The label covers the page in rows: well over one pixel in a hundred is changed.
-    assert changed > marked.width * marked.height // 100
-
-
-def test_watermarked_copy_of_a_small_scan_is_not_enlarged():
-    copy = watermarked_copy(io.BytesIO(corpus.jpeg_bytes(64, 48)), label="HM2026-00001")
-    assert opened(copy).size == (64, 48)

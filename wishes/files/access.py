@@ -81,11 +81,13 @@ def _letter(pk: int) -> ThankYouLetter:
             "id",
             "scan",
             "preview",
+            "masks",
             "status",
             "fulfilment__id",
             "fulfilment__claim__id",
             "fulfilment__claim__sponsor_id",
             "fulfilment__claim__wish__id",
+            "fulfilment__claim__wish__code",
             f"{_CHILD}__id",
             f"{_CHILD}__school_id",
             f"{_CHILD}__withdrawn_at",
@@ -107,6 +109,15 @@ def get_letter_scan_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
     """A letter whose original scan the visitor may see: staff and the child's school."""
     letter = _letter(pk)
     if _staff_or_coordinator(request.user, letter):
+        return letter
+    raise Http404
+
+
+def get_letter_draft_for_viewer(request: HttpRequest, pk: int) -> ThankYouLetter:
+    """A letter whose sponsor's copy, as it would be made now, the visitor may see before
+    approval: office staff only (they decide what to cover), else 404."""
+    letter = _letter(pk)
+    if _is_staff(request.user, ThankYouLetter) and letter.scan:
         return letter
     raise Http404
 

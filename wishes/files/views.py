@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from wishes.files.access import (
+    get_letter_draft_for_viewer,
     get_letter_preview_for_viewer,
     get_letter_scan_for_viewer,
     get_photo_for_viewer,
@@ -21,6 +22,7 @@ from wishes.files.access import (
 )
 from wishes.models import AccessAction, Consent, FulfilmentPhoto, ThankYouLetter
 from wishes.privacy.access_log import log_access
+from wishes.services.letters import sponsor_copy_of
 
 # Stored files are named by the server with the extension of what clean_image (or, for a
 # signed form, clean_scanned_form) wrote.
@@ -34,6 +36,13 @@ CONTENT_TYPES = {
 DOWNLOAD_ONLY = {"pdf"}
 # A browser must not treat the response as anything but an image: no scripts, no plugins.
 FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
+
+
+def _private(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    return response
 
 
 def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
@@ -66,10 +75,7 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
             filename=filename,
             as_attachment=disposition == "attachment",
         )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    return response
+    return _private(response)
 
 
 def _serve(
@@ -120,6 +126,26 @@ def letter_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
     return _serve(
         request, letter, letter.preview, AccessAction.VIEW_LETTER, f"letter-{letter.pk}-copy"
     )
+
+
+@require_safe
+def letter_draft(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The sponsor's copy as approval would make it now (covered, downscaled, watermarked):
+    made afresh for office staff to check before approving, never stored."""
+    letter = get_letter_draft_for_viewer(request, pk)
+    try:
+        copy = sponsor_copy_of(letter)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(copy.read(), content_type="image/jpeg")
+    response["Content-Disposition"] = f'inline; filename="letter-{letter.pk}-draft.jpg"'
+    log_access(
+        request,
+        action=AccessAction.VIEW_LETTER,
+        subject=letter,
+        children=[letter.fulfilment.claim.wish.child_id],
+    )
+    return _private(response)
 
 
 @require_safe

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from huamu.images import validate_masks
 from huamu.models import TimeStampedModel
 from wishes.models.claims import Claim
 from wishes.models.events import Event
@@ -69,6 +70,15 @@ class ThankYouLetter(TimeStampedModel):
     scan_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     preview = models.ImageField(
         _("watermarked copy for the sponsor"), upload_to=letter_path, blank=True, editable=False
+    )
+    # Areas of the scan staff covered (a signature, a name), as fractions of its width and
+    # height: [{"x": .., "y": .., "w": .., "h": ..}]. The sponsor's copy has them filled.
+    masks = models.JSONField(
+        _("covered areas"),
+        default=list,
+        blank=True,
+        editable=False,
+        validators=[validate_masks],
     )
     transcription = models.TextField(_("transcription"), blank=True)
     shared_text = models.TextField(

@@ -10,9 +10,7 @@ import io
 import re
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
@@ -20,9 +18,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from huamu.fonts import cjk_font_path
+
 PDF_CONTENT_TYPE = "application/pdf"
-FONT_FILE = "wqy-microhei.ttc"
-SYSTEM_FONT = Path("/usr/share/fonts/truetype/wqy") / FONT_FILE
 
 RED = HexColor("#b3261e")
 GOLD = HexColor("#c9a227")
@@ -33,17 +31,6 @@ LIGHT = HexColor("#bdbdbd")
 
 class FontMissing(Exception):
     """No usable Chinese font: PDFs cannot be made until one is installed."""
-
-
-def cjk_font_path() -> Path | None:
-    """The CJK font file to embed: HUAMU_CJK_FONT if set, else vendor/fonts/, else the system's."""
-    configured = getattr(settings, "HUAMU_CJK_FONT", "")
-    if configured:
-        # A path set on purpose is used or reported, never silently replaced by another.
-        candidates = [Path(configured)]
-    else:
-        candidates = [Path(settings.BASE_DIR) / "vendor" / "fonts" / FONT_FILE, SYSTEM_FONT]
-    return next((path for path in candidates if path.is_file()), None)
 
 
 _fonts: dict[str, str] = {}

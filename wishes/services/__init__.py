@@ -24,7 +24,14 @@ from wishes.services.fulfilment import (
     set_photo_publication,
     withdraw_photo,
 )
-from wishes.services.letters import WATERMARK, approve_letter, reject_letter, upload_letter
+from wishes.services.letters import (
+    WATERMARK,
+    approve_letter,
+    cover_letter_areas,
+    reject_letter,
+    sponsor_copy_of,
+    upload_letter,
+)
 from wishes.services.lifecycle import (
     anonymise_child,
     anonymise_expired,
@@ -47,6 +54,7 @@ __all__ = [
     "cancel_claim",
     "claim_wish",
     "claim_wishes",
+    "cover_letter_areas",
     "delete_history",
     "erase_child",
     "expired_children",
@@ -61,6 +69,7 @@ __all__ = [
     "record_fulfilment",
     "record_fulfilments",
     "reject_letter",
+    "sponsor_copy_of",
     "release_claims_of_sponsor",
     "set_photo_publication",
     "upload_letter",

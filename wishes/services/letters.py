@@ -1,13 +1,18 @@
-"""Thank-you letters: a coordinator uploads one, staff approve it (the sponsor then sees a
-watermarked copy) or refuse it with a reason."""
+"""Thank-you letters: a coordinator uploads one, staff cover areas of its scan (a signature,
+a name) and approve it (the sponsor then sees the covered, watermarked copy) or refuse it
+with a reason."""
+
+from collections.abc import Sequence
 
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
-from huamu.images import CleanImage, watermarked_copy
+from huamu.images import CleanImage, clean_masks, sponsor_copy
 from huamu.mail import notify_staff, send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, set_status
@@ -16,8 +21,9 @@ from wishes.privacy.guard import LETTER_TEXT, check_text, screen_for
 from wishes.privacy.redaction import redact_for_child
 from wishes.services.consents import letter_sharing_consented
 
-# The watermark is drawn with Pillow's built-in Latin font, so it is not translated.
-WATERMARK = "Huamu Dream Wishes · {code} · for the sponsor only"
+# The watermark says both languages on every copy, whoever reads it, so it is not passed
+# through gettext: the programme's own name in Chinese, and the same in English.
+WATERMARK = ("花木圆梦 · 仅供资助方 {code}", "Huamu Dream Wishes · for the sponsor only")
 
 
 def upload_letter(
@@ -49,6 +55,59 @@ def upload_letter(
         letter.save()
         record_change(subject=letter, from_status="", to_status=LetterStatus.PENDING, by=by)
         notify_staff(template="letter_uploaded", context={"letter": letter})
+        return letter
+
+
+def sponsor_copy_of(letter: ThankYouLetter) -> ContentFile:
+    """The copy of a letter's scan the sponsor sees, made from the scan and its covered
+    areas as they are now (approval stores it; staff see it as a draft before)."""
+    lines = [line.format(code=letter.fulfilment.claim.wish.code) for line in WATERMARK]
+    with letter.scan.open("rb") as source:
+        return sponsor_copy(source, masks=letter.masks, lines=lines)
+
+
+def cover_letter_areas(*, letter_id: int, masks: Sequence[object], by: User) -> ThankYouLetter:
+    """Set the areas of a letter's scan the sponsor's copy covers (all of them, replacing
+    those before); once approved, the sponsor's copy is made again at once.
+
+    Bad areas raise ValidationError, a letter without a scan or not approved TransitionError;
+    either way nothing changes.
+    """
+    cleaned = clean_masks(list(masks))
+    with files_removed_on_error() as saved, transaction.atomic():
+        letter = (
+            ThankYouLetter.objects.select_for_update()
+            .select_related("fulfilment__claim__wish")
+            .get(pk=letter_id)
+        )
+        if not letter.scan:
+            raise TransitionError(_("This letter has no scan whose areas could be covered."))
+        if letter.status == LetterStatus.REJECTED:
+            raise TransitionError(
+                _("This letter was not approved: the sponsor never sees its scan.")
+            )
+        if cleaned == letter.masks:
+            return letter
+        letter.masks = cleaned
+        fields = ["masks", "updated_at"]
+        replaced = ""
+        if letter.status == LetterStatus.APPROVED:
+            # What the sponsor already can open is replaced by the newly covered copy.
+            replaced = letter.preview.name or ""
+            store_file(letter.preview, "preview.jpg", sponsor_copy_of(letter), saved)
+            fields.append("preview")
+        letter.save(update_fields=fields)
+        note = ngettext(
+            "Covered areas of the scan changed: %(count)d area is covered.",
+            "Covered areas of the scan changed: %(count)d areas are covered.",
+            len(cleaned),
+        ) % {"count": len(cleaned)}
+        record_change(
+            subject=letter, from_status=letter.status, to_status=letter.status, by=by, note=note
+        )
+        if replaced:
+            storage = letter.preview.storage
+            transaction.on_commit(lambda: storage.delete(replaced), robust=True)
         return letter
 
 
@@ -90,9 +149,7 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
         # The sponsor reads the shared text: it must name nobody.
         check_text(letter.shared_text, child=claim.wish.child, what=LETTER_TEXT)
         if letter.scan:
-            with letter.scan.open("rb") as source:
-                preview = watermarked_copy(source, label=WATERMARK.format(code=claim.wish.code))
-            store_file(letter.preview, "preview.jpg", preview, saved)
+            store_file(letter.preview, "preview.jpg", sponsor_copy_of(letter), saved)
         letter.reviewed_by = by
         letter.reviewed_at = timezone.now()
         set_status(

@@ -49,6 +49,9 @@ MATRIX = {
     # The watermarked copy is made at approval: before that there is nothing to send.
     ("letter_pending", "files:letter_preview"): (404, 404, 404, 404, 404, 404),
     ("letter_approved", "files:letter_preview"): (404, 200, 404, 200, 404, 200),
+    # The draft of the sponsor's copy: staff alone, who decide what to cover.
+    ("letter_pending", "files:letter_draft"): (404, 404, 404, 404, 404, 200),
+    ("letter_approved", "files:letter_draft"): (404, 404, 404, 404, 404, 200),
 }
 CASES = [
     (situation, name, role, statuses[ROLES.index(role)])
