@@ -229,7 +229,12 @@ def test_version_is_bumped_after_commit_not_under_the_row_locks(
 def _start_with(**env: str):
     return run_with_settings(
         "from django.conf import settings; print(settings.CACHES['default']['OPTIONS'])",
-        without={"CACHE_URL", "REDIS_CONNECT_TIMEOUT_MS", "REDIS_SOCKET_TIMEOUT_MS"},
+        without={
+            "CACHE_URL",
+            "REDIS_CONNECT_TIMEOUT_MS",
+            "REDIS_SOCKET_TIMEOUT_MS",
+            "REDIS_RETRY_SECONDS",
+        },
         DEBUG="true",
         CACHE_URL="redis://127.0.0.1:6379/1",
         **env,
