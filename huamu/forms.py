@@ -3,12 +3,15 @@
 from collections.abc import Iterable
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 # The User model's username length. django-axes writes a failed login's username to a
 # varchar(255): a longer one made PostgreSQL fail the login with a 500.
@@ -29,7 +32,40 @@ class BoundedUsernameMixin(forms.Form):
         return username
 
 
-class LoginForm(BoundedUsernameMixin, AuthenticationForm):
+class LastTryWarningMixin(AuthenticationForm):
+    """After a wrong password, warn when the next wrong one will pause logins, and say for
+    how long (django-axes counts the failures per username and address)."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if getattr(error, "code", None) != "invalid_login" or not settings.AXES_ENABLED:
+                raise
+            username = self.cleaned_data.get("username", "")
+            failures = AxesProxyHandler.get_failures(self.request, {"username": username})
+            if failures == settings.AXES_FAILURE_LIMIT - 1:
+                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+                raise ValidationError(
+                    [
+                        *error.error_list,
+                        ValidationError(
+                            ngettext_lazy(
+                                "One more wrong password pauses logging in to this account "
+                                "from your device for %(minutes)d minute.",
+                                "One more wrong password pauses logging in to this account "
+                                "from your device for %(minutes)d minutes.",
+                                "minutes",
+                            ),
+                            code="last_try",
+                            params={"minutes": minutes},
+                        ),
+                    ]
+                ) from error
+            raise
+
+
+class LoginForm(BoundedUsernameMixin, LastTryWarningMixin):
     """The site's login form (`/accounts/login/`)."""
 
 

@@ -1,5 +1,7 @@
 """Login throttling: django-axes counts failures in the database, per username and address."""
 
+import datetime
+
 import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
@@ -193,3 +195,25 @@ def test_the_lockout_ends_after_the_cool_off(client, sponsor, settings):
     response = log_in(client, reverse("login"), "sponsor", PASSWORD)
 
     assert response.status_code == 302
+
+
+def test_the_fourth_wrong_password_warns_and_the_lockout_says_for_how_long(
+    client, sponsor, settings
+):
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+    url = reverse("login")
+    third = None
+    for _ in range(3):
+        third = log_in(client, url, "sponsor", "wrong-password", HTTP_ACCEPT_LANGUAGE="en")
+    assert third is not None
+    assert "One more wrong password" not in third.content.decode()
+
+    fourth = log_in(client, url, "sponsor", "wrong-password", HTTP_ACCEPT_LANGUAGE="en")
+    assert fourth.status_code == 200
+    assert "One more wrong password pauses logging in" in fourth.content.decode()
+    assert "for 30 minutes" in fourth.content.decode()
+
+    fail(client, url, "sponsor", 1)
+    locked = log_in(client, url, "sponsor", PASSWORD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert locked.status_code == LOCKED
+    assert "30 分钟后再试" in locked.content.decode()
