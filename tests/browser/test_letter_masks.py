@@ -162,3 +162,32 @@ def test_without_javascript_the_areas_are_typed_in_per_cent(
     screenshot("letter-masks-03-no-script", page)
     letter.refresh_from_db()
     assert letter.masks == [{"x": 0.55, "y": 0.8, "w": 0.3, "h": 0.1}]
+
+
+@pytest.mark.parametrize("width, side_by_side", [(390, False), (1280, True)])
+def test_the_review_page_shows_the_scan_beside_the_text_and_approves_through_the_action(
+    open_as_staff, live_server, letter, screenshot, width, side_by_side
+):
+    page, watcher = open_as_staff(viewport={"width": width, "height": 900})
+    url = live_server.url + reverse("admin:wishes_thankyouletter_change", args=[letter.pk])
+    watcher.visit(page, url)
+    page.wait_for_function("document.querySelector('.letter-review img').naturalWidth > 0")
+    scan = page.locator(".letter-review__scan img").bounding_box()
+    fields = page.locator(".letter-review__fields").bounding_box()
+    assert scan is not None and fields is not None
+    if side_by_side:
+        assert scan["x"] + scan["width"] <= fields["x"]
+    else:
+        assert scan["y"] + scan["height"] <= fields["y"]
+    screenshot(f"letter-masks-04-review-{width}", page)
+
+    page.locator("select[name=CHANGE_FORM-action]").select_option(
+        label="审核通过所选感谢信并转交认领方"
+    )
+    page.get_by_role("button", name="运行", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("已审核通过")
+    watcher.collect(page, "after approving")
+
+    letter.refresh_from_db()
+    assert letter.status == "approved" and letter.preview
+    assert watcher.problems == []
