@@ -249,34 +249,58 @@ def mask_box(mask: dict[str, float], size: tuple[int, int]) -> tuple[int, int, i
     return left, top, right, bottom
 
 
+def _watermark_tile(lines: Sequence[str], size: int) -> tuple[Image.Image, int]:
+    """The label once on a transparent tile, turned to the watermark's angle, and the
+    label's width before turning."""
+    font = cjk_image_font(size)
+    text = "\n".join(lines)
+    spacing = max(2, size // 3)
+    stroke = max(1, size // 16)
+    measure = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    left, top, right, bottom = measure.multiline_textbbox(
+        (0, 0), text, font=font, spacing=spacing, stroke_width=stroke
+    )
+    tile = Image.new("RGBA", (int(right - left) + 2, int(bottom - top) + 2), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).multiline_text(
+        (1 - left, 1 - top),
+        text,
+        font=font,
+        spacing=spacing,
+        fill=_WATERMARK_FILL,
+        stroke_width=stroke,
+        stroke_fill=_WATERMARK_OUTLINE,
+    )
+    turned = tile.rotate(_WATERMARK_ANGLE, resample=Image.Resampling.BICUBIC, expand=True)
+    return turned, tile.width
+
+
 def _tiled_watermark(image: Image.Image, lines: Sequence[str]) -> Image.Image:
     width, height = image.size
     size = max(14, max(width, height) // 45)
-    font = cjk_image_font(size)
-    # Drawn level on a square that covers the picture at any angle, then turned and cut out.
-    side = math.ceil(math.hypot(width, height))
-    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    text = "\n".join(lines)
-    spacing = max(2, size // 3)
-    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, spacing=spacing)
-    step_x = max(1, int(right - left) + size * 2)
-    step_y = max(1, int(bottom - top) + size * 2)
-    for row, y in enumerate(range(0, side, step_y)):
-        offset = (row % 2) * step_x // 2
-        for x in range(-offset, side, step_x):
-            draw.multiline_text(
-                (x, y),
-                text,
-                font=font,
-                spacing=spacing,
-                fill=_WATERMARK_FILL,
-                stroke_width=max(1, size // 16),
-                stroke_fill=_WATERMARK_OUTLINE,
+    tile, label_width = _watermark_tile(lines, size)
+    # The label is drawn once and pasted along rows that run at the watermark's angle, every
+    # other row shifted by half a step, as far out as the picture's corners.
+    angle = math.radians(_WATERMARK_ANGLE)
+    along = (math.cos(angle), -math.sin(angle))
+    across = (math.sin(angle), math.cos(angle))
+    step_along = label_width + size * 2
+    step_across = size * 5
+    reach = math.hypot(width, height) / 2 + max(tile.size)
+    rows = int(reach // step_across) + 1
+    columns = int(reach // step_along) + 2
+    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    for row in range(-rows, rows + 1):
+        shift = (row % 2) * step_along / 2
+        for column in range(-columns, columns + 1):
+            distance = column * step_along + shift
+            x = width / 2 + along[0] * distance + across[0] * row * step_across
+            y = height / 2 + along[1] * distance + across[1] * row * step_across
+            left, top = int(x - tile.width / 2), int(y - tile.height / 2)
+            if left >= width or top >= height or left + tile.width <= 0 or top + tile.height <= 0:
+                continue
+            layer.alpha_composite(
+                tile, dest=(max(0, left), max(0, top)), source=(max(0, -left), max(0, -top))
             )
-    layer = layer.rotate(_WATERMARK_ANGLE, resample=Image.Resampling.BICUBIC)
-    x0, y0 = (side - width) // 2, (side - height) // 2
-    layer = layer.crop((x0, y0, x0 + width, y0 + height))
     return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
 
 

@@ -48,6 +48,7 @@ OBJECT_OF_URL = {
     "files:photo_thumbnail": "photo",
     "files:letter_scan": "letter",
     "files:letter_preview": "letter",
+    "files:letter_draft": "letter",
     "sponsors:claim": "claim",
     "files:signed_form": "consent",
     "sponsors:cancel_claim": "claim",

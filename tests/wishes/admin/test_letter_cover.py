@@ -235,3 +235,33 @@ def test_the_draft_is_the_sponsors_copy_as_saved_uncached_and_logged(client_for,
     # Nothing is stored: the draft is made afresh each time.
     letter.refresh_from_db()
     assert not letter.preview
+
+
+def test_the_review_page_shows_the_scan_beside_the_text_with_the_approval_actions(
+    client_for, letter
+):
+    html = (
+        client_for("staff")
+        .get(reverse("admin:wishes_thankyouletter_change", args=[letter.pk]))
+        .content.decode()
+    )
+
+    scan = reverse("files:letter_scan", args=[letter.pk])
+    assert re.search(rf'<img src="{re.escape(scan)}"', html)
+    review = html.index('class="letter-review"')
+    assert review < html.index('class="letter-review__fields"') < html.index("transcription")
+    # Approving and refusing are the actions at the top of the same page.
+    assert 'name="CHANGE_FORM-action"' in html
+    assert '<option value="approve">' in html and '<option value="reject">' in html
+
+
+def test_a_typed_letters_review_page_has_no_scan_column(client_for, coordinator):
+    typed = upload_letter(
+        fulfilment_id=FulfilmentFactory().pk, by=coordinator, scan=None, transcription="谢谢"
+    )
+    html = (
+        client_for("staff")
+        .get(reverse("admin:wishes_thankyouletter_change", args=[typed.pk]))
+        .content.decode()
+    )
+    assert 'class="letter-review"' not in html
