@@ -22,9 +22,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from huamu.fonts import cjk_image_font
 from wishes.privacy.guard import wishes_naming_their_child
 from wishes.public.selectors import PublicWish
-from wishes.reports.pdf import cjk_font_path
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +47,8 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 @lru_cache(maxsize=8)
 def _font(size: int) -> Font:
-    """The CJK font the PDFs embed; without one, Pillow's own (Latin only) so a card is
-    still made."""
-    path = cjk_font_path()
-    if path is not None:
-        try:
-            return ImageFont.truetype(str(path), size)
-        except OSError:
-            logger.warning("Share cards: could not load the font %s", path)
-    return ImageFont.load_default(size)
+    """The CJK font the PDFs embed (huamu.fonts), loaded once per size."""
+    return cjk_image_font(size)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: int) -> list[str]:
