@@ -30,6 +30,7 @@ from wishes.audit import histories_of
 from wishes.claiming.follow_up import days_overdue
 from wishes.models import Claim, ClaimStatus
 from wishes.public.selectors import public_wish
+from wishes.reports.print_views import CertificateYearForm
 from wishes.services import cancel_claim as cancel_claim_service
 from wishes.services import letter_sharing_consented
 
@@ -137,7 +138,12 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         lambda: _claims_and_letters(request, sponsor, status),
     )
     # Markup our own template rendered, with autoescaping, on this or an earlier request.
-    context = {"sponsor": sponsor, "claims_and_letters": mark_safe(markup)}  # noqa: S308
+    context = {
+        "sponsor": sponsor,
+        "member": get_sponsor_member(request),
+        "year_form": CertificateYearForm(),
+        "claims_and_letters": mark_safe(markup),  # noqa: S308
+    }
     return render(request, "sponsors/dashboard.html", context)
 
 
