@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from sponsors.teams import create_invite
 from tests.factories import (
     ChildFactory,
     ConsentFactory,
@@ -116,6 +118,26 @@ MATRIX: dict[str, dict[str, object]] = {
     "platform claims upload": OFFICE_ONLY,
 }
 
+# A unit's own pages: its members (here its administrator, `sponsor`) only, and never a
+# child's private data there; everyone else logged in is told the page is for sponsors.
+UNIT_ADMINISTRATOR_BLIND = {
+    "anonymous": LOGIN,
+    "plain_user": 403,
+    "sponsor": BLIND,
+    "other_coordinator": 403,
+    "coordinator": 403,
+    "bare_staff": 403,
+    "staff": 403,
+}
+MATRIX.update(
+    {
+        "sponsor team": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor team invitation": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor fulfilled list": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor certificate": {**UNIT_ADMINISTRATOR_BLIND, "sponsor": ALLOWED},
+    }
+)
+
 
 @dataclass
 class Case:
@@ -129,6 +151,7 @@ class Case:
     letter_id: int
     campaign_id: int
     batch_id: int
+    invite_id: int
 
 
 @pytest.fixture
@@ -167,6 +190,7 @@ def case(school, sponsor) -> Case:
         letter_id=letter.pk,
         campaign_id=wish.campaign_id,
         batch_id=batch.pk,
+        invite_id=create_invite(sponsor_id=sponsor.sponsor_member.sponsor_id, by=sponsor).pk,
     )
 
 
@@ -232,6 +256,14 @@ def ask(client: Client, surface: str, case: Case):
         ),
         "platform claims upload": lambda: client.get(
             reverse("admin:wishes_claim_import_platform")
+        ),
+        "sponsor team": lambda: client.get(reverse("sponsors:team")),
+        "sponsor team invitation": lambda: client.get(
+            reverse("sponsors:invite", args=[case.invite_id])
+        ),
+        "sponsor fulfilled list": lambda: client.get(reverse("sponsors:fulfilled_list")),
+        "sponsor certificate": lambda: client.get(
+            reverse("sponsors:certificate"), {"year": timezone.localdate().year}
         ),
     }
     return requests[surface]()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from huamu.errors import TransitionError
 from sponsors import teams
@@ -32,6 +32,12 @@ from tests.factories import (
 from wishes.models import Claim, StatusChange
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The services' refusals are read in English here (conftest resets the language after).
+    translation.activate("en")
 
 
 def english_client(user=None) -> Client:
@@ -190,7 +196,10 @@ def test_expired_revoked_and_used_invitations_are_refused_with_a_reason(sponsor,
         "no-such-token": "This invitation link is not valid",
     }
     for token, message in expected.items():
-        for url in (reverse("sponsors:join", args=[token]), reverse("sponsors:join_signup", args=[token])):
+        for url in (
+            reverse("sponsors:join", args=[token]),
+            reverse("sponsors:join_signup", args=[token]),
+        ):
             response = client.get(url)
             assert response.status_code == 410
             assert message in response.text
@@ -280,9 +289,7 @@ def test_the_last_administrator_can_neither_leave_nor_step_down(sponsor, colleag
     own.refresh_from_db()
     assert own.role == MemberRole.ADMINISTRATOR
     # With a second administrator, the first may go.
-    teams.set_member_role(
-        member_id=colleague_member.pk, role=MemberRole.ADMINISTRATOR, by=sponsor
-    )
+    teams.set_member_role(member_id=colleague_member.pk, role=MemberRole.ADMINISTRATOR, by=sponsor)
     client.post(reverse("sponsors:leave_team"))
     own.refresh_from_db()
     assert own.role == MemberRole.REMOVED
@@ -368,3 +375,18 @@ def test_the_migration_makes_each_sponsors_earliest_member_its_administrator(db)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.role, second.role) == (MemberRole.ADMINISTRATOR, MemberRole.MEMBER)
+
+
+def test_the_demo_unit_has_a_second_member_and_a_waiting_request():
+    from wishes.management.demo import load_demo_data
+    from wishes.management.demo.cast import MUSEUM
+
+    for _run in range(2):  # safe to run again: nothing doubles
+        load_demo_data()
+        members = SponsorMember.objects.current().filter(sponsor__name=MUSEUM)
+        assert sorted(members.values_list("user__username", "role")) == [
+            ("unit", MemberRole.ADMINISTRATOR),
+            ("unit-colleague", MemberRole.MEMBER),
+        ]
+        waiting = JoinRequest.objects.get(status=JoinStatus.PENDING)
+        assert (waiting.sponsor.name, waiting.user.username) == (MUSEUM, "unit-newcomer")
