@@ -204,6 +204,10 @@ class SponsorMemberAdmin(DomainAdmin):
         return obj.sponsor.get_status_display()
 
 
+INVITE_FIELDS = ("sponsor", "status", "note", "created_by", "created_at", "expires_at")
+JOIN_REQUEST_FIELDS = ("user", "sponsor", "status", "created_at", "decided_by", "decided_at")
+
+
 @admin.register(TeamInvite)
 class TeamInviteAdmin(DomainAdmin):
     """Invitations are made and withdrawn by the units' administrators; staff look only."""
@@ -212,8 +216,8 @@ class TeamInviteAdmin(DomainAdmin):
     list_filter = ["status"]
     list_select_related = ["sponsor", "created_by"]
     search_fields = ["sponsor__name", "note"]
-    fields = ["sponsor", "status", "note", "created_by", "created_at", "expires_at"]
-    readonly_fields = fields
+    fields = INVITE_FIELDS
+    readonly_fields = INVITE_FIELDS
     inlines = [StatusChangeInline]
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -231,8 +235,8 @@ class JoinRequestAdmin(DomainAdmin):
     list_filter = ["status"]
     list_select_related = ["user", "sponsor", "decided_by"]
     search_fields = ["user__username", "user__email", "sponsor__name"]
-    fields = ["user", "sponsor", "status", "created_at", "decided_by", "decided_at"]
-    readonly_fields = fields
+    fields = JOIN_REQUEST_FIELDS
+    readonly_fields = JOIN_REQUEST_FIELDS
     inlines = [StatusChangeInline]
 
     def has_add_permission(self, request, obj=None) -> bool:

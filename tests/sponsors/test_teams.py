@@ -390,3 +390,25 @@ def test_the_demo_unit_has_a_second_member_and_a_waiting_request():
         ]
         waiting = JoinRequest.objects.get(status=JoinStatus.PENDING)
         assert (waiting.sponsor.name, waiting.user.username) == (MUSEUM, "unit-newcomer")
+
+
+def test_staff_see_members_with_their_role_and_the_teams_records(
+    client_for, unit, colleague_member, invite
+):
+    staff = client_for("staff")
+    members = staff.get(reverse("admin:sponsors_sponsormember_changelist"))
+    assert members.status_code == 200
+    assert "单位管理员" in members.text
+    sponsor_page = staff.get(reverse("admin:sponsors_sponsor_change", args=[unit.pk]))
+    assert "单位管理员" in sponsor_page.text
+    join = teams.request_to_join(token=invite.token, user=UserFactory())
+    for url in (
+        reverse("admin:sponsors_teaminvite_change", args=[invite.pk]),
+        reverse("admin:sponsors_joinrequest_change", args=[join.pk]),
+        reverse("admin:sponsors_joinrequest_changelist"),
+    ):
+        assert staff.get(url).status_code == 200
+    # Staff look; the units' administrators decide.
+    assert (
+        staff.post(reverse("admin:sponsors_joinrequest_change", args=[join.pk])).status_code == 403
+    )
