@@ -252,18 +252,44 @@ class Team:
     requests: list[JoinRequest] = field(default_factory=list)
     invites: list[TeamInvite] = field(default_factory=list)
     active_claims: list[Claim] = field(default_factory=list)
+    mine: list[Claim] = field(default_factory=list)
 
 
-def team_of(sponsor: Sponsor, *, for_administrator: bool) -> Team:
-    """The unit's team: four queries for an administrator, one for a member."""
+# What the team page shows of an active claim: its wish's code, the alias, who fulfils it.
+TEAM_CLAIM_FIELDS = [
+    "id",
+    "promised_on",
+    "wish__id",
+    "wish__code",
+    "wish__child__id",
+    "wish__child__alias",
+    "member__id",
+    "member__first_name",
+    "member__last_name",
+    "member__username",
+]
+
+
+def _active_claims(sponsor: Sponsor) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
+        .select_related("wish__child", "member")
+        .only(*TEAM_CLAIM_FIELDS)
+        .order_by("created_at", "id")
+    )
+
+
+def team_of(sponsor: Sponsor, *, member: SponsorMember) -> Team:
+    """The unit's team and the active claims `member` fulfils: two queries for a member,
+    five for an administrator."""
     members = list(
         SponsorMember.objects.current()
         .filter(sponsor=sponsor)
         .select_related("user")
         .order_by("role", "created_at", "id")
     )
-    team = Team(members=members)
-    if not for_administrator:
+    team = Team(members=members, mine=list(_active_claims(sponsor).filter(member=member.user)))
+    if not member.is_administrator:
         return team
     team.requests = list(
         JoinRequest.objects.filter(sponsor=sponsor, status=JoinStatus.PENDING)
@@ -275,22 +301,7 @@ def team_of(sponsor: Sponsor, *, for_administrator: bool) -> Team:
             sponsor=sponsor, status=InviteStatus.ACTIVE, expires_at__gt=timezone.now()
         ).order_by("-created_at", "-id")
     )
-    team.active_claims = list(
-        Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
-        .select_related("wish__child", "member")
-        .only(
-            "id",
-            "wish__id",
-            "wish__code",
-            "wish__child__id",
-            "wish__child__alias",
-            "member__id",
-            "member__first_name",
-            "member__last_name",
-            "member__username",
-        )
-        .order_by("created_at", "id")
-    )
+    team.active_claims = list(_active_claims(sponsor))
     return team
 
 

@@ -60,7 +60,7 @@ def team(request: AuthenticatedRequest, sponsor: Sponsor, member: SponsorMember)
     context = {
         "sponsor": sponsor,
         "me": member,
-        "team": team_of(sponsor, for_administrator=member.is_administrator),
+        "team": team_of(sponsor, member=member),
         "invite_form": InviteForm(),
         "reassign_form": ReassignClaimForm(sponsor=sponsor),
     }

@@ -134,6 +134,8 @@ def test_membership_from_invitation_to_handing_the_role_on(
     assert (claim.sponsor, claim.member) == (unit, join.user)
     dashboard = colleague.get(reverse("sponsors:dashboard"))
     assert "王小明" in dashboard.text
+    mine = colleague.get(reverse("sponsors:team")).text.split("Wishes you fulfil")[1]
+    assert wish.code in mine.split("</section>")[0]
 
     # The administrator hands it to themself, then passes the administrator role on.
     own = sponsor.sponsor_member
@@ -412,3 +414,13 @@ def test_staff_see_members_with_their_role_and_the_teams_records(
     assert (
         staff.post(reverse("admin:sponsors_joinrequest_change", args=[join.pk])).status_code == 403
     )
+
+
+def test_signing_up_from_the_login_page_of_an_invitation_joins_that_unit(invite):
+    join_url = reverse("sponsors:join", args=[invite.token])
+    response = english_client().get(reverse("sponsors:register"), {"next": join_url})
+    assert response.status_code == 302
+    assert response.url == reverse("sponsors:join_signup", args=[invite.token])
+    # Any other page to return to keeps the ordinary sign-up.
+    other = english_client().get(reverse("sponsors:register"), {"next": "/wishes/"})
+    assert other.status_code == 200
