@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from openpyxl import Workbook
 
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest, display_name_of
@@ -33,6 +34,7 @@ from sponsors.models import MemberRole, Sponsor, SponsorMember, TeamInvite
 from sponsors.registration import register_colleague
 from sponsors.selectors import FULFILLED_COLUMNS, fulfilled_wishes_of, team_of
 from wishes.reports.certificates import certificate_numbers, certificates_pdf
+from wishes.reports.exports import XLSX_CONTENT_TYPE, neutralise
 from wishes.reports.pdf import PDF_CONTENT_TYPE, FontMissing
 from wishes.reports.print_views import CertificateYearForm, download
 from wishes.services import reassign_claim
@@ -317,7 +319,8 @@ def certificate(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpResponse
 @require_safe
 @administrator_required
 def fulfilled_list(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpResponse:
-    """The sponsor's fulfilled wishes (all, or a year's) as CSV: by alias, never more."""
+    """The sponsor's fulfilled wishes (all, or a year's) as CSV, or .xlsx with
+    `?format=xlsx`: by alias, never more."""
     year = _year(request) if request.GET.get("year") else None
     headers = {
         "code": _("Wish"),
@@ -327,12 +330,10 @@ def fulfilled_list(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpRespo
         "event": _("Event"),
         "member": _("Fulfilled by"),
     }
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([headers[column] for column in FULFILLED_COLUMNS])
+    rows = [[headers[column] for column in FULFILLED_COLUMNS]]
     for claim in fulfilled_wishes_of(sponsor, year):
         fulfilment = claim.fulfilment
-        writer.writerow(
+        rows.append(
             [
                 claim.wish.code,
                 claim.wish.child.alias,
@@ -342,7 +343,20 @@ def fulfilled_list(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpRespo
                 display_name_of(claim.member) if claim.member else "",
             ]
         )
+    # Event titles and names are typed by people: never let a spreadsheet run them.
+    rows = [[neutralise(str(value)) for value in row] for row in rows]
+    name = f"fulfilled-wishes-{year}" if year else "fulfilled-wishes"
+    if request.GET.get("format") == "xlsx":
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None  # noqa: S101 (a new workbook has its sheet)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return download(buffer.getvalue(), XLSX_CONTENT_TYPE, f"{name}.xlsx")
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
     # A BOM, so that Excel (as used in most offices here) reads the Chinese correctly.
-    content = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    name = f"fulfilled-wishes-{year}.csv" if year else "fulfilled-wishes.csv"
-    return download(content, "text/csv; charset=utf-8", name)
+    content = ("\ufeff" + text.getvalue()).encode("utf-8")
+    return download(content, "text/csv; charset=utf-8", f"{name}.csv")

@@ -143,3 +143,21 @@ def test_staff_still_see_usernames_in_the_back_office(client_for, staff):
         .content.decode()
     )
     assert "coord-b" in html
+
+
+def test_the_list_comes_as_a_spreadsheet_and_runs_no_formula(client_for, fulfilled):
+    from openpyxl import load_workbook
+
+    from tests.factories import EventFactory
+
+    fulfilled.event = EventFactory(title="=HYPERLINK(1)")
+    fulfilled.save()
+    response = client_for("sponsor").get(reverse("sponsors:fulfilled_list"), {"format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('fulfilled-wishes.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[1][1] == "小星同学"
+    assert values[1][4] == "'=HYPERLINK(1)"
+    csv_text = client_for("sponsor").get(reverse("sponsors:fulfilled_list")).content.decode()
+    assert "'=HYPERLINK(1)" in csv_text
