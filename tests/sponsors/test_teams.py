@@ -424,3 +424,18 @@ def test_signing_up_from_the_login_page_of_an_invitation_joins_that_unit(invite)
     # Any other page to return to keeps the ordinary sign-up.
     other = english_client().get(reverse("sponsors:register"), {"next": "/wishes/"})
     assert other.status_code == 200
+
+
+def test_the_team_page_costs_the_same_few_queries_however_big_the_team(
+    sponsor, unit, invite, django_assert_num_queries
+):
+    for _ in range(3):
+        SponsorMemberFactory(sponsor=unit, role=MemberRole.MEMBER)
+        ClaimFactory(sponsor=unit)
+    teams.request_to_join(token=invite.token, user=UserFactory())
+    client = english_client(sponsor)
+    # Session, user with its roles; members; the claims you fulfil; requests; invitations;
+    # the unit's active claims.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("sponsors:team"))
+    assert response.status_code == 200
