@@ -210,6 +210,12 @@ def approve_join_request(*, request_id: int, by: User) -> SponsorMember:
         member.save(update_fields=["sponsor", "updated_at"])
         _set_role(member, MemberRole.MEMBER, by=by, note=join.sponsor.name)
     _decide(join, JoinStatus.APPROVED, by)
+    send_after_commit(
+        to=[join.user.email],
+        template="team_join_approved",
+        context={"sponsor": join.sponsor, "name": display_name_of(join.user)},
+        language=join.sponsor.language,
+    )
     return member
 
 

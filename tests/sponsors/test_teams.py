@@ -119,7 +119,10 @@ def test_membership_from_invitation_to_handing_the_role_on(
 
     # The administrator sees the request and approves it.
     assert "王小明" in admin.get(reverse("sponsors:team")).text
-    admin.post(reverse("sponsors:answer_request", args=[join.pk, "approve"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("sponsors:answer_request", args=[join.pk, "approve"]))
+    assert mailoutbox[-1].to == ["xiaoming@example.org"]
+    assert "上海科技馆" in mailoutbox[-1].subject
     member = SponsorMember.objects.get(user=join.user)
     assert (member.sponsor, member.role) == (unit, MemberRole.MEMBER)
     join.refresh_from_db()
