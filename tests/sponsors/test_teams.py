@@ -442,3 +442,13 @@ def test_the_team_page_costs_the_same_few_queries_however_big_the_team(
     with django_assert_num_queries(7):
         response = client.get(reverse("sponsors:team"))
     assert response.status_code == 200
+
+
+def test_the_members_share_the_units_claim_limit(settings, sponsor, unit, colleague_member):
+    from wishes.services import claim_wish
+
+    settings.HUAMU_MAX_ACTIVE_CLAIMS_UNIT = 1
+    claim_wish(wish_id=WishFactory(open=True).pk, sponsor=unit, by=sponsor)
+    with pytest.raises(TransitionError):
+        claim_wish(wish_id=WishFactory(open=True).pk, sponsor=unit, by=colleague_member.user)
+    assert Claim.objects.filter(sponsor=unit).count() == 1
