@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:  # only for the type checker: huamu imports no app at run time
     from sponsors.models import Sponsor, SponsorMember
@@ -47,8 +48,16 @@ def _related(user: Visitor, name: str):
 
 
 def sponsor_member_of(user: Visitor) -> "SponsorMember | None":
-    """The user's membership of a sponsor (with the sponsor), or None."""
-    return _related(user, "sponsor_member")
+    """The user's membership of a sponsor (with the sponsor), or None; a member removed
+    from the team acts for it no longer."""
+    member = _related(user, "sponsor_member")
+    return member if member is not None and member.is_current else None
+
+
+def is_unit_administrator(user: Visitor, *, sponsor_id: int) -> bool:
+    """Whether the user manages that unit's team (a unit administrator)."""
+    member = sponsor_member_of(user)
+    return member is not None and member.sponsor_id == sponsor_id and member.is_administrator
 
 
 def sponsor_of(user: Visitor) -> "Sponsor | None":
@@ -77,3 +86,21 @@ def coordinates(user: Visitor, *, school_id: int) -> bool:
 def sees_private_data(user: Visitor) -> bool:
     """Staff and coordinators see children's private data (their sessions end sooner)."""
     return bool(user.is_authenticated and (user.is_staff or coordinator_of(user) is not None))
+
+
+def display_name_of(user: User) -> str:
+    """How a person is named to others: the name they gave, else their username."""
+    return user.get_full_name().strip() or user.get_username()
+
+
+def actor_label(user: User | None) -> str:
+    """Who did something, as a sponsor reads it in a history: the association's staff and
+    school coordinators by their role, never their internal username; anyone else (the
+    unit's own members) by their name."""
+    if user is None:
+        return ""
+    if user.is_staff:
+        return gettext("Association staff")
+    if coordinator_of(user) is not None:
+        return gettext("School coordinator")
+    return display_name_of(user)

@@ -20,7 +20,7 @@ from huamu.admin_kit import (
     submitted_form,
 )
 from huamu.roles import AuthenticatedRequest
-from sponsors.models import Sponsor, SponsorMember
+from sponsors.models import JoinRequest, Sponsor, SponsorMember, TeamInvite
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, ClaimStatus
@@ -82,7 +82,10 @@ def _rejected_message(sponsor: Sponsor) -> str:
 
 class SponsorMemberInline(NoDeleteInline):
     model = SponsorMember
-    fields = ["user"]
+    fields = ["user", "role"]
+    # Roles change on the unit's team page, through services that keep the audit trail and
+    # never leave a unit without an administrator.
+    readonly_fields = ["role"]
     autocomplete_fields = ["user"]
 
 
@@ -188,8 +191,10 @@ class SponsorAdmin(DomainAdmin):
 
 @admin.register(SponsorMember)
 class SponsorMemberAdmin(DomainAdmin):
-    list_display = ["user", "sponsor", "sponsor_status", "created_at"]
-    list_filter = ["sponsor__status", "sponsor__kind"]
+    list_display = ["user", "sponsor", "role", "sponsor_status", "created_at"]
+    list_filter = ["role", "sponsor__status", "sponsor__kind"]
+    readonly_fields = ["role"]
+    inlines = [StatusChangeInline]
     list_select_related = ["user", "sponsor"]
     search_fields = ["user__username", "user__email", "sponsor__name"]
     autocomplete_fields = ["user", "sponsor"]
@@ -197,3 +202,45 @@ class SponsorMemberAdmin(DomainAdmin):
     @admin.display(description=_("verification status"), ordering="sponsor__status")
     def sponsor_status(self, obj: SponsorMember) -> str:
         return obj.sponsor.get_status_display()
+
+
+INVITE_FIELDS = ("sponsor", "status", "note", "created_by", "created_at", "expires_at")
+JOIN_REQUEST_FIELDS = ("user", "sponsor", "status", "created_at", "decided_by", "decided_at")
+
+
+@admin.register(TeamInvite)
+class TeamInviteAdmin(DomainAdmin):
+    """Invitations are made and withdrawn by the units' administrators; staff look only."""
+
+    list_display = ["sponsor", "status", "note", "created_by", "created_at", "expires_at"]
+    list_filter = ["status"]
+    list_select_related = ["sponsor", "created_by"]
+    search_fields = ["sponsor__name", "note"]
+    fields = INVITE_FIELDS
+    readonly_fields = INVITE_FIELDS
+    inlines = [StatusChangeInline]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(DomainAdmin):
+    """Requests to join a unit, answered by its administrators; staff look only."""
+
+    list_display = ["user", "sponsor", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["user", "sponsor", "decided_by"]
+    search_fields = ["user__username", "user__email", "sponsor__name"]
+    fields = JOIN_REQUEST_FIELDS
+    readonly_fields = JOIN_REQUEST_FIELDS
+    inlines = [StatusChangeInline]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

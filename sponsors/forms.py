@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from sponsors.models import Sponsor, SponsorKind, UnitCategory
+from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory
 
 
 class SponsorRegistrationForm(forms.ModelForm):
@@ -84,20 +84,7 @@ class SponsorRegistrationForm(forms.ModelForm):
         return cleaned
 
     def _clean_passwords(self, cleaned: dict[str, Any]) -> None:
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if not (password1 and password2):
-            return
-        if password1 != password2:
-            self.add_error("password2", _("The two passwords do not match."))
-            return
-        # Check against the account to be created, so "too similar to the username" works.
-        user = get_user_model()(
-            username=cleaned.get("username", ""), email=cleaned.get("email", "")
-        )
-        try:
-            password_validation.validate_password(password2, user)
-        except forms.ValidationError as error:
-            self.add_error("password2", error)
+        check_new_password(self, cleaned)
 
     def registration_data(self) -> dict[str, Any]:
         """The keyword arguments of sponsors.registration.register_sponsor."""
@@ -105,6 +92,22 @@ class SponsorRegistrationForm(forms.ModelForm):
         data["username"] = self.cleaned_data["username"]
         data["password"] = self.cleaned_data["password1"]
         return data
+
+
+def check_new_password(form: forms.BaseForm, cleaned: dict[str, Any]) -> None:
+    """The two passwords of a new account match and pass the validators (as errors)."""
+    password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+    if not (password1 and password2):
+        return
+    if password1 != password2:
+        form.add_error("password2", _("The two passwords do not match."))
+        return
+    # Check against the account to be created, so "too similar to the username" works.
+    user = get_user_model()(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+    try:
+        password_validation.validate_password(password2, user)
+    except forms.ValidationError as error:
+        form.add_error("password2", error)
 
 
 class CancelClaimForm(forms.Form):
@@ -116,3 +119,83 @@ class CancelClaimForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The association's staff read this; the wish goes back to the waiting list."),
     )
+
+
+class InviteForm(forms.Form):
+    """How long a new invitation link stays valid, and a reminder of whom it is for."""
+
+    days = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        initial=7,
+        choices=[
+            (1, _("1 day")),
+            (3, _("3 days")),
+            (7, _("7 days")),
+            (14, _("14 days")),
+            (30, _("30 days")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("For whom (optional)"),
+        max_length=120,
+        required=False,
+        help_text=_("A reminder for you, e.g. the colleague's name; they do not see it."),
+    )
+
+
+class ColleagueSignupForm(forms.Form):
+    """An account for a colleague who joins a unit through an invitation."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        help_text=_("Your colleagues see it on the team page and in the claims' history."),
+    )
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[get_user_model().username_validator],
+        help_text=_("For logging in. Letters, digits and @/./+/-/_ only."),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password1 = SponsorRegistrationForm.base_fields["password1"]
+    password2 = SponsorRegistrationForm.base_fields["password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                _("This username is already taken; choose another one."), code="taken"
+            )
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        check_new_password(self, cleaned)
+        return cleaned
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
+class ReassignClaimForm(forms.Form):
+    """The team member who fulfils a claim from now on."""
+
+    member = MemberChoiceField(
+        label=_("Fulfilled by"), queryset=SponsorMember.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args: Any, sponsor: Sponsor, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["member"])
+        field.queryset = (
+            SponsorMember.objects.current().filter(sponsor=sponsor).select_related("user")
+        )

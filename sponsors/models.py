@@ -5,10 +5,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
 from huamu.phones import PhoneNumberField, PhoneValidator
+from huamu.roles import display_name_of
 
 if TYPE_CHECKING:  # wishes.models imports this module
     from wishes.models import Claim
@@ -120,8 +122,30 @@ class Sponsor(TimeStampedModel):
 
     def addresses(self) -> list[str]:
         """Every address that should hear about this sponsor: its own and its members'."""
-        member_mail = [m.user.email for m in self.members.select_related("user")]
+        member_mail = [m.user.email for m in self.members.current().select_related("user")]
         return sorted({self.email, *member_mail} - {""})
+
+    def administrator_addresses(self) -> list[str]:
+        """The addresses of the unit's administrators (the unit's own if none has one)."""
+        mail = [
+            m.user.email
+            for m in self.members.filter(role=MemberRole.ADMINISTRATOR).select_related("user")
+        ]
+        return sorted(set(mail) - {""}) or [self.email]
+
+
+class MemberRole(models.TextChoices):
+    """A member's place in the unit's team; a removed member keeps the row, not the rights."""
+
+    ADMINISTRATOR = "administrator", _("Unit administrator")
+    MEMBER = "member", _("Member")
+    REMOVED = "removed", _("Removed from the team")
+
+
+class MemberQuerySet(models.QuerySet["SponsorMember"]):
+    def current(self) -> "MemberQuerySet":
+        """Members who act for their sponsor now (administrators and members)."""
+        return self.exclude(role=MemberRole.REMOVED)
 
 
 class SponsorMember(TimeStampedModel):
@@ -136,10 +160,136 @@ class SponsorMember(TimeStampedModel):
     sponsor = models.ForeignKey(
         Sponsor, models.PROTECT, related_name="members", verbose_name=_("sponsor")
     )
+    role = models.CharField(
+        _("role in the team"), max_length=16, choices=MemberRole, default=MemberRole.MEMBER
+    )
+
+    objects = MemberQuerySet.as_manager()
+
+    # Joining, role changes and removal are recorded on the member in the audit trail.
+    audit_states = MemberRole
 
     class Meta:
         verbose_name = _("sponsor member")
         verbose_name_plural = _("sponsor members")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=MemberRole.values), name="sponsor_member_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.sponsor}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.role != MemberRole.REMOVED
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == MemberRole.ADMINISTRATOR
+
+    @property
+    def display_name(self) -> str:
+        return display_name_of(self.user)
+
+
+class InviteStatus(models.TextChoices):
+    ACTIVE = "active", _("Open")
+    USED = "used", _("Used")
+    REVOKED = "revoked", _("Revoked")
+
+
+class TeamInvite(TimeStampedModel):
+    """A link (and QR code) by which one colleague may ask to join a unit, until it expires."""
+
+    sponsor = models.ForeignKey(
+        Sponsor, models.PROTECT, related_name="invites", verbose_name=_("sponsor")
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InviteStatus, default=InviteStatus.ACTIVE
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    note = models.CharField(
+        _("for whom"),
+        max_length=120,
+        blank=True,
+        help_text=_("A reminder for you, e.g. the colleague's name; they do not see it."),
+    )
+
+    class Meta:
+        verbose_name = _("team invitation")
+        verbose_name_plural = _("team invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InviteStatus.values), name="team_invite_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor} · {self.created_at:%Y-%m-%d}"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+
+class JoinStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class JoinRequest(TimeStampedModel):
+    """A colleague's request, made through an invitation, to join a unit's team."""
+
+    sponsor = models.ForeignKey(
+        Sponsor, models.PROTECT, related_name="join_requests", verbose_name=_("sponsor")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="join_requests",
+        verbose_name=_("user"),
+    )
+    invite = models.OneToOneField(
+        TeamInvite, models.PROTECT, related_name="join_request", verbose_name=_("invitation")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=JoinStatus, default=JoinStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JoinStatus.values), name="join_request_status_valid"
+            ),
+            # A user waits for one unit at a time.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status=JoinStatus.PENDING),
+                name="one_pending_join_request_per_user",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.sponsor}"

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff
-from sponsors.models import Sponsor, SponsorMember, VerificationStatus
+from sponsors.models import MemberRole, Sponsor, SponsorMember, VerificationStatus
+from sponsors.teams import request_to_join
 from wishes.audit import record_change
 from wishes.models import Region
 
@@ -51,7 +52,31 @@ def register_sponsor(
         return_to=return_to,
         status=VerificationStatus.PENDING,
     )
-    SponsorMember.objects.create(user=user, sponsor=sponsor)
+    # Whoever signs the unit up manages its team; their name is what colleagues see.
+    user.first_name = contact_name[: user._meta.get_field("first_name").max_length]
+    user.save(update_fields=["first_name"])
+    member = SponsorMember.objects.create(
+        user=user, sponsor=sponsor, role=MemberRole.ADMINISTRATOR
+    )
     record_change(subject=sponsor, from_status="", to_status=VerificationStatus.PENDING, by=user)
+    record_change(subject=member, from_status="", to_status=MemberRole.ADMINISTRATOR, by=user)
     notify_staff(template="sponsor_registered", context={"sponsor": sponsor})
+    return user
+
+
+@transaction.atomic
+def register_colleague(*, token: str, name: str, username: str, email: str, password: str) -> User:
+    """Create the account of a colleague invited to a unit, and send their join request;
+    a refused invitation leaves no account behind."""
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                username=username, email=email, password=password, first_name=name.strip()
+            )
+    except IntegrityError:
+        raise TransitionError(
+            _("The username %(username)s is already taken; choose another one.")
+            % {"username": username}
+        ) from None
+    request_to_join(token=token, user=user)
     return user

@@ -4,8 +4,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
+from django.utils import timezone
 
-from sponsors.models import Sponsor
+from sponsors.models import (
+    InviteStatus,
+    JoinRequest,
+    JoinStatus,
+    Sponsor,
+    SponsorMember,
+    TeamInvite,
+)
 from wishes.audit import HistoryEntry, histories_of
 from wishes.claiming.follow_up import days_overdue
 from wishes.models import (
@@ -33,6 +41,11 @@ CLAIM_FIELDS = [
     "wish__child__id",
     "wish__child__alias",
     "wish__child__grade",
+    # The team member who fulfils it (a unit's claims): their name, nothing else.
+    "member__id",
+    "member__first_name",
+    "member__last_name",
+    "member__username",
     # How the wish came true: date and event, never the note, which may name the child.
     "fulfilment__id",
     "fulfilment__claim_id",
@@ -103,7 +116,7 @@ def claims_of(sponsor: Sponsor, status: str | None = None) -> QuerySet[Claim]:
     if status:
         claims = claims.filter(status=status)
     return (
-        claims.select_related("wish__child", "fulfilment__event")
+        claims.select_related("wish__child", "fulfilment__event", "member")
         .only(*CLAIM_FIELDS)
         .order_by("-created_at", "-id")
     )
@@ -227,4 +240,99 @@ def approved_letters_of(sponsor: Sponsor) -> QuerySet[ThankYouLetter]:
             "fulfilment__claim__wish__child__alias",
         )
         .order_by("-created_at", "-id")
+    )
+
+
+@dataclass
+class Team:
+    """What a unit's team page shows: members, and for administrators the requests
+    waiting, the invitations still open and the claims they may hand on."""
+
+    members: list[SponsorMember]
+    requests: list[JoinRequest] = field(default_factory=list)
+    invites: list[TeamInvite] = field(default_factory=list)
+    active_claims: list[Claim] = field(default_factory=list)
+    mine: list[Claim] = field(default_factory=list)
+
+
+# What the team page shows of an active claim: its wish's code, the alias, who fulfils it.
+TEAM_CLAIM_FIELDS = [
+    "id",
+    "promised_on",
+    "wish__id",
+    "wish__code",
+    "wish__child__id",
+    "wish__child__alias",
+    "member__id",
+    "member__first_name",
+    "member__last_name",
+    "member__username",
+]
+
+
+def _active_claims(sponsor: Sponsor) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
+        .select_related("wish__child", "member")
+        .only(*TEAM_CLAIM_FIELDS)
+        .order_by("created_at", "id")
+    )
+
+
+def team_of(sponsor: Sponsor, *, member: SponsorMember) -> Team:
+    """The unit's team and the active claims `member` fulfils: two queries for a member,
+    five for an administrator."""
+    members = list(
+        SponsorMember.objects.current()
+        .filter(sponsor=sponsor)
+        .select_related("user")
+        .order_by("role", "created_at", "id")
+    )
+    team = Team(members=members, mine=list(_active_claims(sponsor).filter(member=member.user)))
+    if not member.is_administrator:
+        return team
+    team.requests = list(
+        JoinRequest.objects.filter(sponsor=sponsor, status=JoinStatus.PENDING)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+    team.invites = list(
+        TeamInvite.objects.filter(
+            sponsor=sponsor, status=InviteStatus.ACTIVE, expires_at__gt=timezone.now()
+        ).order_by("-created_at", "-id")
+    )
+    team.active_claims = list(_active_claims(sponsor))
+    return team
+
+
+# The columns of a unit's list of fulfilled wishes: public fields of the wish and the claim.
+FULFILLED_COLUMNS = ["code", "alias", "category", "fulfilled_on", "event", "member"]
+
+
+def fulfilled_wishes_of(sponsor: Sponsor, year: int | None = None) -> QuerySet[Claim]:
+    """The sponsor's fulfilled claims (a year's, by fulfilment date), oldest first, with
+    only what the sponsor may read of each wish: its code, the child's alias, category."""
+    claims = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.FULFILLED)
+    if year is not None:
+        claims = claims.filter(fulfilment__fulfilled_on__year=year)
+    return (
+        claims.select_related("wish__child", "fulfilment__event", "member")
+        .only(
+            "id",
+            "wish__id",
+            "wish__code",
+            "wish__category",
+            "wish__child__id",
+            "wish__child__alias",
+            "fulfilment__id",
+            "fulfilment__claim_id",
+            "fulfilment__fulfilled_on",
+            "fulfilment__event__id",
+            "fulfilment__event__title",
+            "member__id",
+            "member__first_name",
+            "member__last_name",
+            "member__username",
+        )
+        .order_by("fulfilment__fulfilled_on", "id")
     )

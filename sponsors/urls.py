@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sponsors import views
+from sponsors import team_views, views
 
 app_name = "sponsors"
 
@@ -9,4 +9,24 @@ urlpatterns = [
     path("sponsor/", views.dashboard, name="dashboard"),
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
+    path("sponsor/claims/<int:pk>/reassign/", team_views.reassign, name="reassign_claim"),
+    path("sponsor/team/", team_views.team, name="team"),
+    path("sponsor/team/invites/", team_views.create_invite, name="create_invite"),
+    path("sponsor/team/invites/<int:pk>/", team_views.invite_detail, name="invite"),
+    path("sponsor/team/invites/<int:pk>/revoke/", team_views.revoke_invite, name="revoke_invite"),
+    path(
+        "sponsor/team/requests/<int:pk>/<str:answer>/",
+        team_views.answer_request,
+        name="answer_request",
+    ),
+    path(
+        "sponsor/team/members/<int:pk>/<str:change>/",
+        team_views.change_member,
+        name="change_member",
+    ),
+    path("sponsor/team/leave/", team_views.leave_team, name="leave_team"),
+    path("sponsor/join/<str:token>/", team_views.join, name="join"),
+    path("sponsor/join/<str:token>/signup/", team_views.join_signup, name="join_signup"),
+    path("sponsor/certificate/", team_views.certificate, name="certificate"),
+    path("sponsor/fulfilled.csv", team_views.fulfilled_list, name="fulfilled_list"),
 ]

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -30,6 +31,7 @@ from wishes.audit import histories_of
 from wishes.claiming.follow_up import days_overdue
 from wishes.models import Claim, ClaimStatus
 from wishes.public.selectors import public_wish
+from wishes.reports.print_views import CertificateYearForm
 from wishes.services import cancel_claim as cancel_claim_service
 from wishes.services import letter_sharing_consented
 
@@ -45,8 +47,13 @@ def register(request: HttpRequest) -> HttpResponse:
     """Sign up a unit or an individual; the new account is logged in, pending verification."""
     if request.user.is_authenticated and get_sponsor_member(request) is not None:
         return redirect("sponsors:dashboard")
-    form = SponsorRegistrationForm(request.POST if request.method == "POST" else None)
     return_to = _return_to(request)
+    invitation = _invitation_token(return_to)
+    if invitation:
+        # Coming from an invitation (through the login page): a colleague signs up to join
+        # that unit, not to register a new sponsor.
+        return redirect("sponsors:join_signup", token=invitation)
+    form = SponsorRegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = register_sponsor(
@@ -59,6 +66,15 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Thank you for signing up! Your account is ready."))
             return redirect("sponsors:dashboard")
     return render(request, "sponsors/register.html", {"form": form, "next": return_to})
+
+
+def _invitation_token(path: str) -> str:
+    """The token of a team invitation if `path` is its page, else ""."""
+    try:
+        match = resolve(path.split("?", 1)[0])
+    except Resolver404:
+        return ""
+    return match.kwargs["token"] if match.view_name == "sponsors:join" else ""
 
 
 def _return_to(request: HttpRequest) -> str:
@@ -137,7 +153,12 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         lambda: _claims_and_letters(request, sponsor, status),
     )
     # Markup our own template rendered, with autoescaping, on this or an earlier request.
-    context = {"sponsor": sponsor, "claims_and_letters": mark_safe(markup)}  # noqa: S308
+    context = {
+        "sponsor": sponsor,
+        "member": get_sponsor_member(request),
+        "year_form": CertificateYearForm(),
+        "claims_and_letters": mark_safe(markup),  # noqa: S308
+    }
     return render(request, "sponsors/dashboard.html", context)
 
 

@@ -7,7 +7,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory, VerificationStatus
+from sponsors.models import (
+    MemberRole,
+    Sponsor,
+    SponsorKind,
+    SponsorMember,
+    UnitCategory,
+    VerificationStatus,
+)
 from wishes.models import (
     Campaign,
     Child,
@@ -170,6 +177,8 @@ class SponsorMemberFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     sponsor = factory.SubFactory(SponsorFactory)
+    # A sponsor's first member manages its team; pass role=MemberRole.MEMBER for colleagues.
+    role = MemberRole.ADMINISTRATOR
 
 
 class SchoolCoordinatorFactory(factory.django.DjangoModelFactory):

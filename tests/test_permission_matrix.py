@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from sponsors.teams import create_invite
 from tests.factories import (
     ChildFactory,
     ConsentFactory,
@@ -119,6 +121,26 @@ MATRIX: dict[str, dict[str, object]] = {
     "letter draft copy": {**SCHOOL_FILE, "coordinator": 404},
 }
 
+# A unit's own pages: its members (here its administrator, `sponsor`) only, and never a
+# child's private data there; everyone else logged in is told the page is for sponsors.
+UNIT_ADMINISTRATOR_BLIND = {
+    "anonymous": LOGIN,
+    "plain_user": 403,
+    "sponsor": BLIND,
+    "other_coordinator": 403,
+    "coordinator": 403,
+    "bare_staff": 403,
+    "staff": 403,
+}
+MATRIX.update(
+    {
+        "sponsor team": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor team invitation": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor fulfilled list": UNIT_ADMINISTRATOR_BLIND,
+        "sponsor certificate": {**UNIT_ADMINISTRATOR_BLIND, "sponsor": ALLOWED},
+    }
+)
+
 
 @dataclass
 class Case:
@@ -132,6 +154,7 @@ class Case:
     letter_id: int
     campaign_id: int
     batch_id: int
+    invite_id: int
 
 
 @pytest.fixture
@@ -170,6 +193,7 @@ def case(school, sponsor) -> Case:
         letter_id=letter.pk,
         campaign_id=wish.campaign_id,
         batch_id=batch.pk,
+        invite_id=create_invite(sponsor_id=sponsor.sponsor_member.sponsor_id, by=sponsor).pk,
     )
 
 
@@ -241,6 +265,14 @@ def ask(client: Client, surface: str, case: Case):
         ),
         "letter draft copy": lambda: client.get(
             reverse("files:letter_draft", args=[case.letter_id])
+        ),
+        "sponsor team": lambda: client.get(reverse("sponsors:team")),
+        "sponsor team invitation": lambda: client.get(
+            reverse("sponsors:invite", args=[case.invite_id])
+        ),
+        "sponsor fulfilled list": lambda: client.get(reverse("sponsors:fulfilled_list")),
+        "sponsor certificate": lambda: client.get(
+            reverse("sponsors:certificate"), {"year": timezone.localdate().year}
         ),
     }
     return requests[surface]()

@@ -26,6 +26,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 
+from huamu.roles import actor_label
 from wishes.models import StatusChange
 
 
@@ -145,12 +146,18 @@ class HistoryEntry:
     def note(self) -> str:
         return self.change.note
 
+    @property
+    def by_label(self) -> str:
+        """Who made the change, as sponsors read it: a role or a team member's name."""
+        return actor_label(self.change.by)
+
 
 def _changes_of(model: type[models.Model], ids: Sequence[int]) -> models.QuerySet:
     content_type = ContentType.objects.get_for_model(model)
     return (
         StatusChange.objects.filter(content_type=content_type, object_id__in=ids)
-        .select_related("by")
+        # The actor's roles too: sponsors read them as a role, not a username.
+        .select_related("by__school_coordinator")
         .order_by("at", "id")
     )
 

@@ -26,6 +26,8 @@ REGISTERED = {
     "axes.AccessLog": "AccessLogAdmin",
     "sponsors.Sponsor": "SponsorAdmin",
     "sponsors.SponsorMember": "SponsorMemberAdmin",
+    "sponsors.TeamInvite": "TeamInviteAdmin",
+    "sponsors.JoinRequest": "JoinRequestAdmin",
     "wishes.AccessLog": "AccessLogAdmin",
     "wishes.Campaign": "CampaignAdmin",
     "wishes.Child": "ChildAdmin",

@@ -9,12 +9,16 @@ from PIL import Image
 
 from huamu.documents import clean_scanned_form
 from huamu.images import clean_image
+from sponsors.models import MemberRole
+from sponsors.teams import create_invite, request_to_join
 from tests.factories import (
     ClaimFactory,
     ConsentFactory,
     EventFactory,
     FulfilmentFactory,
     SponsorFactory,
+    SponsorMemberFactory,
+    UserFactory,
     WishFactory,
 )
 from wishes.models import ThankYouLetter
@@ -90,7 +94,19 @@ def build_world(*, staff, sponsor, other_sponsor, coordinator, school, open_wish
         "event": event,
         "photo": photo,
         "letter": ThankYouLetter.objects.get(pk=letter.pk),
+        **_team_world(sponsor),
     }
+
+
+def _team_world(sponsor) -> dict:
+    """The unit's team: an open invitation, a colleague's request made with another one, and
+    a plain member."""
+    unit = sponsor.sponsor_member.sponsor
+    invite = create_invite(sponsor_id=unit.pk, by=sponsor)
+    used = create_invite(sponsor_id=unit.pk, by=sponsor)
+    join_request = request_to_join(token=used.token, user=UserFactory(username="newcomer"))
+    member = SponsorMemberFactory(user__username="teammate", sponsor=unit, role=MemberRole.MEMBER)
+    return {"invite": invite, "join_request": join_request, "team_member": member}
 
 
 def admin_form_data(response) -> dict:

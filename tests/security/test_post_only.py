@@ -52,6 +52,11 @@ OBJECT_OF_URL = {
     "sponsors:claim": "claim",
     "files:signed_form": "consent",
     "sponsors:cancel_claim": "claim",
+    "sponsors:reassign_claim": "claim",
+    "sponsors:invite": "invite",
+    "sponsors:revoke_invite": "invite",
+    "sponsors:answer_request": "join_request",
+    "sponsors:change_member": "team_member",
 }
 # The world's object to use on the admin pages of a model (else its first row).
 OBJECT_OF_MODEL = {
@@ -155,6 +160,10 @@ def url_for(route: Route, world: dict) -> str:
             values[param] = "set-password"
         elif param == "url":
             values[param] = "no-such-page/"
+        elif param == "answer":
+            values[param] = "approve"
+        elif param == "change":
+            values[param] = "remove"
         else:
             raise AssertionError(f"{route.route}: no value for the parameter {param!r}")
     if route.name:
@@ -356,6 +365,24 @@ CHANGES = {
             "password2": "Hua-mu-2026-expo",
         },
         lambda w, c: Sponsor.objects.filter(name="上海新国际博览中心").exists(),
+    ),
+    "invite a colleague": Change(
+        "sponsor",
+        lambda w: reverse("sponsors:create_invite"),
+        lambda w: {"days": "7"},
+        lambda w, c: w["sponsor"].invites.count() == 3,
+    ),
+    "approve a join request": Change(
+        "sponsor",
+        lambda w: reverse("sponsors:answer_request", args=[w["join_request"].pk, "approve"]),
+        lambda w: {},
+        lambda w, c: status_of(w["join_request"]) == "approved",
+    ),
+    "hand a claim on": Change(
+        "sponsor",
+        lambda w: reverse("sponsors:reassign_claim", args=[w["claim"].pk]),
+        lambda w: {"member": w["team_member"].pk},
+        lambda w, c: Claim.objects.get(pk=w["claim"].pk).member_id == w["team_member"].user_id,
     ),
     "record fulfilment": Change(
         "coordinator",

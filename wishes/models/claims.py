@@ -57,6 +57,16 @@ class Claim(TimeStampedModel):
         null=True,
         blank=True,
     )
+    # The unit's member who fulfils the wish: whoever claimed it for the unit, until one of
+    # the unit's administrators hands it to another member.
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="claims_to_fulfil",
+        verbose_name=_("fulfilled by member"),
+        null=True,
+        blank=True,
+    )
 
     reminder_sent_at = models.DateTimeField(
         _("reminder sent at"), null=True, blank=True, editable=False

@@ -9,6 +9,7 @@ from wishes.services.claims import (
     cancel_claim,
     claim_wish,
     claim_wishes,
+    reassign_claim,
     release_claims_of_sponsor,
 )
 from wishes.services.consents import (
@@ -66,6 +67,7 @@ __all__ = [
     "publish_photos_consented",
     "publish_wish",
     "reapply_erasures",
+    "reassign_claim",
     "record_fulfilment",
     "record_fulfilments",
     "reject_letter",

@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
-from sponsors.models import Sponsor, SponsorKind, VerificationStatus
+from huamu.roles import display_name_of
+from sponsors.models import (
+    MemberRole,
+    Sponsor,
+    SponsorKind,
+    SponsorMember,
+    VerificationStatus,
+)
 from wishes.audit import record_change, set_status
 from wishes.models import Campaign, Child, Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
 from wishes.privacy.guard import REASON_TEXT, check_text, screen_for
@@ -41,6 +48,14 @@ def _check_may_claim(sponsor: Sponsor, wanted: int) -> None:
             )
             % {"held": held, "limit": limit}
         )
+
+
+def _member_of(sponsor: Sponsor, by: User | None) -> User | None:
+    """The claiming user if they act for the sponsor (they fulfil it), else nobody (staff)."""
+    if by is None or not by.is_authenticated:
+        return None
+    acts_for = SponsorMember.objects.current().filter(user=by, sponsor=sponsor).exists()
+    return by if acts_for else None
 
 
 def _claim_locked(
@@ -79,6 +94,7 @@ def _claim_locked(
                 claimant_name=claimant_name,
                 promised_on=promised_on,
                 claimed_by=by if by is not None and by.is_authenticated else None,
+                member=_member_of(sponsor, by),
             )
     except IntegrityError:
         # The partial unique index is the last word: a second active claim never exists.
@@ -235,3 +251,37 @@ def release_claims_of_sponsor(*, sponsor: Sponsor, by: User, note: str) -> list[
                 % {"code": claim.wish.code, "error": error}
             ) from error
     return claims
+
+
+@transaction.atomic
+def reassign_claim(*, claim_id: int, to_user_id: int, by: User) -> Claim:
+    """Hand an active claim of a unit to another of its members (its administrators do)."""
+    claim = locks.lock_claim(claim_id)
+    if not SponsorMember.objects.filter(
+        user=by, sponsor_id=claim.sponsor_id, role=MemberRole.ADMINISTRATOR
+    ).exists():
+        raise TransitionError(_("Only an administrator of the unit may hand a claim on."))
+    if claim.status != ClaimStatus.ACTIVE:
+        raise TransitionError(_("Only an active claim can be handed to another member."))
+    target = (
+        SponsorMember.objects.current()
+        .filter(user_id=to_user_id, sponsor_id=claim.sponsor_id)
+        .select_related("user")
+        .first()
+    )
+    if target is None:
+        raise TransitionError(_("Choose a member of the unit's team."))
+    if claim.member_id == target.user_id:
+        raise TransitionError(
+            _("%(name)s already fulfils this claim.") % {"name": display_name_of(target.user)}
+        )
+    claim.member = target.user
+    claim.save(update_fields=["member", "updated_at"])
+    record_change(
+        subject=claim,
+        from_status=claim.status,
+        to_status=claim.status,
+        by=by,
+        note=_("Handed to %(name)s") % {"name": display_name_of(target.user)},
+    )
+    return claim

@@ -678,6 +678,8 @@ def test_mail_template_renders_in_english_with_every_variable(
         "total": 2,
         "days": 30,
         "path": "/admin/wishes/consent/?renewal=due",
+        # Who asks to join a unit's team.
+        "name": "Wang Xiaoming",
     }
 
     with django_capture_on_commit_callbacks(execute=True):

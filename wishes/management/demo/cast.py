@@ -155,6 +155,14 @@ DEMO_LOGINS = (
         _("claim wishes, batch-claim, cancel a claim on /sponsor/"),
     ),
     DemoLogin(
+        "unit-colleague",
+        _("member of the caring unit's team"),
+        _(
+            "claim for the unit; its administrator (unit) answers a waiting request to join "
+            "on /sponsor/team/"
+        ),
+    ),
+    DemoLogin(
         "person",
         _("caring individual (verified)"),
         _("claim a wish (individuals have a lower claim limit)"),
@@ -171,3 +179,6 @@ DEMO_LOGINS = (
 
 # Which demo login acts for which sponsor: their claims are made online, by that user.
 SPONSOR_LOGINS = {MUSEUM: "unit", CHEN: "person", PENDING_UNIT: "pending"}
+# The demo unit's second member, and a colleague whose request to join waits for "unit".
+TEAM_COLLEAGUE = "unit-colleague"
+TEAM_NEWCOMER = "unit-newcomer"

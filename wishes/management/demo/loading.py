@@ -20,18 +20,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from huamu.models import TimeStampedModel
-from sponsors.models import Sponsor, SponsorMember
+from sponsors.models import MemberRole, Sponsor, SponsorMember
 from sponsors.services import verify_sponsor
+from sponsors.teams import create_invite, request_to_join
 from wishes.audit import record_change
 from wishes.management.demo.cast import (
     DEMO_PASSWORD,
     HUAMU,
     HUAMU_CENTRAL,
+    MUSEUM,
     PAST_YEARS,
     REGIONS,
     SCHOOLS,
     SPONSOR_LOGINS,
     SPONSORS,
+    TEAM_COLLEAGUE,
+    TEAM_NEWCOMER,
     campaign_name,
 )
 from wishes.management.demo.children import ChildSpec, child_specs, letter_text
@@ -195,7 +199,12 @@ def _load_logins(
     for sponsor_name, username in SPONSOR_LOGINS.items():
         user, created = _user(username, hashed)
         if created:
-            SponsorMember.objects.create(user=user, sponsor=sponsors[sponsor_name])
+            # The demo login signed its sponsor up: it manages the team, under the contact's name.
+            user.first_name = sponsors[sponsor_name].contact_name
+            user.save(update_fields=["first_name"])
+            SponsorMember.objects.create(
+                user=user, sponsor=sponsors[sponsor_name], role=MemberRole.ADMINISTRATOR
+            )
         logins[username] = user
     coordinator, created = _user("coordinator", hashed)
     if created:
@@ -380,6 +389,29 @@ def _fulfil(cast: _Cast, spec: ChildSpec, claim: Claim) -> datetime.date:
 
 
 @transaction.atomic
+def _load_team(
+    clock: _Clock, hashed: Callable[[], str], sponsors: dict[str, Sponsor], logins: dict
+) -> None:
+    """The demo unit's team: a second member, and a colleague's request waiting for approval."""
+    museum, founder = sponsors[MUSEUM], logins["unit"]
+    colleague, created = _user(TEAM_COLLEAGUE, hashed)
+    if created:
+        colleague.first_name = "孙晓燕"
+        colleague.save(update_fields=["first_name"])
+        member = SponsorMember.objects.create(user=colleague, sponsor=museum)
+        _first_state(member, MemberRole.MEMBER, clock.now, founder)
+    logins[TEAM_COLLEAGUE] = colleague
+    newcomer, created = _user(TEAM_NEWCOMER, hashed)
+    if created:
+        newcomer.first_name = "林志强"
+        newcomer.save(update_fields=["first_name"])
+        invite = _as_of(
+            clock.now, create_invite, sponsor_id=museum.pk, by=founder, note=newcomer.first_name
+        )
+        _as_of(clock.now, request_to_join, token=invite.token, user=newcomer)
+    logins[TEAM_NEWCOMER] = newcomer
+
+
 def load_demo_data(*, today: datetime.date | None = None) -> None:
     """Create whatever demo data is missing, in one transaction; safe to run again."""
     today = today or timezone.localdate()
@@ -391,6 +423,7 @@ def load_demo_data(*, today: datetime.date | None = None) -> None:
     staff = _load_staff(hashed)
     sponsors = _load_sponsors(clock, regions, staff)
     logins = _load_logins(hashed, staff, sponsors, schools)
+    _load_team(clock, hashed, sponsors, logins)
     cast = _Cast(
         clock=clock,
         staff=logins["staff"],
