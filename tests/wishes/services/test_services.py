@@ -678,6 +678,11 @@ def test_mail_template_renders_in_english_with_every_variable(
         "total": 2,
         "days": 30,
         "path": "/admin/wishes/consent/?renewal=due",
+        # The overdue digest's summary.
+        "by_kind": [("Caring unit", 2)],
+        "by_region": [("花木街道", 2)],
+        "by_lateness": [("1 to 7 days", 2)],
+        "longest": [claim],
     }
 
     with django_capture_on_commit_callbacks(execute=True):
