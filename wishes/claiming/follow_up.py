@@ -22,6 +22,7 @@ history stay; the batch records when its file was removed.
 
 import datetime
 import logging
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -246,9 +247,61 @@ def send_reminders(today: datetime.date) -> dict[int, list[Claim]]:
     return reminded
 
 
+# The digest names at most this many claims, the longest overdue; the rest are counted.
+DIGEST_LONGEST = 10
+# And at most this many sponsors' regions, the others counted together.
+DIGEST_REGIONS = 10
+# How late the claims are, in days: up to a week, a month, a quarter, and later.
+LATENESS_BOUNDS = (7, 30, 90)
+
+
+def _lateness_label(index: int) -> str:
+    if index == 0:
+        return _("1 to 7 days")
+    if index == 1:
+        return _("8 to 30 days")
+    if index == 2:
+        return _("31 to 90 days")
+    return _("more than 90 days")
+
+
+def _lateness_index(days: int) -> int:
+    return next(
+        (index for index, bound in enumerate(LATENESS_BOUNDS) if days <= bound),
+        len(LATENESS_BOUNDS),
+    )
+
+
+def overdue_digest_context(rows: list[OverdueClaim]) -> dict:
+    """The digest's short summary: counts by sponsor kind, region and lateness, the longest
+    overdue claims (at most DIGEST_LONGEST) and the link to the full list."""
+    kinds = Counter(str(row.claim.sponsor.get_kind_display()) for row in rows)
+    regions = Counter(
+        row.claim.sponsor.region.name if row.claim.sponsor.region else _("No region")
+        for row in rows
+    )
+    lateness = Counter(_lateness_index(row.days_overdue) for row in rows)
+    by_region = regions.most_common(DIGEST_REGIONS)
+    others = len(rows) - sum(count for _name, count in by_region)
+    if others:
+        by_region.append((_("Other regions"), others))
+    return {
+        "total": len(rows),
+        "by_kind": kinds.most_common(),
+        "by_region": by_region,
+        "by_lateness": [
+            (_lateness_label(index), lateness[index])
+            for index in range(len(LATENESS_BOUNDS) + 1)
+            if lateness[index]
+        ],
+        "longest": [row.claim for row in rows[:DIGEST_LONGEST]],
+        "path": overdue_list_path(),
+    }
+
+
 @transaction.atomic
 def report_overdue(today: datetime.date) -> list[OverdueClaim]:
-    """Send staff one digest of the claims that became overdue since the last report."""
+    """Send staff one short digest of the claims that became overdue since the last report."""
     ids = list(
         overdue_claims(today)
         .filter(overdue_reported_at__isnull=True)
@@ -259,12 +312,13 @@ def report_overdue(today: datetime.date) -> list[OverdueClaim]:
         return []
     now = timezone.now()
     Claim.objects.filter(pk__in=ids).update(overdue_reported_at=now, updated_at=now)
-    claims = Claim.objects.filter(pk__in=ids).select_related("wish", "sponsor")
+    claims = Claim.objects.filter(pk__in=ids).select_related("wish", "sponsor", "sponsor__region")
     rows = sorted(
         (overdue_row(claim, today) for claim in claims),
         key=lambda row: (-row.days_overdue, row.claim.wish.code),
     )
-    notify_staff(template="claims_overdue", context={"claims": [row.claim for row in rows]})
+    # A summary whatever the number: thousands of overdue claims are read in the list.
+    notify_staff(template="claims_overdue", context=overdue_digest_context(rows))
     return rows
 
 

@@ -8,16 +8,19 @@ wishes/importing/reader.py and its rows checked by wishes/importing/rows.py.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
+from huamu.cache import bump_public_version
 from huamu.errors import TransitionError
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, record_changes, set_status
@@ -37,6 +40,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+from wishes.models.children import school_year_end
 from wishes.privacy.redaction import redact_for_child
 
 logger = logging.getLogger(__name__)
@@ -145,64 +149,82 @@ def begin_import(*, batch_id: int, by: User) -> ImportBatch:
     return batch
 
 
+# Rows are written this many at a time: a few bulk inserts per batch of rows, not per row.
+IMPORT_BATCH_ROWS = 500
+
+
 @dataclass
 class _Created:
-    """The records an import created, for the audit rows written once at its end."""
+    """The records of the rows read since the last flush, inserted together by `flush`."""
 
+    by: User
+    note: str
     children: list[Child] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
     wishes: list[Wish] = field(default_factory=list)
 
-    def record(self, by: User, note: str) -> None:
-        """Each new record's first state in the audit trail, a few inserts for the file."""
+    def flush(self, campaign: Campaign) -> None:
+        """Insert the pending records with their field history and first audit state."""
+        # The field history rows of the new records name the user who started the import,
+        # which may run in a background task outside any request.
+        bulk_create_with_history(
+            self.children, Child, batch_size=IMPORT_BATCH_ROWS, default_user=self.by
+        )
+        bulk_create_with_history(
+            self.consents, Consent, batch_size=IMPORT_BATCH_ROWS, default_user=self.by
+        )
+        Wish.objects.bulk_create(self.wishes, batch_size=IMPORT_BATCH_ROWS)
+        # The public code is the campaign year and the row number, known once inserted.
+        for wish in self.wishes:
+            wish.code = f"HM{campaign.year}-{wish.pk:05d}"
+        Wish.objects.bulk_update(self.wishes, ["code"], batch_size=IMPORT_BATCH_ROWS)
         record_changes(
-            subjects=self.children, from_status="", to_status=ChildState.KEPT, by=by, note=note
+            subjects=self.children,
+            from_status="",
+            to_status=ChildState.KEPT,
+            by=self.by,
+            note=self.note,
         )
         record_changes(
             subjects=self.consents,
             from_status="",
             to_status=ConsentState.IN_FORCE,
-            by=by,
-            note=note,
+            by=self.by,
+            note=self.note,
         )
         record_changes(
-            subjects=self.wishes, from_status="", to_status=WishStatus.DRAFT, by=by, note=note
+            subjects=self.wishes,
+            from_status="",
+            to_status=WishStatus.DRAFT,
+            by=self.by,
+            note=self.note,
         )
-
-
-def _saved_by[T: models.Model](record: T, by: User) -> T:
-    # An import may run in a background task, outside any request: the field history row
-    # of the new record names the user who started it.
-    record._history_user = by  # type: ignore[attr-defined]
-    record.save()
-    return record
+        self.children, self.consents, self.wishes = [], [], []
 
 
 def _import_row(row: Row, campaign: Campaign, by: User, note: str, created: _Created) -> None:
+    """Prepare a row's new child, consent and wish; `_Created.flush` inserts them."""
     data = row.data
     child = row.child
     if child is None:
-        child = _saved_by(
-            Child(
-                real_name=data["real_name"],
-                alias=data["alias"],
-                gender=data["gender"],
-                birth_year=data["birth_year"],
-                grade=data["grade"],
-                class_name=data["class_name"],
-                school=data["school"],
-                home_region=data["home_region"],
-                address=data["address"],
-                guardian_name=data["guardian_name"],
-                guardian_phone=data["guardian_phone"],
-                hardship_category=data["hardship_category"],
-                hardship_note=data["hardship_note"],
-            ),
-            by,
+        child = Child(
+            real_name=data["real_name"],
+            alias=data["alias"],
+            gender=data["gender"],
+            birth_year=data["birth_year"],
+            grade=data["grade"],
+            class_name=data["class_name"],
+            school=data["school"],
+            home_region=data["home_region"],
+            address=data["address"],
+            guardian_name=data["guardian_name"],
+            guardian_phone=data["guardian_phone"],
+            hardship_category=data["hardship_category"],
+            hardship_note=data["hardship_note"],
         )
         created.children.append(child)
     if data["consent"] and not row.consent_exists:
-        consent = _saved_by(
+        created.consents.append(
             Consent(
                 child=child,
                 keep_record=True,
@@ -212,23 +234,26 @@ def _import_row(row: Row, campaign: Campaign, by: User, note: str, created: _Cre
                 share_letter_with_sponsor=data["share_letter"],
                 method=ConsentMethod.PAPER,
                 given_on=data["consent_date"],
+                # What Consent.save gives every consent; bulk inserts do not call it.
+                valid_until=school_year_end(data["consent_date"]),
                 given_by=data["guardian_name"],
                 collected_by=by,
                 note=note,
-            ),
-            by,
+            )
         )
-        created.consents.append(consent)
     if not row.wish_exists:
-        wish = Wish.objects.create(
-            child=child,
-            campaign=campaign,
-            category=data["category"],
-            child_words=data["child_words"],
-            public_text=redact_for_child(data["child_words"], child),
-            estimated_value=data["estimated_value"],
+        created.wishes.append(
+            Wish(
+                child=child,
+                campaign=campaign,
+                # Unique until the flush gives the real code from the inserted row's id.
+                code=f"~{secrets.token_hex(9)}",
+                category=data["category"],
+                child_words=data["child_words"],
+                public_text=redact_for_child(data["child_words"], child),
+                estimated_value=data["estimated_value"],
+            )
         )
-        created.wishes.append(wish)
 
 
 class _Refused(Exception):
@@ -246,11 +271,15 @@ def _import_locked(batch: ImportBatch, by: User) -> dict:
         raise _Refused(check.problems)
     note = gettext("Imported from %(file)s") % {"file": batch.original_name}
     progress = _Progress(batch, len(check.rows))
-    created = _Created()
+    created = _Created(by=by, note=note)
     for done, row in enumerate(check.rows, start=1):
         _import_row(row, campaign, by, note, created)
+        if done % IMPORT_BATCH_ROWS == 0:
+            created.flush(campaign)
         progress(done)
-    created.record(by, note)
+    created.flush(campaign)
+    # Bulk inserts send no post_save signal: the public pages' cache is told once.
+    bump_public_version()
     return check.counts
 
 

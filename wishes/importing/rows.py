@@ -115,10 +115,17 @@ def _check_row(
     return data, problems
 
 
+# Rows are matched with the database this many at a time: four queries per batch of rows.
+MATCH_BATCH_ROWS = 500
+
+
 def _match_existing(rows: list[Row], campaign: Campaign) -> None:
     """Find the children already recorded and the wishes they already have in the campaign."""
-    if not rows:
-        return
+    for start in range(0, len(rows), MATCH_BATCH_ROWS):
+        _match_batch(rows[start : start + MATCH_BATCH_ROWS], campaign)
+
+
+def _match_batch(rows: list[Row], campaign: Campaign) -> None:
     children: dict[tuple, Child] = {}
     candidates = (
         Child.objects.active()

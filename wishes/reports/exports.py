@@ -12,9 +12,10 @@ and WPS show as text: a wish text like "=HYPERLINK(...)" cannot run when the fil
 
 import datetime
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, islice
 from typing import Any, cast
 
 from django.db import models
@@ -23,10 +24,10 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory
 from wishes.models import (
@@ -56,6 +57,15 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MONEY_FORMAT = "#,##0.00"
 MIN_COLUMN_WIDTH = 8
 MAX_COLUMN_WIDTH = 60
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", start_color="FDE9E7")
+HEADER_ALIGNMENT = Alignment(vertical="center")
+
+# The workbook streams: rows are read from the database this many at a time, and each
+# sheet's column widths are measured on its first rows only, so a campaign of any size
+# needs the same memory.
+CHUNK_ROWS = 2000
+SAMPLE_ROWS = 500
 
 
 def neutralise(value: str) -> str:
@@ -113,33 +123,64 @@ def _text_width(value: object) -> int:
     return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
-def _write_sheet(worksheet: Worksheet, sheet: Sheet) -> None:
+def _sized(width: int) -> int:
+    return min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, width + 2))
+
+
+def _write_sheet(workbook: Workbook, sheet: Sheet) -> None:
+    """Stream one sheet's rows into a write-only worksheet, in memory bounded by SAMPLE_ROWS.
+
+    A write-only sheet writes its columns and frozen header before the first row, so the
+    widths come from the first rows (a sample), not from every row.
+    """
     # Sheet names may not hold []:*?/\ and are at most 31 characters long.
-    worksheet.title = "".join(c for c in sheet.title if c not in "[]:*?/\\")[:31]
-    bold = Font(bold=True)
-    fill = PatternFill("solid", start_color="FDE9E7")
-    worksheet.append([neutralise(column.header) for column in sheet.columns])
-    for cell in worksheet[1]:
-        cell.font = bold
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center")
+    worksheet = workbook.create_sheet("".join(c for c in sheet.title if c not in "[]:*?/\\")[:31])
+    rows = iter(sheet.rows)
+    sample = [[_cell_value(value) for value in row] for row in islice(rows, SAMPLE_ROWS)]
     widths = [_text_width(column.header) for column in sheet.columns]
-    for row in sheet.rows:
-        values = [_cell_value(value) for value in row]
-        worksheet.append(values)
+    for values in sample:
         widths = [
             max(width, _text_width(value)) for width, value in zip(widths, values, strict=True)
         ]
-        for cell, column in zip(worksheet[worksheet.max_row], sheet.columns, strict=True):
-            if column.number_format:
-                cell.number_format = column.number_format
     for index, width in enumerate(widths, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = min(
-            MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, width + 2)
-        )
+        worksheet.column_dimensions[get_column_letter(index)].width = _sized(width)
     # The header stays in view while scrolling; filters make the sheet easy to sort.
     worksheet.freeze_panes = "A2"
-    worksheet.auto_filter.ref = worksheet.dimensions
+    worksheet.append([_header_cell(worksheet, column.header) for column in sheet.columns])
+    formats = [column.number_format for column in sheet.columns]
+    count = 0
+    for values in chain(sample, ([_cell_value(value) for value in row] for row in rows)):
+        worksheet.append(_formatted(worksheet, values, formats))
+        count += 1
+    last_column = get_column_letter(len(sheet.columns))
+    worksheet.auto_filter.ref = f"A1:{last_column}{count + 1}"
+    # Finished: its XML is complete in its temporary file, which saving the workbook reads.
+    worksheet.close()
+
+
+def _header_cell(worksheet: WriteOnlyWorksheet, header: str) -> Cell:
+    cell = WriteOnlyCell(worksheet, neutralise(header))
+    cell.font = HEADER_FONT
+    cell.fill = HEADER_FILL
+    cell.alignment = HEADER_ALIGNMENT
+    return cell
+
+
+def _formatted(
+    worksheet: WriteOnlyWorksheet, values: list[object], formats: list[str | None]
+) -> list[object]:
+    """The row's values, those of a formatted column (dates, money) as styled cells."""
+    row: list[object] = []
+    for value, number_format in zip(values, formats, strict=True):
+        if number_format and value is not None:
+            cell = WriteOnlyCell(worksheet)
+            # Only dates and amounts (Decimal) have a number format.
+            cell.value = cast(datetime.date | Decimal, value)
+            cell.number_format = number_format
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
 
 
 def _masked_names(text: str, child: Mapping[str, Any]) -> str:
@@ -186,6 +227,7 @@ def _wishes_sheet(campaign: Campaign) -> Sheet:
             school=F("child__school__name"),
             grade=F("child__grade"),
         )
+        .iterator(chunk_size=CHUNK_ROWS)
     )
     columns = [
         Column(_header(Wish, "code")),
@@ -225,7 +267,7 @@ def _local_date(moment: datetime.datetime | None) -> datetime.date | None:
 
 
 def _claims_sheet(campaign: Campaign) -> Sheet:
-    claims = list(
+    claims = (
         Claim.objects.filter(wish__campaign=campaign)
         .order_by("wish__code", "created_at", "pk")
         .values(
@@ -241,8 +283,8 @@ def _claims_sheet(campaign: Campaign) -> Sheet:
             sponsor_name=F("sponsor__name"),
             sponsor_kind=F("sponsor__kind"),
         )
+        .iterator(chunk_size=CHUNK_ROWS)
     )
-    children = _child_names({c["child_id"] for c in claims if c["cancel_reason"]})
     columns = [
         Column(_header(Wish, "code")),
         Column(_header(Claim, "sponsor")),
@@ -255,22 +297,27 @@ def _claims_sheet(campaign: Campaign) -> Sheet:
         Column(_("Claimed at"), DATETIME_FORMAT),
         Column(_header(Claim, "cancel_reason")),
     ]
-    rows = (
-        [
-            c["code"],
-            c["sponsor_name"],
-            _label(SponsorKind, c["sponsor_kind"]),
-            _label(ClaimChannel, c["channel"]),
-            c["external_ref"],
-            c["claimant_name"],
-            _label(ClaimStatus, c["status"]),
-            c["promised_on"],
-            c["created_at"],
-            _masked_names(c["cancel_reason"], children.get(c["child_id"], {})),
-        ]
-        for c in claims
-    )
-    return Sheet(capfirst(str(Claim._meta.verbose_name_plural)), columns, rows)
+    return Sheet(capfirst(str(Claim._meta.verbose_name_plural)), columns, _claim_rows(claims))
+
+
+def _claim_rows(claims: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
+    # The names to mask are read for a chunk of claims at a time: one query per chunk
+    # that has cancellation reasons, never one per claim nor all children at once.
+    while chunk := list(islice(claims, CHUNK_ROWS)):
+        children = _child_names({c["child_id"] for c in chunk if c["cancel_reason"]})
+        for c in chunk:
+            yield [
+                c["code"],
+                c["sponsor_name"],
+                _label(SponsorKind, c["sponsor_kind"]),
+                _label(ClaimChannel, c["channel"]),
+                c["external_ref"],
+                c["claimant_name"],
+                _label(ClaimStatus, c["status"]),
+                c["promised_on"],
+                c["created_at"],
+                _masked_names(c["cancel_reason"], children.get(c["child_id"], {})),
+            ]
 
 
 def _fulfilments_sheet(campaign: Campaign) -> Sheet:
@@ -289,6 +336,7 @@ def _fulfilments_sheet(campaign: Campaign) -> Sheet:
             event_title=F("event__title"),
             sponsor_name=F("claim__sponsor__name"),
         )
+        .iterator(chunk_size=CHUNK_ROWS)
     )
     columns = [
         Column(_header(Wish, "code")),
@@ -333,6 +381,7 @@ def _contribution_sheet(campaign: Campaign) -> Sheet:
             "fulfilled_value",
             region_name=F("region__name"),
         )
+        .iterator(chunk_size=CHUNK_ROWS)
     )
     columns = [
         Column(_header(Claim, "sponsor")),
@@ -367,12 +416,15 @@ SHEETS: list[Callable[[Campaign], Sheet]] = [
 
 
 def campaign_workbook(campaign: Campaign) -> Workbook:
-    """The campaign's workbook, one sheet per list, headers in the active language."""
-    workbook = Workbook()
-    # A new workbook's active sheet is its one worksheet.
-    workbook.remove(cast(Worksheet, workbook.active))
+    """The campaign's workbook, one sheet per list, headers in the active language.
+
+    A write-only workbook: its rows are already written to temporary files, and it can be
+    saved once.
+    """
+    # A write-only workbook starts without sheets.
+    workbook = Workbook(write_only=True)
     for make_sheet in SHEETS:
-        _write_sheet(workbook.create_sheet(), make_sheet(campaign))
+        _write_sheet(workbook, make_sheet(campaign))
     workbook.properties.title = campaign.name
     return workbook
 

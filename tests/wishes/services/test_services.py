@@ -680,6 +680,11 @@ def test_mail_template_renders_in_english_with_every_variable(
         "path": "/admin/wishes/consent/?renewal=due",
         # Who asks to join a unit's team.
         "name": "Wang Xiaoming",
+        # The overdue digest's summary.
+        "by_kind": [("Caring unit", 2)],
+        "by_region": [("花木街道", 2)],
+        "by_lateness": [("1 to 7 days", 2)],
+        "longest": [claim],
     }
 
     with django_capture_on_commit_callbacks(execute=True):
