@@ -408,7 +408,7 @@ def test_status_tabs_count_and_filter_the_claims(client_for, sponsor, others_cla
 
     response = client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en")
     tabs = {value: count for value, _label, count in response.context["tabs"]}
-    assert tabs == {None: 7, "active": 3, "fulfilled": 2, "cancelled": 2}
+    assert tabs == {None: 7, "active": 3, "gift_received": 0, "fulfilled": 2, "cancelled": 2}
     html = response.content.decode()
     assert f'href="{DASHBOARD}?status=active"' in html
     assert 'aria-current="page" href="' + DASHBOARD + '"' in html

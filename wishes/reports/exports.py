@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     Campaign,
     Child,
     Claim,
@@ -161,7 +162,7 @@ def _child_names(child_ids: set[int]) -> dict[int, Mapping[str, Any]]:
 
 def _wishes_sheet(campaign: Campaign) -> Sheet:
     live_claims = Claim.objects.filter(
-        wish=OuterRef("pk"), status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+        wish=OuterRef("pk"), status__in=[*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
     ).order_by("-created_at")
     wishes = (
         Wish.objects.filter(campaign=campaign)

@@ -24,6 +24,7 @@ from wishes.services.fulfilment import (
     set_photo_publication,
     withdraw_photo,
 )
+from wishes.services.handover import may_receive_gift, receive_gift, release_missing_gift
 from wishes.services.letters import WATERMARK, approve_letter, reject_letter, upload_letter
 from wishes.services.lifecycle import (
     anonymise_child,
@@ -54,14 +55,17 @@ __all__ = [
     "lock_claim",
     "lock_wish",
     "lock_wish_and_claim",
+    "may_receive_gift",
     "may_be_public",
     "publish_photos_consented",
     "publish_wish",
     "reapply_erasures",
+    "receive_gift",
     "record_fulfilment",
     "record_fulfilments",
     "reject_letter",
     "release_claims_of_sponsor",
+    "release_missing_gift",
     "set_photo_publication",
     "upload_letter",
     "withdraw_consent",
