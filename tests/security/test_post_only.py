@@ -39,6 +39,7 @@ OUR_MODULES = ("wishes.", "sponsors.", "huamu.")
 OBJECT_OF_URL = {
     "wishes:detail": "open_wish",
     "wishes:claim": "open_wish",
+    "wishes:gift_received": "open_wish",
     "events:detail": "event",
     "school:child": "child",
     "school:photos": "fulfilment",

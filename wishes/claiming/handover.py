@@ -13,8 +13,9 @@ the list of missing gifts.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,6 +35,19 @@ from wishes.models import (
 )
 from wishes.privacy.guard import is_clean, screen_for
 
+if TYPE_CHECKING:  # only for the type checker: claims as claims_with_deadline annotates them
+    from django_stubs_ext import WithAnnotations
+
+
+class _Deadline(TypedDict):
+    gift_deadline: datetime.date
+
+
+if TYPE_CHECKING:
+    ClaimWithDeadline = WithAnnotations[Claim, _Deadline]
+else:
+    ClaimWithDeadline = Claim
+
 
 def handover_reminder_days() -> int:
     """How many days before the drop-off deadline a sponsor is reminded."""
@@ -51,14 +65,14 @@ def deadline_expression(wish: str = "pk", campaign: str = "campaign") -> Coalesc
     return Coalesce(Subquery(earliest_event), F(f"{campaign}__drop_off_deadline"))
 
 
-def claims_with_deadline(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+def claims_with_deadline(claims: QuerySet[Claim]) -> "QuerySet[ClaimWithDeadline]":
     """The claims, each annotated with `gift_deadline`."""
     return claims.annotate(
         gift_deadline=deadline_expression(wish="wish_id", campaign="wish__campaign")
     )
 
 
-def missing_gifts(today: datetime.date | None = None) -> QuerySet[Claim]:
+def missing_gifts(today: datetime.date | None = None) -> "QuerySet[ClaimWithDeadline]":
     """Active claims whose gift has not arrived by the deadline (the deadline day itself is
     not late), with `gift_deadline`."""
     return claims_with_deadline(Claim.objects.filter(status=ClaimStatus.ACTIVE)).filter(
@@ -134,7 +148,7 @@ class HandoverLine:
     points: list[DropOffPoint]
 
 
-def _send_handover_reminder(claims: list[Claim], *, late: bool) -> None:
+def _send_handover_reminder(claims: Sequence[Claim], *, late: bool) -> None:
     """One mail to the claims' sponsor: where and by when to bring each gift."""
     handovers = handovers_for(claim.wish_id for claim in claims)
     lines = []
@@ -161,7 +175,7 @@ def _send_handover_reminder(claims: list[Claim], *, late: bool) -> None:
     )
 
 
-def _due_for_reminder(today: datetime.date) -> QuerySet[Claim]:
+def _due_for_reminder(today: datetime.date) -> "QuerySet[ClaimWithDeadline]":
     horizon = today + datetime.timedelta(days=handover_reminder_days())
     already = HandoverReminder.objects.filter(
         claim=OuterRef("pk"), deadline=OuterRef("gift_deadline"), sent_by__isnull=True
@@ -174,12 +188,14 @@ def _due_for_reminder(today: datetime.date) -> QuerySet[Claim]:
     )
 
 
-def send_handover_reminders(today: datetime.date | None = None) -> dict[int, list[Claim]]:
+def send_handover_reminders(
+    today: datetime.date | None = None,
+) -> "dict[int, list[ClaimWithDeadline]]":
     """Remind each sponsor once of its gifts due at a drop-off point soon; return the
     claims reminded by sponsor id."""
     today = today or timezone.localdate()
     sponsor_ids = sorted(set(_due_for_reminder(today).values_list("sponsor_id", flat=True)))
-    reminded: dict[int, list[Claim]] = {}
+    reminded: dict[int, list[ClaimWithDeadline]] = {}
     for sponsor_id in sponsor_ids:
         # One transaction per sponsor: the rows and the mail go together, or not at all.
         with transaction.atomic():
@@ -205,7 +221,7 @@ def send_handover_reminders(today: datetime.date | None = None) -> dict[int, lis
     return reminded
 
 
-def remind_missing_gifts(*, claim_ids: Iterable[int], by: User) -> list[Claim]:
+def remind_missing_gifts(*, claim_ids: Iterable[int], by: User) -> "list[ClaimWithDeadline]":
     """Staff chase gifts missing after the deadline: one mail per sponsor, recorded with who
     sent it; claims that are not missing are left out."""
     claims = list(
@@ -214,7 +230,7 @@ def remind_missing_gifts(*, claim_ids: Iterable[int], by: User) -> list[Claim]:
         .select_related("wish__child__school", "sponsor")
         .order_by("sponsor_id", "gift_deadline", "wish__code")
     )
-    by_sponsor: dict[int, list[Claim]] = defaultdict(list)
+    by_sponsor: dict[int, list[ClaimWithDeadline]] = defaultdict(list)
     for claim in claims:
         by_sponsor[claim.sponsor_id].append(claim)
     for group in by_sponsor.values():

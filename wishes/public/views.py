@@ -95,7 +95,7 @@ def gift_received(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = GiftReceivedForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect("wishes:detail", pk)
     try:
         receive_gift(claim_id=claim.pk, by=request.user, **form.cleaned_data)
