@@ -22,6 +22,7 @@ from tests.factories import (
 )
 from tests.image_corpus import jpeg_bytes
 from wishes.audit import history_of
+from wishes.claiming.follow_up import overdue_claims
 from wishes.claiming.handover import (
     handover_for,
     missing_gifts,
@@ -36,6 +37,7 @@ from wishes.models import (
     StatusChange,
     WishStatus,
 )
+from wishes.public.selectors import impact_numbers
 from wishes.services import (
     cancel_claim,
     claim_wish,
@@ -353,3 +355,16 @@ def test_release_refuses_a_gift_that_is_not_late(claim, staff):
         release_missing_gift(claim_id=claim.pk, by=staff)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.ACTIVE
+
+
+def test_a_received_gift_still_counts_its_sponsor_in_the_impact_numbers(claim, coordinator):
+    receive_gift(claim_id=claim.pk, by=coordinator)
+
+    assert impact_numbers().units == 1
+
+
+def test_a_received_gift_is_neither_overdue_nor_reminded_of_its_promised_date(claim, coordinator):
+    Claim.objects.filter(pk=claim.pk).update(promised_on=TODAY - datetime.timedelta(days=5))
+    receive_gift(claim_id=claim.pk, by=coordinator)
+
+    assert list(overdue_claims(TODAY)) == []
