@@ -7,6 +7,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,3 +276,21 @@ def test_members_of_the_sponsor_are_not_let_in(claim, client_for):
     SponsorMemberFactory(sponsor=claim.sponsor)
     response = client_for("sponsor").get(reverse("admin:wishes_missinggift_changelist"))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", ["anonymous", "sponsor"])
+def test_the_public_and_sponsors_pay_no_query_for_the_offer(role, claim, client_for):
+    client = client_for(role)
+    with CaptureQueriesContext(connection) as queries:
+        detail(client, claim)
+
+    # The offer's read (the live claim with its receipt) runs for staff and coordinators only.
+    assert not [q for q in queries.captured_queries if "wishes_giftreceipt" in q["sql"]]
+
+
+def test_the_offer_reads_the_receipt_for_the_coordinator(claim, client_for):
+    # The same check seen from the other side: without it the test above proves nothing.
+    with CaptureQueriesContext(connection) as queries:
+        detail(client_for("coordinator"), claim)
+
+    assert [q for q in queries.captured_queries if "wishes_giftreceipt" in q["sql"]]
