@@ -16,6 +16,7 @@ from sponsors.models import (
 )
 from wishes.audit import HistoryEntry, histories_of
 from wishes.claiming.follow_up import days_overdue
+from wishes.claiming.handover import Handover, handovers_for
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -69,6 +70,8 @@ class ClaimWithHistory:
     fulfilment: Fulfilment | None = None
     photos: list[FulfilmentPhoto] = field(default_factory=list)
     letters: list[ThankYouLetter] = field(default_factory=list)
+    # Where and by when to bring the gift, while the claim is active.
+    handover: Handover | None = None
 
     @property
     def can_cancel(self) -> bool:
@@ -196,7 +199,8 @@ def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWith
     """Claims of the sponsor (one page from `claims_of`) with their history, fulfilment,
     shared photos and letters.
 
-    One query whatever the number of claims, three once one of them has been fulfilled.
+    One query whatever the number of claims, three more once one of them is active (the
+    drop-off deadlines and points), two more once one of them has been fulfilled.
     """
     if not claims:
         return []
@@ -208,10 +212,13 @@ def claims_with_history(sponsor: Sponsor, claims: list[Claim]) -> list[ClaimWith
     if fulfilment_ids:
         photos = _shared_photos(sponsor, fulfilment_ids)
         letters = _letters(sponsor, fulfilment_ids)
+    active = [claim.wish_id for claim in claims if claim.status == ClaimStatus.ACTIVE]
+    handovers = handovers_for(active) if active else {}
     rows = []
     for claim in claims:
         fulfilment = fulfilments[claim.pk]
         row = ClaimWithHistory(claim, by_claim[claim.pk], fulfilment)
+        row.handover = handovers.get(claim.wish_id)
         if fulfilment is not None:
             row.photos = photos.get(fulfilment.pk, [])
             row.letters = letters.get(fulfilment.pk, [])

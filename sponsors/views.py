@@ -29,7 +29,8 @@ from sponsors.selectors import (
 )
 from wishes.audit import histories_of
 from wishes.claiming.follow_up import days_overdue
-from wishes.models import Claim, ClaimStatus
+from wishes.claiming.handover import handover_for
+from wishes.models import Claim, ClaimStatus, GiftReceipt
 from wishes.public.selectors import public_wish
 from wishes.reports.print_views import CertificateYearForm
 from wishes.services import cancel_claim as cancel_claim_service
@@ -200,6 +201,11 @@ def claim_detail(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> Ht
         "wish": public_wish(claim.wish_id),
         "instructions": claim.wish.campaign.sponsor_instructions.strip(),
         "days_overdue": days_overdue(claim) if claim.status == ClaimStatus.ACTIVE else 0,
+        # Where and by when to bring the gift; once it arrived, when and with what note.
+        "handover": handover_for(claim.wish_id) if claim.status == ClaimStatus.ACTIVE else None,
+        "receipt": GiftReceipt.objects.filter(claim=claim).first()
+        if claim.status == ClaimStatus.GIFT_RECEIVED
+        else None,
         "history": histories_of(Claim, [claim.pk])[claim.pk],
         # Whether the letter's words will reach the sponsor, or only the news of it.
         "letter_shared": letter_sharing_consented(claim.wish.child_id),

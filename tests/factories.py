@@ -22,6 +22,7 @@ from wishes.models import (
     ClaimStatus,
     Consent,
     ConsentMethod,
+    DropOffPoint,
     Event,
     EventKind,
     Fulfilment,
@@ -275,3 +276,16 @@ class ImportBatchFactory(factory.django.DjangoModelFactory):
     file = factory.django.FileField(filename="children.csv", data="姓名,学校\n".encode())
     original_name = "children.csv"
     campaign = factory.SubFactory(CampaignFactory)
+
+
+class DropOffPointFactory(factory.django.DjangoModelFactory):
+    """The association's office, open to the gifts of every wish of the campaign."""
+
+    class Meta:
+        model = DropOffPoint
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = "花木志愿者协会办公室"
+    address = "浦东新区花木街道办公楼一楼"
+    opening_hours = "周一至周五 9:00-17:00"
+    contact_phone = "021-58881234"

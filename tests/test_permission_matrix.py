@@ -17,6 +17,7 @@ from django.utils import timezone
 from sponsors.teams import create_invite
 from tests.factories import (
     ChildFactory,
+    ClaimFactory,
     ConsentFactory,
     FulfilmentFactory,
     FulfilmentPhotoFactory,
@@ -52,6 +53,8 @@ SEES = "sees"
 ALLOWED = "allowed"
 BLIND = "blind"
 LOGIN = 302
+# A form posted and done: redirected, but not to the login page.
+DONE = "done"
 
 # Back-office pages: anyone who is not staff is sent to the admin login.
 OFFICE_ONLY_SEES = {
@@ -119,6 +122,21 @@ MATRIX: dict[str, dict[str, object]] = {
     # Covering areas of a letter's scan, and the draft of the sponsor's copy: staff alone.
     "admin letter cover areas": OFFICE_ONLY,
     "letter draft copy": {**SCHOOL_FILE, "coordinator": 404},
+    # The wish card's QR opens the public page; staff and the school's coordinator get the
+    # "gift received" form on it, and no child's data.
+    "wish page of a claimed wish": dict.fromkeys(ROLES, BLIND),
+    "gift received": {
+        "anonymous": LOGIN,
+        "plain_user": 403,
+        "sponsor": 403,
+        "other_coordinator": 403,
+        "coordinator": DONE,
+        "bare_staff": 403,
+        "staff": DONE,
+    },
+    "admin drop-off points": OFFICE_ONLY,
+    "admin missing gifts": OFFICE_ONLY,
+    "admin gift receipts": OFFICE_ONLY,
 }
 
 # A unit's own pages: its members (here its administrator, `sponsor`) only, and never a
@@ -155,6 +173,7 @@ class Case:
     campaign_id: int
     batch_id: int
     invite_id: int
+    claimed_wish_id: int
 
 
 @pytest.fixture
@@ -172,6 +191,9 @@ def case(school, sponsor) -> Case:
     )
     consent = ConsentFactory(child=child, given_by=GUARDIAN_NAME)
     attach_signed_form(consent_id=consent.pk, by=None, scan=signed_form_scan())
+    claimed = ClaimFactory(
+        wish__child=child, wish__child_words=CHILD_WORDS, sponsor=fulfilment.claim.sponsor
+    )
     # The guardian keeps photos from the sponsor: the photo file is for the school only.
     child.consents.update(share_photos_with_sponsor=False)
     wish = fulfilment.claim.wish
@@ -194,6 +216,7 @@ def case(school, sponsor) -> Case:
         campaign_id=wish.campaign_id,
         batch_id=batch.pk,
         invite_id=create_invite(sponsor_id=sponsor.sponsor_member.sponsor_id, by=sponsor).pk,
+        claimed_wish_id=claimed.wish_id,
     )
 
 
@@ -274,6 +297,17 @@ def ask(client: Client, surface: str, case: Case):
         "sponsor certificate": lambda: client.get(
             reverse("sponsors:certificate"), {"year": timezone.localdate().year}
         ),
+        "wish page of a claimed wish": lambda: client.get(
+            reverse("wishes:detail", args=[case.claimed_wish_id])
+        ),
+        "gift received": lambda: client.post(
+            reverse("wishes:gift_received", args=[case.claimed_wish_id]), {"note": ""}
+        ),
+        "admin drop-off points": lambda: client.get(
+            reverse("admin:wishes_dropoffpoint_changelist")
+        ),
+        "admin missing gifts": lambda: client.get(reverse("admin:wishes_missinggift_changelist")),
+        "admin gift receipts": lambda: client.get(reverse("admin:wishes_giftreceipt_changelist")),
     }
     return requests[surface]()
 
@@ -306,6 +340,9 @@ def test_role_on_surface(role, surface, case, client_for):
     elif expected == BLIND:
         assert response.status_code == 200
         assert shown == []
+    elif expected == DONE:
+        assert response.status_code == 302
+        assert "/login/" not in response["Location"]
     else:
         assert response.status_code == expected
         assert shown == [], f"{role} was refused {surface} but got {shown}"
@@ -316,5 +353,5 @@ def test_role_on_surface(role, surface, case, client_for):
 def test_a_bare_staff_flag_is_refused_wherever_real_staff_are_let_in():
     """The drift this matrix exists for: no page may trust is_staff alone."""
     for surface, row in MATRIX.items():
-        if row["staff"] in (SEES, ALLOWED):
+        if row["staff"] in (SEES, ALLOWED, DONE):
             assert row["bare_staff"] in (403, 404), surface

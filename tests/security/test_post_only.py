@@ -40,6 +40,7 @@ OBJECT_OF_URL = {
     "wishes:detail": "open_wish",
     "wishes:share_image": "open_wish",
     "wishes:claim": "open_wish",
+    "wishes:gift_received": "open_wish",
     "events:detail": "event",
     "school:child": "child",
     "school:photos": "fulfilment",

@@ -352,9 +352,10 @@ def test_dashboard_query_count_does_not_grow_with_claims(
     client = client_for("sponsor")
     # 1 session, 2 user with membership, sponsor and region, 3 claims counted by status,
     # 4 one page of claims with wish, child alias, fulfilment and event, 5 history of those
-    # claims, 6 photos shared with the sponsor and 7 letters pending or delivered for the
-    # page's fulfilled claims, 8 the newest approved letters.
-    with django_assert_num_queries(8):
+    # claims, 6-8 the drop-off deadlines, events and points of the page's active claims,
+    # 9 photos shared with the sponsor and 10 letters pending or delivered for the page's
+    # fulfilled claims, 11 the newest approved letters.
+    with django_assert_num_queries(11):
         response = client.get(DASHBOARD)
     rows = response.context["claims"]
     assert len(rows) == 10
@@ -408,7 +409,7 @@ def test_status_tabs_count_and_filter_the_claims(client_for, sponsor, others_cla
 
     response = client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en")
     tabs = {value: count for value, _label, count in response.context["tabs"]}
-    assert tabs == {None: 7, "active": 3, "fulfilled": 2, "cancelled": 2}
+    assert tabs == {None: 7, "active": 3, "gift_received": 0, "fulfilled": 2, "cancelled": 2}
     html = response.content.decode()
     assert f'href="{DASHBOARD}?status=active"' in html
     assert 'aria-current="page" href="' + DASHBOARD + '"' in html

@@ -23,6 +23,12 @@ from wishes.admin.children import ChildAdmin, ConsentAdmin, ConsentInline, WishO
 from wishes.admin.claims import ClaimAdmin, FulfilmentForm, OfflineClaimForm, OverdueClaimFilter
 from wishes.admin.events import EventAdmin, FulfilmentOfEventInline
 from wishes.admin.fulfilment import FulfilmentAdmin, FulfilmentPhotoAdmin, PublishConsentFilter
+from wishes.admin.handover import (
+    DropOffPointAdmin,
+    GiftReceiptAdmin,
+    HandoverReminderAdmin,
+    MissingGiftAdmin,
+)
 from wishes.admin.history import StatusChangeInline
 from wishes.admin.letters import LetterAddForm, ThankYouLetterAdmin
 from wishes.admin.places import CampaignAdmin, RegionAdmin, SchoolAdmin, SchoolCoordinatorAdmin
@@ -44,13 +50,17 @@ __all__ = [
     "ConsentAdmin",
     "ConsentInline",
     "DomainAdmin",
+    "DropOffPointAdmin",
     "EventAdmin",
     "FulfilmentAdmin",
     "FulfilmentForm",
     "FulfilmentOfEventInline",
     "FulfilmentPhotoAdmin",
+    "GiftReceiptAdmin",
+    "HandoverReminderAdmin",
     "ImportBatchAdmin",
     "LetterAddForm",
+    "MissingGiftAdmin",
     "NoDeleteInline",
     "OfflineClaimForm",
     "OverdueClaimFilter",

@@ -67,7 +67,7 @@ class EventAdmin(DomainAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "title", "date", "venue", "school", "campaign"]}),
         (_("Public page"), {"fields": ["is_public", "description"]}),
-        (_("Planning"), {"fields": ["sponsors", "wishes"]}),
+        (_("Planning"), {"fields": ["sponsors", "wishes", "drop_off_deadline"]}),
     ]
     inlines = [FulfilmentOfEventInline]
 

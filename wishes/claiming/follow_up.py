@@ -10,6 +10,9 @@ A claim is overdue once its due date has passed (the due day itself is not overd
 a claim is reminded at most once and reported overdue at most once. Staff who change a
 claim's promised date in the back office give it a new reminder and a new report.
 
+The same run reminds sponsors of gifts due at a drop-off point soon (wishes/claiming/
+handover.py), once per claim and deadline.
+
 The same run tells staff, in one short mail, how many guardians' consents need renewing
 (expired, or expiring within RENEWAL_DAYS days, and not renewed): once a consent is due, it
 is counted in one such mail, and the mail links to the list of all consents to renew.
@@ -23,7 +26,7 @@ history stay; the batch records when its file was removed.
 import datetime
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -38,6 +41,7 @@ from django.utils.translation import ngettext
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
 from wishes.audit import last_entered, record_change
+from wishes.claiming.handover import send_handover_reminders
 from wishes.models import (
     RENEWAL_DAYS,
     Claim,
@@ -449,6 +453,8 @@ class FollowUpSummary:
     consents_to_renew: int = 0
     import_files_removed: int = 0
     import_files_failed: int = 0
+    # Wish codes reminded of their drop-off deadline, per sponsor.
+    handover_reminded: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def reminded_claims(self) -> int:
@@ -462,6 +468,9 @@ class FollowUpSummary:
             "consents_to_renew": self.consents_to_renew,
             "import_files_removed": self.import_files_removed,
             "import_files_failed": self.import_files_failed,
+            "handover_reminded": [
+                {"sponsor": name, "wishes": codes} for name, codes in self.handover_reminded
+            ],
         }
 
 
@@ -470,6 +479,7 @@ def follow_up_claims(today: datetime.date | None = None) -> FollowUpSummary:
     safe to run again."""
     today = today or timezone.localdate()
     reminded = send_reminders(today)
+    handover = send_handover_reminders(today)
     overdue = report_overdue(today)
     consents = report_consents_to_renew(today)
     files = remove_expired_import_files()
@@ -482,4 +492,8 @@ def follow_up_claims(today: datetime.date | None = None) -> FollowUpSummary:
         consents_to_renew=consents,
         import_files_removed=len(files.removed),
         import_files_failed=len(files.failed),
+        handover_reminded=[
+            (claims[0].sponsor.name, [claim.wish.code for claim in claims])
+            for claims in handover.values()
+        ],
     )

@@ -20,6 +20,7 @@ from wishes.models.children import (  # noqa: F401
     school_year_end,
 )
 from wishes.models.claims import (  # noqa: F401
+    LIVE_CLAIM_STATUSES,
     Claim,
     ClaimChannel,
     ClaimStatus,
@@ -40,6 +41,13 @@ from wishes.models.fulfilment import (  # noqa: F401
     PhotoQuerySet,
     PhotoState,
     ThankYouLetter,
+)
+from wishes.models.handover import (  # noqa: F401
+    DropOffPoint,
+    GiftReceipt,
+    HandoverReminder,
+    MissingGift,
+    receipt_path,
 )
 from wishes.models.places import (  # noqa: F401
     Region,

@@ -12,8 +12,14 @@ from wishes.models.wishes import Wish
 
 class ClaimStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
+    GIFT_RECEIVED = "gift_received", _("Gift received")
     FULFILLED = "fulfilled", _("Fulfilled")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# A claim in one of these states holds its wish: the gift is on its way or has reached the
+# drop-off point, and nobody else may claim the wish until it is fulfilled or cancelled.
+LIVE_CLAIM_STATUSES = [ClaimStatus.ACTIVE, ClaimStatus.GIFT_RECEIVED]
 
 
 class ClaimChannel(models.TextChoices):
@@ -82,7 +88,7 @@ class Claim(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["wish"],
-                condition=Q(status=ClaimStatus.ACTIVE),
+                condition=Q(status__in=LIVE_CLAIM_STATUSES),
                 name="one_active_claim_per_wish",
             ),
             models.UniqueConstraint(

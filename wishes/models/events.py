@@ -42,6 +42,12 @@ class Event(TimeStampedModel):
         default=True,
         help_text=_("Only photos cleared for publication with the guardian's consent appear."),
     )
+    drop_off_deadline = models.DateField(
+        _("drop-off deadline"),
+        null=True,
+        blank=True,
+        help_text=_("For the wishes of this event, instead of the campaign's deadline."),
+    )
     sponsors = models.ManyToManyField(
         Sponsor, related_name="events", verbose_name=_("sponsors taking part"), blank=True
     )

@@ -28,6 +28,15 @@ class Campaign(TimeStampedModel):
             "confirmation e-mail."
         ),
     )
+    drop_off_deadline = models.DateField(
+        _("drop-off deadline"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day by which sponsors bring their gifts to a drop-off point; an event may "
+            "set its own."
+        ),
+    )
 
     class Meta:
         verbose_name = _("campaign")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sponsors.models import Sponsor, SponsorKind
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     PUBLISHED_STATUSES,
     Campaign,
     ClaimStatus,
@@ -320,7 +321,7 @@ class ImpactNumbers:
 def impact_numbers() -> ImpactNumbers:
     """The programme's numbers to date, in three queries.
 
-    A sponsor counts as having taken part once it holds an active or fulfilled claim;
+    A sponsor counts as having taken part once it holds a live or fulfilled claim;
     sponsors whose claims were all cancelled do not count.
     """
     # Two plain counts, not one aggregate over every wish: that ran the consent check as a
@@ -330,7 +331,7 @@ def impact_numbers() -> ImpactNumbers:
     # The waiting-wishes list's rule, so the two numbers always agree.
     waiting = open_wishes().count()
     sponsors = Sponsor.objects.filter(
-        claims__status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+        claims__status__in=[*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
     ).aggregate(
         units=Count("pk", filter=Q(kind=SponsorKind.UNIT), distinct=True),
         individuals=Count("pk", filter=Q(kind=SponsorKind.INDIVIDUAL), distinct=True),

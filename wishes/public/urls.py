@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.wish_list, name="list"),
     path("<int:pk>/", views.wish_detail, name="detail"),
     path("<int:pk>/share.png", views.wish_share_image, name="share_image"),
+    path("<int:pk>/gift-received/", views.gift_received, name="gift_received"),
     path("<int:pk>/claim/", claim_views.claim, name="claim"),
     path("batch-claim/", claim_views.batch_claim, name="batch_claim"),
 ]

@@ -5,17 +5,25 @@ Templates get PublicWish objects from wishes.public.selectors only, never a Wish
 
 import hashlib
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from huamu.cache import cache_public_page
-from huamu.roles import Visitor, sponsor_of
+from huamu.errors import TransitionError
+from huamu.roles import AuthenticatedRequest, Visitor, sees_private_data, sponsor_of
+from wishes.models import LIVE_CLAIM_STATUSES, Claim
 from wishes.public.filters import WishFilter
+from wishes.public.forms import GiftReceivedForm
 from wishes.public.selectors import open_public_wishes, public_wish, similar_open_wishes
 from wishes.public.share import site_share_card, wish_share_card
+from wishes.services import may_receive_gift, receive_gift
 
 WISHES_PER_PAGE = 24
 SHARE_CARD_MAX_AGE = 60 * 60
@@ -60,6 +68,8 @@ def wish_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "wish": wish,
         "similar": similar_open_wishes(pk),
         "is_verified_unit": wish.is_open and _is_verified_unit(request.user),
+        "gift_claim": _gift_claim(request.user, pk) if wish.is_claimed else None,
+        "gift_form": GiftReceivedForm(),
     }
     return render(request, "wishes/wish_detail.html", context)
 
@@ -91,3 +101,44 @@ def wish_share_image(request: HttpRequest, pk: int) -> HttpResponse:
 def site_share_image(request: HttpRequest) -> HttpResponse:
     """The programme's picture beside a shared link to any other public page."""
     return _png(request, site_share_card(request.build_absolute_uri(reverse("home"))))
+
+
+def _gift_claim(user: Visitor, wish_id: int) -> Claim | None:
+    """The wish's live claim when the user may record its gift (staff, the school's
+    coordinator), else None; the public and sponsors cost no query here."""
+    if not sees_private_data(user):
+        return None
+    claim = (
+        Claim.objects.filter(wish_id=wish_id, status__in=LIVE_CLAIM_STATUSES)
+        .select_related("wish__child", "gift_receipt")
+        .first()
+    )
+    if claim is None or not may_receive_gift(user, claim.wish):
+        return None
+    return claim
+
+
+@login_required
+@require_POST
+def gift_received(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Record in one tap that the gift of a claimed wish arrived (the wish card's QR)."""
+    claim = Claim.objects.filter(wish_id=pk, status__in=LIVE_CLAIM_STATUSES).first()
+    if claim is None:
+        raise Http404
+    if not may_receive_gift(request.user, claim.wish):
+        raise PermissionDenied
+    form = GiftReceivedForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return redirect("wishes:detail", pk)
+    try:
+        receive_gift(claim_id=claim.pk, by=request.user, **form.cleaned_data)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Gift received for wish %(code)s; the sponsor is told.") % {"code": claim.wish.code},
+        )
+    return redirect("wishes:detail", pk)

@@ -31,6 +31,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     Campaign,
     Child,
     Claim,
@@ -202,7 +203,7 @@ def _child_names(child_ids: set[int]) -> dict[int, Mapping[str, Any]]:
 
 def _wishes_sheet(campaign: Campaign) -> Sheet:
     live_claims = Claim.objects.filter(
-        wish=OuterRef("pk"), status__in=[ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+        wish=OuterRef("pk"), status__in=[*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
     ).order_by("-created_at")
     wishes = (
         Wish.objects.filter(campaign=campaign)

@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sponsors.models import SponsorKind
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     PUBLISHED_STATUSES,
     Claim,
     ClaimChannel,
@@ -59,7 +60,7 @@ from wishes.models import (
 FIRST_YEAR = 2013
 
 # Claims that count: a cancelled claim was a commitment that did not hold.
-COUNTED_CLAIMS = [ClaimStatus.ACTIVE, ClaimStatus.FULFILLED]
+COUNTED_CLAIMS = [*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
 
 CHANNEL_LABELS = {
     ClaimChannel.ONLINE: _("Claimed online"),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from huamu.roles import coordinator_of, is_office_staff, school_of
 from wishes.audit import HistoryEntry, histories_of
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     Child,
     ChildQuerySet,
     Claim,
@@ -162,10 +163,11 @@ def school_claims(school: School) -> QuerySet[Claim]:
 
 
 def claims_to_fulfil(school: School) -> QuerySet[Claim]:
-    """The active claims of the school's kept children: the rows of the fulfilment roster."""
+    """The live claims (active, or gift received) of the school's kept children: the rows of
+    the fulfilment roster."""
     return (
         school_claims(school)
-        .filter(status=ClaimStatus.ACTIVE, wish__status=WishStatus.CLAIMED)
+        .filter(status__in=LIVE_CLAIM_STATUSES, wish__status=WishStatus.CLAIMED)
         .select_related("wish__child", "sponsor")
         .order_by("wish__child__grade", "wish__child__class_name", "wish__child__real_name", "pk")
     )

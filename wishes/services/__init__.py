@@ -25,6 +25,7 @@ from wishes.services.fulfilment import (
     set_photo_publication,
     withdraw_photo,
 )
+from wishes.services.handover import may_receive_gift, receive_gift, release_missing_gift
 from wishes.services.letters import (
     WATERMARK,
     approve_letter,
@@ -63,16 +64,19 @@ __all__ = [
     "lock_claim",
     "lock_wish",
     "lock_wish_and_claim",
+    "may_receive_gift",
     "may_be_public",
     "publish_photos_consented",
     "publish_wish",
     "reapply_erasures",
     "reassign_claim",
+    "receive_gift",
     "record_fulfilment",
     "record_fulfilments",
     "reject_letter",
     "sponsor_copy_of",
     "release_claims_of_sponsor",
+    "release_missing_gift",
     "set_photo_publication",
     "upload_letter",
     "withdraw_consent",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff, send_after_commit
-from huamu.roles import display_name_of
+from huamu.roles import display_name_of, is_office_staff
 from sponsors.models import (
     MemberRole,
     Sponsor,
@@ -22,7 +22,17 @@ from sponsors.models import (
     VerificationStatus,
 )
 from wishes.audit import record_change, set_status
-from wishes.models import Campaign, Child, Claim, ClaimChannel, ClaimStatus, Wish, WishStatus
+from wishes.claiming.handover import HandoverLine, handovers_for, point_passages
+from wishes.models import (
+    LIVE_CLAIM_STATUSES,
+    Campaign,
+    Child,
+    Claim,
+    ClaimChannel,
+    ClaimStatus,
+    Wish,
+    WishStatus,
+)
 from wishes.privacy.guard import REASON_TEXT, check_text, screen_for
 from wishes.services import locks
 from wishes.services.wishes import may_be_public
@@ -38,6 +48,7 @@ def active_claim_limit(sponsor: Sponsor) -> int:
 def _check_may_claim(sponsor: Sponsor, wanted: int) -> None:
     if sponsor.status != VerificationStatus.VERIFIED:
         raise TransitionError(_("Only verified sponsors can claim wishes."))
+    # A gift handed over no longer holds the sponsor's promise open: only active claims count.
     held = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE).count()
     limit = active_claim_limit(sponsor)
     if held + wanted > limit:
@@ -185,12 +196,30 @@ def _confirm_to_sponsor(sponsor: Sponsor, claims: list[Claim]) -> None:
     campaigns = Campaign.objects.filter(wishes__in=wish_ids).exclude(sponsor_instructions="")
     instructions = sorted({campaign.sponsor_instructions.strip() for campaign in campaigns})
     children = Child.objects.select_related("school").filter(wishes__in=wish_ids)
+    # Where and by when each gift is brought: the drop-off points and deadline.
+    handovers = handovers_for(wish_ids)
+    lines = [
+        HandoverLine(
+            code=claim.wish.code,
+            text="",
+            deadline=handovers[claim.wish_id].deadline,
+            points=handovers[claim.wish_id].points,
+        )
+        for claim in claims
+        if handovers[claim.wish_id]
+    ]
+    ours = [*instructions, *point_passages(p for line in lines for p in line.points)]
     send_after_commit(
         to=sponsor.addresses(),
         template="claim_confirmed",
-        context={"sponsor": sponsor, "claims": claims, "instructions": instructions},
+        context={
+            "sponsor": sponsor,
+            "claims": claims,
+            "instructions": instructions,
+            "handover_lines": lines,
+        },
         language=sponsor.language,
-        screen=screen_for(children, ours=instructions),
+        screen=screen_for(children, ours=ours),
     )
 
 
@@ -201,7 +230,19 @@ def cancel_claim(*, claim_id: int, by: User, reason: str) -> Claim:
     if not reason:
         raise TransitionError(_("Please give a reason for the cancellation."))
     wish, claim = locks.lock_wish_and_claim(claim_id)
-    if claim.status != ClaimStatus.ACTIVE:
+    if claim.status == ClaimStatus.GIFT_RECEIVED and not is_office_staff(
+        by, perm="wishes.change_claim"
+    ):
+        # The gift is already with the programme: the sponsor can no longer take it back,
+        # even when its cancellation raced the coordinator's "received".
+        raise TransitionError(
+            _(
+                "The gift for wish %(code)s has already arrived; only the association can "
+                "cancel this claim now."
+            )
+            % {"code": wish.code}
+        )
+    if claim.status not in LIVE_CLAIM_STATUSES:
         raise TransitionError(
             _("Only an active claim can be cancelled; this one is %(status)s.")
             % {"status": claim.get_status_display()}
@@ -222,6 +263,7 @@ def release_claims_of_sponsor(*, sponsor: Sponsor, by: User, note: str) -> list[
     TransitionError naming its wish, and leaving the transaction undoes every claim.
     Nobody is mailed here; the caller tells the sponsor and staff once for the batch.
     """
+    # A gift that has already arrived still goes to its child: only active claims go back.
     held = Claim.objects.filter(sponsor=sponsor, status=ClaimStatus.ACTIVE)
     wish_ids = sorted(held.values_list("wish_id", flat=True))
     if not wish_ids:

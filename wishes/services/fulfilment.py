@@ -19,6 +19,7 @@ from huamu.mail import send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, record_changes, set_status
 from wishes.models import (
+    LIVE_CLAIM_STATUSES,
     Claim,
     ClaimStatus,
     Event,
@@ -61,7 +62,8 @@ def _fulfil_locked(
     saved: list[FieldFile],
 ) -> Fulfilment:
     wish, claim = locks.lock_wish_and_claim(claim_id)
-    if claim.status != ClaimStatus.ACTIVE:
+    # Fulfilled straight from active (the gift came to the event) or once it was received.
+    if claim.status not in LIVE_CLAIM_STATUSES:
         raise TransitionError(
             _("Only an active claim can be fulfilled; this one is %(status)s.")
             % {"status": claim.get_status_display()}

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from huamu.errors import TransitionError
 from huamu.mail import send_after_commit
 from wishes.audit import set_status
-from wishes.models import Claim, ClaimStatus, Consent, Wish, WishStatus
+from wishes.models import LIVE_CLAIM_STATUSES, Claim, ClaimStatus, Consent, Wish, WishStatus
 from wishes.privacy.guard import PUBLIC_TEXT, check_text, screen_for
 from wishes.services import locks
 
@@ -58,7 +58,10 @@ def withdraw_wish(*, wish_id: int, by: User | None, reason: str) -> Wish:
             _("A wish that is %(status)s cannot be withdrawn.")
             % {"status": wish.get_status_display()}
         )
-    claim = Claim.objects.select_for_update().filter(wish=wish, status=ClaimStatus.ACTIVE).first()
+    # A gift already at the drop-off point does not keep a withdrawn wish claimed either.
+    claim = (
+        Claim.objects.select_for_update().filter(wish=wish, status__in=LIVE_CLAIM_STATUSES).first()
+    )
     if claim is not None:
         claim.cancel_reason = reason
         set_status(claim, ClaimStatus.CANCELLED, by=by, note=reason, fields=["cancel_reason"])

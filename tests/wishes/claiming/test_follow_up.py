@@ -491,6 +491,7 @@ def test_task_runs_the_same_follow_up(immediate_tasks, django_capture_on_commit_
         "consents_to_renew": 0,
         "import_files_removed": 0,
         "import_files_failed": 0,
+        "handover_reminded": [],
     }
     due.refresh_from_db()
     late.refresh_from_db()
@@ -518,4 +519,5 @@ def test_follow_up_returns_nothing_to_do_on_an_empty_database():
         "consents_to_renew": 0,
         "import_files_removed": 0,
         "import_files_failed": 0,
+        "handover_reminded": [],
     }

@@ -16,6 +16,7 @@ from huamu.mail import send_after_commit
 from tests.factories import (
     ClaimFactory,
     ConsentFactory,
+    DropOffPointFactory,
     EventFactory,
     FulfilmentFactory,
     SponsorFactory,
@@ -24,11 +25,13 @@ from tests.factories import (
 )
 from wishes.audit import history_of
 from wishes.claiming.follow_up import reminder_lines
+from wishes.claiming.handover import HandoverLine
 from wishes.models import (
     Claim,
     ClaimChannel,
     ClaimStatus,
     Fulfilment,
+    GiftReceipt,
     StatusChange,
     ThankYouLetter,
     Wish,
@@ -685,6 +688,18 @@ def test_mail_template_renders_in_english_with_every_variable(
         "by_region": [("花木街道", 2)],
         "by_lateness": [("1 to 7 days", 2)],
         "longest": [claim],
+        # Gift hand-over: the receipt, and where and by when (wishes/claiming/handover.py).
+        "receipt": GiftReceipt(claim=claim, received_at=timezone.now(), note="Box dented"),
+        "late": True,
+        "handover_lines": [
+            HandoverLine(
+                code=claim.wish.code,
+                text="Books",
+                deadline=timezone.localdate(),
+                points=[DropOffPointFactory(campaign=claim.wish.campaign)],
+            )
+        ],
+        "gift_missing": True,
     }
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,12 +4,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from wishes.claiming.follow_up import follow_up_claims, import_file_days, reminder_days
+from wishes.claiming.handover import handover_reminder_days
 from wishes.claiming.tasks import follow_up_claims_task
 
 
 class Command(BaseCommand):
     help = (
-        "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and send staff one "
+        "Remind sponsors of claims due within HUAMU_REMINDER_DAYS days and of gifts due at a "
+        "drop-off point within HUAMU_HANDOVER_REMINDER_DAYS days, and send staff one "
         "digest of newly overdue claims and one line on the consents to renew; remove the "
         "uploaded files of imports finished more than HUAMU_IMPORT_FILE_DAYS days ago. Run it "
         "daily; each claim is reminded and reported at most once."
@@ -41,6 +43,12 @@ class Command(BaseCommand):
             }
         )
         for sponsor, codes in summary.reminded:
+            self.stdout.write(f"  {sponsor}: {', '.join(codes)}")
+        self.stdout.write(
+            _("Drop-off reminder mails sent: %(mails)d, for gifts due within %(days)d days.")
+            % {"mails": len(summary.handover_reminded), "days": handover_reminder_days()}
+        )
+        for sponsor, codes in summary.handover_reminded:
             self.stdout.write(f"  {sponsor}: {', '.join(codes)}")
         self.stdout.write(
             _("Overdue claims reported to staff: %(count)d.")

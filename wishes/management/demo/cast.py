@@ -182,3 +182,24 @@ SPONSOR_LOGINS = {MUSEUM: "unit", CHEN: "person", PENDING_UNIT: "pending"}
 # The demo unit's second member, and a colleague whose request to join waits for "unit".
 TEAM_COLLEAGUE = "unit-colleague"
 TEAM_NEWCOMER = "unit-newcomer"
+
+
+def drop_off_point_specs() -> list[dict[str, str]]:
+    """The current campaign's drop-off points: the association's office for every wish, the
+    gate room of 花木中心小学 for its own children's."""
+    return [
+        {
+            "name": "花木志愿者协会办公室",
+            "address": "浦东新区花木街道社区党群服务中心一楼",
+            "opening_hours": "周一至周五 9:00-17:00",
+            "contact_phone": "021-58881234",
+            "school": "",
+        },
+        {
+            "name": "花木中心小学传达室",
+            "address": "花木中心小学东门传达室",
+            "opening_hours": "上学日 7:30-17:30",
+            "contact_phone": "021-58882345",
+            "school": HUAMU_CENTRAL,
+        },
+    ]

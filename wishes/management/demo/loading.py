@@ -37,6 +37,7 @@ from wishes.management.demo.cast import (
     TEAM_COLLEAGUE,
     TEAM_NEWCOMER,
     campaign_name,
+    drop_off_point_specs,
 )
 from wishes.management.demo.children import ChildSpec, child_specs, letter_text
 from wishes.management.demo.events import event_specs
@@ -49,6 +50,7 @@ from wishes.models import (
     ClaimChannel,
     Consent,
     ConsentState,
+    DropOffPoint,
     Event,
     Region,
     School,
@@ -64,6 +66,7 @@ from wishes.services import (
     cancel_claim,
     claim_wish,
     publish_wish,
+    receive_gift,
     record_fulfilment,
     withdraw_wish,
 )
@@ -234,6 +237,24 @@ def _load_events(cast: _Cast, current_year: int) -> dict[str, Event]:
     return events
 
 
+def _load_drop_off_points(cast: _Cast, today: datetime.date) -> None:
+    """Where the current campaign's sponsors bring their gifts, and by when."""
+    campaign = cast.campaigns[today.year]
+    if campaign.drop_off_deadline is None:
+        # Ten days after loading: a deadline still to come, so the sponsors see it ahead.
+        campaign.drop_off_deadline = today + datetime.timedelta(days=10)
+        campaign.save(update_fields=["drop_off_deadline", "updated_at"])
+    for spec in drop_off_point_specs():
+        DropOffPoint.objects.get_or_create(
+            campaign=campaign,
+            name=spec["name"],
+            defaults={
+                **{key: value for key, value in spec.items() if key != "school"},
+                "school": cast.schools.get(spec["school"]) if spec["school"] else None,
+            },
+        )
+
+
 def _load_child(cast: _Cast, spec: ChildSpec) -> None:
     plan, clock = spec.plan, cast.clock
     school = cast.schools[plan.school]
@@ -358,6 +379,9 @@ def _play(cast: _Cast, spec: ChildSpec, wish: Wish) -> None:
         )
     if plan.sponsor:
         claim = _claim(cast, plan, wish, plan.sponsor, day)
+    if plan.gift_received:
+        day += datetime.timedelta(days=5)
+        _as_of(clock.moment(day), receive_gift, claim_id=claim.pk, by=cast.coordinator)
     if plan.outcome == WishStatus.FULFILLED:
         day = _fulfil(cast, spec, claim)
     Wish.objects.filter(pk=wish.pk).update(updated_at=clock.moment(day))
@@ -436,5 +460,6 @@ def load_demo_data(*, today: datetime.date | None = None) -> None:
         logins=logins,
     )
     cast.events = _load_events(cast, today.year)
+    _load_drop_off_points(cast, today)
     for spec in child_specs(today.year):
         _load_child(cast, spec)

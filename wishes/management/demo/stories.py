@@ -43,6 +43,8 @@ class WishPlan:
     withdraw_reason: str = ""
     home_region: str = HUAMU
     letter: bool = False
+    # The gift reached the drop-off point (礼物已送达), recorded by the school's coordinator.
+    gift_received: bool = False
 
 
 def wish_plans(current_year: int) -> list[WishPlan]:
@@ -93,7 +95,7 @@ def wish_plans(current_year: int) -> list[WishPlan]:
         WishPlan(y, WishStatus.WITHDRAWN, YOUYOU, withdraw_reason="孩子随父母回老家上学。"),
         WishPlan(y, fulfilled, HUALIN, EXPO, "now-dream", "now-leifeng", letter=True),
         WishPlan(y, fulfilled, HUALIN, HEALTH, "now-dream", "now-leifeng", letter=True),
-        WishPlan(y, claimed, HUAMU_CENTRAL, MUSEUM, "now-125"),
+        WishPlan(y, claimed, HUAMU_CENTRAL, MUSEUM, "now-125", gift_received=True),
         WishPlan(y, claimed, YOUYOU, MUSEUM, "now-125"),
         WishPlan(y, claimed, HUALIN, CHEN, "now-125"),
         WishPlan(
