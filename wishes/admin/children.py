@@ -113,7 +113,7 @@ class ConsentForm(forms.ModelForm):
         return clean_scanned_form(upload) if upload else None
 
 
-def _attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
+def attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
     scan = form.cleaned_data.get("signed_form_upload")
     if scan is not None:
         attach_signed_form(consent_id=consent.pk, by=by, scan=scan)
@@ -312,7 +312,15 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
             self.admin_site.admin_view(intake_form),
             name="wishes_child_intake_form",
         )
-        return [intake, *super().get_urls()]
+        # The paper form typed in, in one screen; imported here, as it builds on this module.
+        from wishes.admin.intake import intake_view
+
+        typed = path(
+            "intake/",
+            self.admin_site.admin_view(intake_view),
+            name="wishes_child_intake",
+        )
+        return [intake, typed, *super().get_urls()]
 
     def save_model(self, request: HttpRequest, obj: Child, form, change: bool) -> None:
         # Staff withdraw a child (or take it back) by setting withdrawn_at on this form.
@@ -339,7 +347,7 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
                 instance.collected_by = by
             instance.save()
             if is_new_consent:
-                _attach_uploaded_form(inline_form, instance, by)
+                attach_uploaded_form(inline_form, instance, by)
                 _record_new_consent(instance, by)
         formset.save_m2m()
 
@@ -440,7 +448,7 @@ class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Doma
                 note=gettext("Valid until changed from %(old)s to %(new)s.")
                 % {"old": previous, "new": obj.valid_until},
             )
-        _attach_uploaded_form(form, obj, by)
+        attach_uploaded_form(form, obj, by)
         if not change:
             _record_new_consent(obj, by)
 
