@@ -153,6 +153,9 @@ def url_for(route: Route, world: dict) -> str:
             values[param] = "set-password"
         elif param == "url":
             values[param] = "no-such-page/"
+        elif param == "action":
+            # A change page's button (wishes/admin/buttons.py): the wish's publish.
+            values[param] = "publish"
         else:
             raise AssertionError(f"{route.route}: no value for the parameter {param!r}")
     if route.name:

@@ -46,6 +46,7 @@ from huamu.admin_kit import (
 )
 from huamu.documents import clean_scanned_form
 from huamu.roles import AuthenticatedRequest
+from wishes.admin.buttons import Button, ChangePageButtonsMixin
 from wishes.admin.field_history import FieldHistoryMixin
 from wishes.admin.history import StatusChangeInline
 from wishes.audit import record_change
@@ -353,7 +354,9 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
 
 
 @admin.register(Consent)
-class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+class ConsentAdmin(
+    ChangePageButtonsMixin, FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin
+):
     form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT
     list_action = AccessAction.LIST_CONSENTS
@@ -417,6 +420,14 @@ class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Doma
     ]
     inlines = [StatusChangeInline]
     actions = ["withdraw"]
+    change_page_buttons = [
+        Button(
+            "withdraw",
+            _("Withdraw the consent…"),
+            shown=lambda consent: consent.withdrawn_at is None,
+            danger=True,
+        )
+    ]
 
     def has_change_permission(self, request: HttpRequest, obj: Consent | None = None) -> bool:
         anonymised = obj is not None and _is_anonymised(obj.child)

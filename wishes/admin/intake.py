@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from huamu.errors import TransitionError
 from wishes.admin.children import CONSENT_SCOPES, ConsentForm, attach_uploaded_form
@@ -205,6 +206,7 @@ def may_take_intake(request: HttpRequest) -> bool:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def intake_view(request: HttpRequest) -> HttpResponse:
     """The paper intake form in one screen: child, consent and first wish, all or nothing."""
     if not may_take_intake(request):
