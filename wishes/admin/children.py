@@ -45,7 +45,7 @@ from huamu.admin_kit import (
     submitted_form,
 )
 from huamu.documents import clean_scanned_form
-from huamu.roles import AuthenticatedRequest
+from huamu.roles import AuthenticatedRequest, is_office_staff
 from wishes.admin.buttons import Button, ChangePageButtonsMixin
 from wishes.admin.field_history import FieldHistoryMixin
 from wishes.admin.history import StatusChangeInline
@@ -159,6 +159,31 @@ class ErasureForm(forms.Form):
     )
 
 
+def child_label(request: HttpRequest, child: Child) -> str:
+    """How a child is named in pickers: real name, school and grade for staff who may see
+    real names, so that a wish goes to the right child; the alias for anyone else."""
+    if not is_office_staff(request.user, perm="wishes.view_child"):
+        return str(child)
+    return gettext("%(name)s · %(school)s · grade %(grade)s (%(alias)s, #%(id)s)") % {
+        "name": child.real_name,
+        "school": child.school.name,
+        "grade": child.grade,
+        "alias": child.alias,
+        "id": child.pk,
+    }
+
+
+class ChildPickerMixin(admin.ModelAdmin):
+    """For an admin whose form picks a child: the picker names it by child_label."""
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "child" and field is not None:
+            # The label depends on who asks, so it is set on this request's field only.
+            field.label_from_instance = lambda obj: child_label(request, obj)  # type: ignore[method-assign]
+        return field
+
+
 def _is_anonymised(child: Child | None) -> bool:
     return child is not None and child.anonymised_at is not None
 
@@ -237,6 +262,14 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
     ]
     inlines = [ConsentInline, WishOfChildInline, StatusChangeInline]
     actions = ["erase"]
+
+    def autocomplete_label(self, request: HttpRequest, obj: Child) -> str:
+        return child_label(request, obj)
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        # The picker's labels name the school: fetched with the children, not one by one.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.select_related("school"), may_have_duplicates
 
     def children_of(self, obj: Child) -> list[int]:
         return [obj.pk]
@@ -355,7 +388,12 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
 
 @admin.register(Consent)
 class ConsentAdmin(
-    ChangePageButtonsMixin, FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin
+    ChildPickerMixin,
+    ChangePageButtonsMixin,
+    FieldHistoryMixin,
+    RefusalOnFormMixin,
+    LoggedReadsAdmin,
+    DomainAdmin,
 ):
     form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT

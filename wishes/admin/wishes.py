@@ -24,6 +24,7 @@ from huamu.admin_kit import (
 )
 from huamu.roles import AuthenticatedRequest
 from wishes.admin.buttons import Button, ChangePageButtonsMixin
+from wishes.admin.children import ChildPickerMixin
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
 from wishes.audit import record_change
@@ -54,7 +55,7 @@ class ClaimOfWishInline(ReadOnlyInline):
 
 
 @admin.register(Wish)
-class WishAdmin(ChangePageButtonsMixin, LoggedReadsAdmin, DomainAdmin):
+class WishAdmin(ChildPickerMixin, ChangePageButtonsMixin, LoggedReadsAdmin, DomainAdmin):
     form = GuardedWishForm
     read_action = AccessAction.VIEW_WISH
     list_action = AccessAction.LIST_WISHES
