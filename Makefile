@@ -12,10 +12,10 @@ run: install assets messages font
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py createcachetable
 	DEBUG=true $(PY) manage.py seed_demo
-	@echo ""
-	@echo "  Huamu Dream Wishes is running on http://127.0.0.1:$(PORT)/  (back office: /admin/)"
 	@DEBUG=true $(PY) manage.py seed_demo --logins
 	@echo ""
+	@# Says where the site serves once runserver really answers on the port, not before.
+	@DEBUG=true $(PY) manage.py announce_server --port $(PORT) &
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install assets messages font

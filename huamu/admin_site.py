@@ -8,6 +8,7 @@ place of "django.contrib.admin" in INSTALLED_APPS and makes this site `admin.sit
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
@@ -39,6 +40,9 @@ class HuamuAdminSite(admin.AdminSite):
         context = {"dashboard": self.dashboard(request), **(extra_context or {})}
         return super().index(request, extra_context=context)
 
+    def autocomplete_view(self, request: HttpRequest):
+        return LabelledAutocompleteView.as_view(admin_site=self)(request)
+
     def dashboard(self, request: HttpRequest) -> object | None:
         """The dashboard of the logged-in staff user; None for anyone else, or when none is set."""
         # The site lets only active staff reach its front page; this is a second lock.
@@ -48,6 +52,18 @@ class HuamuAdminSite(admin.AdminSite):
         if not path:
             return None
         return import_string(path)(request.user)
+
+
+class LabelledAutocompleteView(AutocompleteJsonView):
+    """Autocomplete results labelled by the target ModelAdmin's `autocomplete_label(request,
+    obj)` when it has one (a child's real name, school and grade for staff), else str(obj)."""
+
+    def serialize_result(self, obj, to_field_name: str) -> dict:
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(self.request, obj)
+        return result
 
 
 class HuamuAdminConfig(AdminConfig):

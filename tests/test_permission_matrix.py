@@ -113,6 +113,7 @@ MATRIX: dict[str, dict[str, object]] = {
     "admin letters list": OFFICE_ONLY,
     "admin access log": OFFICE_ONLY,
     "intake form": OFFICE_ONLY,
+    "intake page": OFFICE_ONLY,
     "import upload": OFFICE_ONLY,
     "import preview": OFFICE_ONLY_SEES,
     "import file": OFFICE_ONLY,
@@ -264,6 +265,7 @@ def ask(client: Client, surface: str, case: Case):
         ),
         "admin access log": lambda: client.get(reverse("admin:wishes_accesslog_changelist")),
         "intake form": lambda: client.get(reverse("admin:wishes_child_intake_form")),
+        "intake page": lambda: client.get(reverse("admin:wishes_child_intake")),
         "import upload": lambda: client.get(reverse("admin:wishes_importbatch_upload")),
         "import preview": lambda: client.get(
             reverse("admin:wishes_importbatch_preview", args=[case.batch_id])

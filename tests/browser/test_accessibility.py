@@ -133,3 +133,37 @@ def test_sponsor_pages_have_no_serious_accessibility_violations(
             failures[f"{name} ({language})"] = violations
 
     assert not failures, describe(failures)
+
+
+# Back-office pages staff use all day: a child's add form, the intake page, a wish's page.
+ADMIN_PAGES = {
+    "admin child add": "/admin/wishes/child/add/",
+    "admin intake": "/admin/wishes/child/intake/",
+    "admin wish": "/admin/wishes/wish/{wish_pk}/change/",
+}
+
+
+# Known and not fixed yet: Select2's autocomplete comboboxes (school, home region) have no
+# accessible name until a value is chosen (aria-input-field-name), and a wish's claims
+# inline scrolls without keyboard access (scrollable-region-focusable, English only).
+# Strict: the day both are fixed this test fails and the mark must go.
+@pytest.mark.xfail(
+    strict=True, reason="Select2 comboboxes unnamed; claims inline not keyboard-scrollable"
+)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_admin_pages_have_no_serious_accessibility_violations(
+    language, live_server, page: Page, axe_path, wish, staff
+):
+    client = Client()
+    client.force_login(staff)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+    failures = {}
+    for name, path in ADMIN_PAGES.items():
+        open_page(page, live_server.url + path.format(wish_pk=wish.pk), language)
+        if violations := blocking_violations(page, axe_path):
+            failures[f"{name} ({language})"] = violations
+
+    assert not failures, describe(failures)

@@ -165,6 +165,9 @@ def url_for(route: Route, world: dict) -> str:
             values[param] = "approve"
         elif param == "change":
             values[param] = "remove"
+        elif param == "action":
+            # A change page's button (wishes/admin/buttons.py): the wish's publish.
+            values[param] = "publish"
         else:
             raise AssertionError(f"{route.route}: no value for the parameter {param!r}")
     if route.name:

@@ -45,7 +45,8 @@ from huamu.admin_kit import (
     submitted_form,
 )
 from huamu.documents import clean_scanned_form
-from huamu.roles import AuthenticatedRequest
+from huamu.roles import AuthenticatedRequest, is_office_staff
+from wishes.admin.buttons import Button, ChangePageButtonsMixin
 from wishes.admin.field_history import FieldHistoryMixin
 from wishes.admin.history import StatusChangeInline
 from wishes.audit import record_change
@@ -113,7 +114,7 @@ class ConsentForm(forms.ModelForm):
         return clean_scanned_form(upload) if upload else None
 
 
-def _attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
+def attach_uploaded_form(form: forms.Form, consent: Consent, by: User) -> None:
     scan = form.cleaned_data.get("signed_form_upload")
     if scan is not None:
         attach_signed_form(consent_id=consent.pk, by=by, scan=scan)
@@ -156,6 +157,31 @@ class ErasureForm(forms.Form):
         ),
         error_messages={"required": _("Give the reason: when and how the guardian asked.")},
     )
+
+
+def child_label(request: HttpRequest, child: Child) -> str:
+    """How a child is named in pickers: real name, school and grade for staff who may see
+    real names, so that a wish goes to the right child; the alias for anyone else."""
+    if not is_office_staff(request.user, perm="wishes.view_child"):
+        return str(child)
+    return gettext("%(name)s · %(school)s · grade %(grade)s (%(alias)s, #%(id)s)") % {
+        "name": child.real_name,
+        "school": child.school.name,
+        "grade": child.grade,
+        "alias": child.alias,
+        "id": child.pk,
+    }
+
+
+class ChildPickerMixin(admin.ModelAdmin):
+    """For an admin whose form picks a child: the picker names it by child_label."""
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "child" and field is not None:
+            # The label depends on who asks, so it is set on this request's field only.
+            field.label_from_instance = lambda obj: child_label(request, obj)  # type: ignore[method-assign]
+        return field
 
 
 def _is_anonymised(child: Child | None) -> bool:
@@ -237,6 +263,14 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
     inlines = [ConsentInline, WishOfChildInline, StatusChangeInline]
     actions = ["erase"]
 
+    def autocomplete_label(self, request: HttpRequest, obj: Child) -> str:
+        return child_label(request, obj)
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        # The picker's labels name the school: fetched with the children, not one by one.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.select_related("school"), may_have_duplicates
+
     def children_of(self, obj: Child) -> list[int]:
         return [obj.pk]
 
@@ -312,7 +346,15 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
             self.admin_site.admin_view(intake_form),
             name="wishes_child_intake_form",
         )
-        return [intake, *super().get_urls()]
+        # The paper form typed in, in one screen; imported here, as it builds on this module.
+        from wishes.admin.intake import intake_view
+
+        typed = path(
+            "intake/",
+            self.admin_site.admin_view(intake_view),
+            name="wishes_child_intake",
+        )
+        return [intake, typed, *super().get_urls()]
 
     def save_model(self, request: HttpRequest, obj: Child, form, change: bool) -> None:
         # Staff withdraw a child (or take it back) by setting withdrawn_at on this form.
@@ -339,13 +381,20 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
                 instance.collected_by = by
             instance.save()
             if is_new_consent:
-                _attach_uploaded_form(inline_form, instance, by)
+                attach_uploaded_form(inline_form, instance, by)
                 _record_new_consent(instance, by)
         formset.save_m2m()
 
 
 @admin.register(Consent)
-class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+class ConsentAdmin(
+    ChildPickerMixin,
+    ChangePageButtonsMixin,
+    FieldHistoryMixin,
+    RefusalOnFormMixin,
+    LoggedReadsAdmin,
+    DomainAdmin,
+):
     form = ConsentForm
     read_action = AccessAction.VIEW_CONSENT
     list_action = AccessAction.LIST_CONSENTS
@@ -409,6 +458,14 @@ class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Doma
     ]
     inlines = [StatusChangeInline]
     actions = ["withdraw"]
+    change_page_buttons = [
+        Button(
+            "withdraw",
+            _("Withdraw the consent…"),
+            shown=lambda consent: consent.withdrawn_at is None,
+            danger=True,
+        )
+    ]
 
     def has_change_permission(self, request: HttpRequest, obj: Consent | None = None) -> bool:
         anonymised = obj is not None and _is_anonymised(obj.child)
@@ -440,7 +497,7 @@ class ConsentAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Doma
                 note=gettext("Valid until changed from %(old)s to %(new)s.")
                 % {"old": previous, "new": obj.valid_until},
             )
-        _attach_uploaded_form(form, obj, by)
+        attach_uploaded_form(form, obj, by)
         if not change:
             _record_new_consent(obj, by)
 

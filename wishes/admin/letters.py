@@ -38,6 +38,7 @@ from huamu.admin_kit import (
 from huamu.errors import TransitionError
 from huamu.images import MAX_MASKS, clean_image, clean_masks
 from huamu.roles import AuthenticatedRequest, is_office_staff
+from wishes.admin.buttons import Button, ChangePageButtonsMixin
 from wishes.admin.history import StatusChangeInline
 from wishes.models import AccessAction, LetterStatus, ThankYouLetter
 from wishes.privacy.access_log import LoggedReadsAdmin, log_access
@@ -149,7 +150,9 @@ def _posted_masks(drawn: CoverMasksForm, typed) -> list[dict[str, float]] | None
 
 
 @admin.register(ThankYouLetter)
-class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
+class ThankYouLetterAdmin(
+    ChangePageButtonsMixin, RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin
+):
     # The list shows codes and schools only; a letter's page shows the child's text.
     read_action = AccessAction.VIEW_LETTER
     list_display = [
@@ -188,6 +191,19 @@ class ThankYouLetterAdmin(RefusalOnFormMixin, LoggedReadsAdmin, DomainAdmin):
     )
     inlines = [StatusChangeInline]
     actions = ["approve", "reject"]
+    change_page_buttons = [
+        Button(
+            "approve",
+            _("Approve and send to the sponsor"),
+            shown=lambda letter: letter.status == LetterStatus.PENDING,
+        ),
+        Button(
+            "reject",
+            _("Do not approve…"),
+            shown=lambda letter: letter.status == LetterStatus.PENDING,
+            danger=True,
+        ),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         # Staff see before approving whether the guardian lets the letter reach the sponsor.

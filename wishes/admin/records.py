@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from huamu.admin_kit import DomainAdmin
-from wishes.admin.history import StatusChangeInline
+from wishes.admin.history import StatusChangeInline, StatusLabels, ToStatusFilter
 from wishes.importing import views as import_views
 from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
 
@@ -47,15 +47,16 @@ def _record_link(content_type, object_id: int) -> str:
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(StatusLabels, admin.ModelAdmin):
     """The audit trail is written by the services only; nobody edits or removes a row."""
 
-    list_display = ["at", "content_type", "subject_link", "from_status", "to_status", "by"]
-    list_filter = ["content_type", "to_status"]
+    list_display = ["at", "content_type", "subject_link", "from_label", "to_label", "by"]
+    list_filter = ["content_type", ToStatusFilter]
     list_select_related = ["content_type", "by"]
     search_fields = ["note", "by__username", "from_status", "to_status"]
     date_hierarchy = "at"
-    fields = ["content_type", "object_id", "from_status", "to_status", "by", "at", "note"]
+    fields = ["content_type", "object_id", "from_label", "to_label", "by", "at", "note"]
+    readonly_fields = ["from_label", "to_label"]
 
     @admin.display(description=_("record"))
     def subject_link(self, obj: StatusChange) -> str:

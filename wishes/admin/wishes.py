@@ -23,6 +23,8 @@ from huamu.admin_kit import (
     submitted_form,
 )
 from huamu.roles import AuthenticatedRequest
+from wishes.admin.buttons import Button, ChangePageButtonsMixin
+from wishes.admin.children import ChildPickerMixin
 from wishes.admin.claims import OfflineClaimForm
 from wishes.admin.history import StatusChangeInline
 from wishes.audit import record_change
@@ -53,7 +55,7 @@ class ClaimOfWishInline(ReadOnlyInline):
 
 
 @admin.register(Wish)
-class WishAdmin(LoggedReadsAdmin, DomainAdmin):
+class WishAdmin(ChildPickerMixin, ChangePageButtonsMixin, LoggedReadsAdmin, DomainAdmin):
     form = GuardedWishForm
     read_action = AccessAction.VIEW_WISH
     list_action = AccessAction.LIST_WISHES
@@ -91,6 +93,15 @@ class WishAdmin(LoggedReadsAdmin, DomainAdmin):
     }
     inlines = [ClaimOfWishInline, StatusChangeInline]
     actions = ["publish", "withdraw", "record_offline_claim", print_wish_cards]
+    change_page_buttons = [
+        Button("publish", _("Publish"), shown=lambda wish: wish.status == WishStatus.DRAFT),
+        Button(
+            "withdraw",
+            _("Withdraw…"),
+            shown=lambda wish: wish.status not in (WishStatus.FULFILLED, WishStatus.WITHDRAWN),
+            danger=True,
+        ),
+    ]
 
     def has_change_permission(self, request: HttpRequest, obj: Wish | None = None) -> bool:
         # The wish of an anonymised child keeps only what the numbers need: read-only.
