@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from sponsors.models import Sponsor
 from sponsors.services import verify_sponsor
-from tests.factories import CampaignFactory, ClaimFactory, SponsorMemberFactory, WishFactory
+from tests.factories import (
+    CampaignFactory,
+    ClaimFactory,
+    DropOffPointFactory,
+    SponsorMemberFactory,
+    WishFactory,
+)
 from tests.sponsors.test_register import URL as REGISTER
 from tests.sponsors.test_register import individual_data
 from wishes.models import Claim
@@ -62,6 +68,20 @@ def test_without_instructions_it_says_the_association_will_tell(claim, client_fo
     )
 
     assert "The association will tell you where and when" in page(client_for("sponsor"), claim)
+
+
+def test_with_drop_off_points_it_never_says_the_association_will_tell(claim, client_for):
+    campaign = claim.wish.campaign
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        sponsor_instructions="", drop_off_deadline=today() + datetime.timedelta(days=7)
+    )
+    DropOffPointFactory(campaign=campaign, name="花木志愿者协会办公室")
+
+    text = page(client_for("sponsor"), claim)
+
+    assert "Bring it to a drop-off point" in text
+    assert "花木志愿者协会办公室" in text
+    assert "The association will tell you where and when" not in text
 
 
 def test_an_overdue_claim_is_flagged_in_the_sponsors_words(claim, client_for):
