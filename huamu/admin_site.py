@@ -58,6 +58,15 @@ class LabelledAutocompleteView(AutocompleteJsonView):
     """Autocomplete results labelled by the target ModelAdmin's `autocomplete_label(request,
     obj)` when it has one (a child's real name, school and grade for staff), else str(obj)."""
 
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        # A picker that names children by their real names is a read like a list page:
+        # the target admin logs the results it is about to show.
+        shown = getattr(self.model_admin, "autocomplete_shown", None)
+        if shown is not None:
+            shown(self.request, list(context["object_list"]))
+        return context
+
     def serialize_result(self, obj, to_field_name: str) -> dict:
         result = super().serialize_result(obj, to_field_name)
         label = getattr(self.model_admin, "autocomplete_label", None)

@@ -58,7 +58,7 @@ from wishes.models import (
     Consent,
     Wish,
 )
-from wishes.privacy.access_log import LoggedReadsAdmin
+from wishes.privacy.access_log import LoggedReadsAdmin, log_access
 from wishes.privacy.admin_forms import GuardedChildForm
 from wishes.reports.print_views import intake_form
 from wishes.services import attach_signed_form, erase_child, withdraw_consent
@@ -265,6 +265,16 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
 
     def autocomplete_label(self, request: HttpRequest, obj: Child) -> str:
         return child_label(request, obj)
+
+    def autocomplete_shown(self, request: HttpRequest, children: list[Child]) -> None:
+        """The picker showed these children by real name (child_label): log the read."""
+        if children and is_office_staff(request.user, perm="wishes.view_child"):
+            log_access(
+                request,
+                action=AccessAction.LIST_CHILDREN,
+                subject=Child,
+                children=[child.pk for child in children],
+            )
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The picker's labels name the school: fetched with the children, not one by one.

@@ -141,11 +141,14 @@ def wish_share_card(wish: PublicWish, url: str) -> bytes:
     heading = _("Huamu Dream Wishes")
     title = _("The wish of %(alias)s") % {"alias": wish.alias}
     subtitle = f"{wish.category} · {wish.status_label}"
-    body = wish_card_text(wish)
-    parts = ["wish", str(wish.id), heading, title, subtitle, body, url, get_language() or ""]
+    # Keyed on the text as published; the guard runs only when a card is drawn, so a card
+    # served from the cache costs no look at the child's identifiers.
+    parts = ["wish", str(wish.id), heading, title, subtitle, wish.public_text, url]
     return _cached(
-        parts,
-        lambda: _draw_card(heading=heading, title=title, subtitle=subtitle, body=body, url=url),
+        [*parts, get_language() or ""],
+        lambda: _draw_card(
+            heading=heading, title=title, subtitle=subtitle, body=wish_card_text(wish), url=url
+        ),
     )
 
 

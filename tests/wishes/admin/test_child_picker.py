@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from tests.factories import ChildFactory, UserFactory, WishFactory
+from wishes.models import AccessAction, AccessLog
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,14 @@ def test_staff_who_may_not_see_children_get_the_alias_only(client):
     assert "王小美" not in page
     assert "小星同学" in page
     assert picker.status_code == 403
+
+
+def test_the_pickers_real_names_are_a_logged_read(client_for):
+    child = ChildFactory(real_name="王小美")
+    before = AccessLog.objects.count()
+    response = autocomplete(client_for("staff"), "王小美")
+    assert "王小美" in json.loads(response.content)["results"][0]["text"]
+    row = AccessLog.objects.latest("pk")
+    assert AccessLog.objects.count() == before + 1
+    assert row.action == AccessAction.LIST_CHILDREN
+    assert list(row.children.values_list("pk", flat=True)) == [child.pk]
