@@ -122,3 +122,15 @@ class PhoneNumberField(models.CharField):
         name, _path, args, kwargs = super().deconstruct()
         # The database holds a plain CharField; migrations say so.
         return name, "django.db.models.CharField", args, kwargs
+
+
+def is_mobile(stored: str) -> bool:
+    """Whether a stored number (see `normalise_phone`) is a mobile that can receive texts."""
+    return bool(re.fullmatch(r"1[3-9]\d{9}", stored or ""))
+
+
+def mask_phone(stored: str) -> str:
+    """A number as logs and consoles show it: `138****5678`; anything else only its end."""
+    if is_mobile(stored):
+        return f"{stored[:3]}****{stored[-4:]}"
+    return f"****{stored[-2:]}" if len(stored) > 2 else "****"

@@ -306,6 +306,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where staff are told of new claims and cancellations.
 STAFF_NOTIFY_EMAILS = env_list("STAFF_NOTIFY_EMAILS", ["staff@huamu.example"])
 
+# Text messages: console by default, locmem under test, or a provider's adapter (README).
+SMS_BACKEND = env_str("SMS_BACKEND", "locmem" if TESTING else "console")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

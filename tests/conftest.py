@@ -31,6 +31,22 @@ def _site_language():
 
 
 @pytest.fixture(autouse=True)
+def _sms_outbox():
+    # Like mail.outbox: each test sees only the text messages it sent.
+    from huamu import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox(_sms_outbox):
+    """The text messages sent so far in this test (the locmem SMS backend)."""
+    return _sms_outbox
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     # Uploaded files of one test never leak into another or into the real media folder.
     settings.MEDIA_ROOT = tmp_path / "media"
