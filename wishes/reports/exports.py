@@ -3,7 +3,9 @@
 The workbook leaves the back office (it is mailed, shared with schools and partners, opened
 on home computers), so it carries a child's public alias only: no real name, class, address,
 guardian, hardship details or the child's own words are ever read into it. Free text that
-staff typed (a cancellation reason) has the child's and guardian's names masked.
+goes into it and that the privacy guard has not already passed (a cancellation reason staff
+typed, the public text of a wish not yet published) goes through the guard's redaction:
+names, family, school, class, address, estate, private words and numbers replaced.
 
 Every text cell that a spreadsheet program could take for a formula (it begins with = + - @,
 a tab or a carriage return) is neutralised with a leading apostrophe, which Excel, LibreOffice
@@ -44,7 +46,8 @@ from wishes.models import (
     WishCategory,
     WishStatus,
 )
-from wishes.privacy.redaction import mask_contact_details, redact
+from wishes.models.wishes import PUBLISHED_STATUSES
+from wishes.privacy.redaction import mask_contact_details, redact_for_child
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -184,21 +187,24 @@ def _formatted(
     return row
 
 
-def _masked_names(text: str, child: Mapping[str, Any]) -> str:
-    """Staff's free text with the child's and guardian's names and contact details masked."""
+PUBLISHED = set(PUBLISHED_STATUSES)
+
+
+def _guarded(text: str, child: Child | None) -> str:
+    """Free text with everything the privacy guard knows of its child replaced by natural
+    words (我叫小林同学), and numbers masked; without the child, numbers only."""
     if not text:
         return ""
-    return redact(text, names=[child.get("real_name", ""), child.get("guardian_name", "")])
+    if child is None:
+        return mask_contact_details(text)
+    return redact_for_child(text, child)
 
 
-def _child_names(child_ids: set[int]) -> dict[int, Mapping[str, Any]]:
-    # Read only to mask them in free text; they are never written to the workbook.
-    return {
-        row["pk"]: row
-        for row in Child.objects.filter(pk__in=child_ids).values(
-            "pk", "real_name", "guardian_name"
-        )
-    }
+def _children(child_ids: set[int]) -> dict[int, Child]:
+    # Read only for the privacy guard; nothing of them is written to the workbook.
+    if not child_ids:
+        return {}
+    return Child.objects.select_related("school").in_bulk(child_ids)
 
 
 def _wishes_sheet(campaign: Campaign) -> Sheet:
@@ -217,6 +223,7 @@ def _wishes_sheet(campaign: Campaign) -> Sheet:
         # An allowlist: the child's alias, school and grade, never the private fields.
         .values(
             "code",
+            "child_id",
             "category",
             "public_text",
             "estimated_value",
@@ -243,24 +250,35 @@ def _wishes_sheet(campaign: Campaign) -> Sheet:
         Column(_("Claimed on"), DATE_FORMAT),
         Column(_("Fulfilled on"), DATE_FORMAT),
     ]
-    rows = (
-        [
-            w["code"],
-            w["alias"],
-            w["school"],
-            w["grade"],
-            _label(WishCategory, w["category"]),
-            # The same masking public pages apply, in case a number slipped through review.
-            mask_contact_details(w["public_text"]),
-            w["estimated_value"],
-            _label(WishStatus, w["status"]),
-            _local_date(w["published_at"]),
-            _local_date(w["claimed_at"]),
-            w["fulfilled_on"],
-        ]
-        for w in wishes
-    )
-    return Sheet(capfirst(str(Wish._meta.verbose_name_plural)), columns, rows)
+    return Sheet(capfirst(str(Wish._meta.verbose_name_plural)), columns, _wish_rows(wishes))
+
+
+def _wish_rows(wishes: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
+    # A published text passed the privacy guard when it was published or last edited; a
+    # draft's or a withdrawn wish's text may never have: it goes through the guard here,
+    # with its children read one query a chunk.
+    while chunk := list(islice(wishes, CHUNK_ROWS)):
+        unchecked = {
+            w["child_id"] for w in chunk if w["public_text"] and w["status"] not in PUBLISHED
+        }
+        children = _children(unchecked)
+        for w in chunk:
+            text = w["public_text"]
+            yield [
+                w["code"],
+                w["alias"],
+                w["school"],
+                w["grade"],
+                _label(WishCategory, w["category"]),
+                _guarded(text, children.get(w["child_id"]))
+                if w["status"] not in PUBLISHED
+                else mask_contact_details(text),
+                w["estimated_value"],
+                _label(WishStatus, w["status"]),
+                _local_date(w["published_at"]),
+                _local_date(w["claimed_at"]),
+                w["fulfilled_on"],
+            ]
 
 
 def _local_date(moment: datetime.datetime | None) -> datetime.date | None:
@@ -305,7 +323,7 @@ def _claim_rows(claims: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
     # The names to mask are read for a chunk of claims at a time: one query per chunk
     # that has cancellation reasons, never one per claim nor all children at once.
     while chunk := list(islice(claims, CHUNK_ROWS)):
-        children = _child_names({c["child_id"] for c in chunk if c["cancel_reason"]})
+        children = _children({c["child_id"] for c in chunk if c["cancel_reason"]})
         for c in chunk:
             yield [
                 c["code"],
@@ -317,7 +335,7 @@ def _claim_rows(claims: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
                 _label(ClaimStatus, c["status"]),
                 c["promised_on"],
                 c["created_at"],
-                _masked_names(c["cancel_reason"], children.get(c["child_id"], {})),
+                _guarded(c["cancel_reason"], children.get(c["child_id"])),
             ]
 
 

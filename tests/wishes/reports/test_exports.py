@@ -181,7 +181,7 @@ def test_claims_sheet_lists_every_claim_also_cancelled_ones(client_for, campaign
     assert cancelled["Sponsor"] == "陈爱心"
     assert cancelled["Kind"] == "Caring individual"
     # The reason stays readable, the child's name does not leave the back office.
-    assert cancelled["Reason for cancellation"] == "**的家长说已经买了"
+    assert cancelled["Reason for cancellation"] == "小王同学的家长说已经买了"
 
 
 def test_city_platform_claims_keep_their_reference_and_claimant(client_for, campaign, known):
@@ -276,7 +276,7 @@ def test_workbook_queries_do_not_grow_with_the_campaign(
         ClaimFactory(wish__campaign=campaign, status=ClaimStatus.CANCELLED, cancel_reason="改期")
         FulfilmentFactory(claim__wish__campaign=campaign)
 
-    # wishes; claims; names to mask in cancellation reasons; fulfilments; sponsors.
+    # wishes; claims; children of the cancellation reasons; fulfilments; sponsors.
     with django_assert_num_queries(5):
         campaign_workbook(campaign)
 
@@ -350,6 +350,43 @@ def test_no_real_name_or_private_detail_reaches_the_workbook(client_for, campaig
         known["open_wish"].child_words,
     ]:
         assert private not in text
+
+
+def test_unguarded_free_text_goes_through_the_privacy_guard(client_for, campaign, known):
+    # A draft's public text was never checked by the guard, nor was a cancellation reason:
+    # both name the child's school, class, estate, a sibling and a phone number here.
+    child = known["child"]
+    child.class_name = "三(2)班"
+    child.private_words = "王小红"
+    child.save()
+    WishFactory(
+        child=child,
+        campaign=campaign,
+        public_text="我在花木中心小学三(2)班，妹妹王小红也想要，电话13912345678",
+    )
+    ClaimFactory(
+        wish=known["open_wish"],
+        sponsor=known["individual"],
+        status=ClaimStatus.CANCELLED,
+        cancel_reason="王大力说锦绣苑的王小红已经送了",
+    )
+    child.address = "花木路88弄锦绣苑2号"
+    child.save()
+
+    workbook = workbook_of(run_export(client_for("staff"), campaign))
+    cells = [
+        str(value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    ]
+    text = "\n".join(cells)
+    for private in ["花木中心小学三", "三(2)班", "王小红", "13912345678", "王大力", "锦绣苑"]:
+        assert private not in text, private
+    # What is left still reads as a sentence, not a row of stars.
+    assert any(cell.startswith("我在") and "也想要" in cell for cell in cells)
+    assert any("已经送了" in cell for cell in cells)
 
 
 # --- who may export ---------------------------------------------------------------------------

@@ -22,8 +22,9 @@ def small_chunks(monkeypatch):
 def test_rows_past_the_first_chunk_are_written_and_masked(small_chunks):
     campaign = CampaignFactory(year=2026)
     names = ["王小明", "李小红", "张小刚", "赵小云", "陈小东"]
-    for name in names:
-        child = ChildFactory(real_name=name)
+    aliases = ["小星同学", "小月同学", "小树同学", "小海同学", "小山同学"]
+    for name, alias in zip(names, aliases, strict=True):
+        child = ChildFactory(real_name=name, alias=alias)
         ClaimFactory(
             wish__campaign=campaign,
             wish__child=child,
@@ -36,8 +37,8 @@ def test_rows_past_the_first_chunk_are_written_and_masked(small_chunks):
     workbook = load_workbook(io.BytesIO(data))
     claims = workbook.worksheets[1]
     reasons = [row[9] for row in claims.iter_rows(min_row=2, values_only=True)]
-    # Every chunk reads its own children's names to mask them.
-    assert reasons == ["**已经有了"] * 5
+    # Every chunk reads its own children to mask their names, each by its alias.
+    assert reasons == [f"{alias}已经有了" for alias in aliases]
     assert claims.auto_filter.ref == "A1:J6"
     assert workbook.worksheets[0].max_row == 6
     assert workbook.worksheets[0].freeze_panes == "A2"
