@@ -70,8 +70,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Time, worker, request without its query string, status, bytes, duration.
-access_log_format = '%(t)s %(p)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# Time, worker, request without its query string, status, bytes, duration, request id (the
+# id on the application's own log lines of the same request).
+access_log_format = '%(t)s %(p)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 
 # Django's password-reset links carry a secret in the path: /accounts/reset/<uid>/<token>/.
 _RESET_LINK = re.compile(r"(/reset/)[^/]+/[^/]+/")
@@ -102,3 +103,11 @@ class PrivateAccessLogger(Logger):
 
 
 logger_class = PrivateAccessLogger
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set, a finished worker's live gauges stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -4,6 +4,7 @@ Every variable read here is listed in `.env.example` and in the README.
 """
 
 import datetime
+import ipaddress
 import os
 import sys
 import tempfile
@@ -73,9 +74,13 @@ INSTALLED_APPS = [
     "sponsors",
     "wishes",
     "axes",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (huamu/request_id.py).
+    "huamu.request_id.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above everything that can fail on the database: Django turns an error raised in a
@@ -93,6 +98,8 @@ MIDDLEWARE = [
     # After authentication: a field history row names the user who saved the record.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Counts the response axes and every layer below give (the lockout page too).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -358,7 +365,7 @@ if BEHIND_PROXY:
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     # Load balancers check health over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -393,9 +400,50 @@ HUAMU_ERASURE_LOG = Path(env_str("HUAMU_ERASURE_LOG") or HUAMU_BACKUP_DIR / "era
 # scripts/fetch-font puts in vendor/fonts/, else Debian's fonts-wqy-microhei.
 HUAMU_CJK_FONT = env_str("HUAMU_CJK_FONT")
 
+# Logs: one line a record, with the request's id; JSON for a collector (LOG_FORMAT=json) or
+# text for a terminal. Messages and tracebacks are scrubbed (huamu/reporting.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "huamu.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"()": "huamu.request_id.TextFormatter"},
+        "json": {"()": "huamu.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Errors: to Sentry when SENTRY_DSN is set, else mailed to ADMINS ("Name <address>, …");
+# both scrubbed of children's and sponsors' data (huamu/reporting.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+ADMINS = env_list("ADMINS", [])
+if not DEBUG:
+    DEFAULT_EXCEPTION_REPORTER = "huamu.reporting.PrivateExceptionReporter"
+    DEFAULT_EXCEPTION_REPORTER_FILTER = "huamu.reporting.PrivateReporterFilter"
+if SENTRY_DSN and not TESTING:
+    from huamu.reporting import init_error_reporting
+
+    init_error_reporting(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE"),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+    )
+    # Sentry has the report; the mail would be a second copy.
+    LOGGING["loggers"] = {"django.request": {"handlers": ["console"], "propagate": False}}
+
+# Prometheus metrics at /metrics, answered only to these networks (huamu/metrics.py).
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network.strip())
+    for network in env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+]

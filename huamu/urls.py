@@ -6,7 +6,7 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from huamu import health, views
+from huamu import health, metrics, views
 from huamu.forms import LoginForm
 from wishes.public import views as public_views
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     # For load balancers and monitors: no login, never cached.
     path("healthz", health.healthz, name="healthz"),
+    # Prometheus metrics, for the servers' own network only (huamu/metrics.py).
+    path("metrics", metrics.metrics, name="metrics"),
     # The picture WeChat shows beside a shared link to a page that is not a wish.
     path("share.png", public_views.site_share_image, name="share_image"),
     path("i18n/", include("django.conf.urls.i18n")),

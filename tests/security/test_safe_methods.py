@@ -34,6 +34,7 @@ READ_ONLY_PAGES = [
     ("anonymous", "impact:index", None),
     ("anonymous", "feed:wishes", None),
     ("anonymous", "healthz", None),
+    ("anonymous", "metrics", None),
     # Logged in, the public pages skip the cache: the view itself must refuse.
     ("sponsor", "wishes:list", None),
     ("sponsor", "wishes:detail", "open_wish"),
