@@ -21,7 +21,7 @@ from huamu.images import (
 )
 
 GREEN = (0, 200, 0)
-LINES = ("花木圆梦 · 仅供资助方 HM2026-00001", "Huamu Dream Wishes · for the sponsor only")
+LINES = ("花木圆梦 · 仅供认领方 HM2026-00001", "Huamu Dream Wishes · for the sponsor only")
 # Where the test scan's green "signature" is, as fractions of the page.
 SIGNATURE = {"x": 0.55, "y": 0.8, "w": 0.3, "h": 0.1}
 

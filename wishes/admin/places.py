@@ -1,7 +1,10 @@
 """The back office for places and campaigns: regions, schools, their coordinators, and the
-yearly campaigns (with the campaign export action)."""
+yearly campaigns (with the campaign export action and links to the campaign's poster)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from huamu.admin_kit import DomainAdmin
 from wishes.models import Campaign, Region, School, SchoolCoordinator
@@ -38,3 +41,17 @@ class CampaignAdmin(DomainAdmin):
     list_display = ["year", "name", "starts_on", "ends_on"]
     search_fields = ["name", "year"]
     actions = [export_campaign]
+    readonly_fields = ["poster"]
+
+    @admin.display(description=_("poster"))
+    def poster(self, campaign: Campaign) -> str:
+        """Links to the campaign's poster, once the campaign is saved."""
+        if campaign.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("wishes:poster_document", args=[campaign.year]),
+            _("A4 poster to print (PDF)"),
+            reverse("wishes:poster_image", args=[campaign.year]),
+            _("picture for WeChat groups (PNG)"),
+        )

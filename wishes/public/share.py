@@ -46,12 +46,14 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> Font:
+def font(size: int) -> Font:
     """The CJK font the PDFs embed (huamu.fonts), loaded once per size."""
     return cjk_image_font(size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: int) -> list[str]:
+def wrap_text(
+    draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: int
+) -> list[str]:
     """Break `text` into at most `lines` lines of `width` pixels, character by character
     (Chinese has no spaces to break at); an ellipsis marks text left out."""
     result: list[str] = []
@@ -73,7 +75,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: i
     return result
 
 
-def _qr(url: str, size: int) -> Image.Image:
+def qr_image(url: str, size: int) -> Image.Image:
     buffer = io.BytesIO()
     segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=4, border=2)
     buffer.seek(0)
@@ -85,20 +87,20 @@ def _draw_card(*, heading: str, title: str, subtitle: str, body: str, url: str) 
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 10), fill=RED)
-    draw.text((MARGIN, 30), heading, font=_font(22), fill=RED)
-    draw.text((MARGIN, 74), title, font=_font(30), fill=INK)
-    draw.text((MARGIN, 118), subtitle, font=_font(18), fill=GREY)
+    draw.text((MARGIN, 30), heading, font=font(22), fill=RED)
+    draw.text((MARGIN, 74), title, font=font(30), fill=INK)
+    draw.text((MARGIN, 118), subtitle, font=font(18), fill=GREY)
     y = 160
-    for line in _wrap(draw, body, _font(20), WIDTH - 2 * MARGIN, TEXT_LINES):
-        draw.text((MARGIN, y), line, font=_font(20), fill=INK)
+    for line in wrap_text(draw, body, font(20), WIDTH - 2 * MARGIN, TEXT_LINES):
+        draw.text((MARGIN, y), line, font=font(20), fill=INK)
         y += 30
     qr_top = HEIGHT - MARGIN - QR_SIZE
-    image.paste(_qr(url, QR_SIZE), (WIDTH - MARGIN - QR_SIZE, qr_top))
-    draw.text((MARGIN, HEIGHT - MARGIN - 60), _("Scan to see the wish"), font=_font(18), fill=GREY)
+    image.paste(qr_image(url, QR_SIZE), (WIDTH - MARGIN - QR_SIZE, qr_top))
+    draw.text((MARGIN, HEIGHT - MARGIN - 60), _("Scan to see the wish"), font=font(18), fill=GREY)
     beside_qr = WIDTH - 3 * MARGIN - QR_SIZE
-    address = _wrap(draw, url, _font(12), beside_qr, 1)
+    address = wrap_text(draw, url, font(12), beside_qr, 1)
     draw.text(
-        (MARGIN, HEIGHT - MARGIN - 30), address[0] if address else "", font=_font(12), fill=GREY
+        (MARGIN, HEIGHT - MARGIN - 30), address[0] if address else "", font=font(12), fill=GREY
     )
     out = io.BytesIO()
     # A few dozen colours are all a card has: a palette image is a third of the size.
@@ -106,7 +108,7 @@ def _draw_card(*, heading: str, title: str, subtitle: str, body: str, url: str) 
     return out.getvalue()
 
 
-def _cached(parts: list[str], draw: Callable[[], bytes]) -> bytes:
+def cached_picture(parts: list[str], draw: Callable[[], bytes]) -> bytes:
     key = KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
     try:
         found = cache.get(key)
@@ -144,7 +146,7 @@ def wish_share_card(wish: PublicWish, url: str) -> bytes:
     # Keyed on the text as published; the guard runs only when a card is drawn, so a card
     # served from the cache costs no look at the child's identifiers.
     parts = ["wish", str(wish.id), heading, title, subtitle, wish.public_text, url]
-    return _cached(
+    return cached_picture(
         [*parts, get_language() or ""],
         lambda: _draw_card(
             heading=heading, title=title, subtitle=subtitle, body=wish_card_text(wish), url=url
@@ -162,7 +164,7 @@ def site_share_card(url: str) -> bytes:
         "it and hand the gift over at an event."
     )
     parts = ["site", heading, title, subtitle, body, url, get_language() or ""]
-    return _cached(
+    return cached_picture(
         parts,
         lambda: _draw_card(heading=heading, title=title, subtitle=subtitle, body=body, url=url),
     )

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST, require_safe
 from huamu.cache import cache_public_page
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest, Visitor, sees_private_data, sponsor_of
-from wishes.models import LIVE_CLAIM_STATUSES, Claim
+from wishes.models import LIVE_CLAIM_STATUSES, Campaign, Claim
 from wishes.public.filters import WishFilter
 from wishes.public.forms import GiftReceivedForm
+from wishes.public.poster import campaign_poster_pdf, campaign_poster_png
 from wishes.public.selectors import open_public_wishes, public_wish, similar_open_wishes
 from wishes.public.share import site_share_card, wish_share_card
 from wishes.services import may_receive_gift, receive_gift
@@ -95,6 +96,38 @@ def wish_share_image(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     url = request.build_absolute_uri(wish.get_absolute_url())
     return _png(request, wish_share_card(wish, url))
+
+
+def _campaign_of(year: int) -> Campaign:
+    campaign = Campaign.objects.filter(year=year).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def _poster_target(request: HttpRequest, campaign: Campaign) -> str:
+    # The campaign's waiting wishes; the filter offers only campaigns with some waiting.
+    return request.build_absolute_uri(reverse("wishes:list") + f"?campaign={campaign.pk}")
+
+
+@require_safe
+def campaign_poster_image(request: HttpRequest, year: int) -> HttpResponse:
+    """The campaign's poster as a picture, to share in a WeChat group."""
+    campaign = _campaign_of(year)
+    return _png(request, campaign_poster_png(campaign, _poster_target(request, campaign)))
+
+
+@require_safe
+def campaign_poster_document(request: HttpRequest, year: int) -> HttpResponse:
+    """The campaign's poster on an A4 page, to print for the notice board."""
+    campaign = _campaign_of(year)
+    response = HttpResponse(
+        campaign_poster_pdf(campaign, _poster_target(request, campaign)),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'inline; filename="huamu-poster-{campaign.year}.pdf"'
+    response["Cache-Control"] = f"public, max-age={SHARE_CARD_MAX_AGE}"
+    return response
 
 
 @require_safe

@@ -23,7 +23,7 @@ from wishes.services.consents import letter_sharing_consented
 
 # The watermark says both languages on every copy, whoever reads it, so it is not passed
 # through gettext: the programme's own name in Chinese, and the same in English.
-WATERMARK = ("花木圆梦 · 仅供资助方 {code}", "Huamu Dream Wishes · for the sponsor only")
+WATERMARK = ("花木圆梦 · 仅供认领方 {code}", "Huamu Dream Wishes · for the sponsor only")
 
 
 def upload_letter(
