@@ -5,7 +5,9 @@ remind and one to release."""
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,12 +54,25 @@ class GiftReceiptAdmin(_ReadOnlyAdmin):
     search_fields = ["claim__wish__code", "claim__sponsor__name"]
     date_hierarchy = "received_at"
     # The photo's path stays off the page: the file is private and served nowhere.
-    fields = ["claim", "received_at", "received_by", "note", "has_photo"]
-    readonly_fields = ["claim", "received_at", "received_by", "note", "has_photo"]
+    fields = ["claim", "received_at", "received_by", "note", "parcel_photo"]
+    readonly_fields = ["claim", "received_at", "received_by", "note", "parcel_photo"]
 
     @admin.display(description=_("parcel photo"), boolean=True)
     def has_photo(self, obj: GiftReceipt) -> bool:
         return bool(obj.photo)
+
+    @admin.display(description=_("parcel photo"))
+    def parcel_photo(self, obj: GiftReceipt) -> str:
+        # Through the checked, access-logged file view: the image is private.
+        if not obj.photo:
+            return "—"
+        url = reverse("files:parcel_photo", args=[obj.pk])
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" class="parcel-photo" width="320"></a>',
+            url,
+            url,
+            _("Photo of the parcel as it arrived"),
+        )
 
 
 @admin.register(HandoverReminder)
@@ -72,7 +87,9 @@ class HandoverReminderAdmin(_ReadOnlyAdmin):
 class MissingGiftAdmin(_ReadOnlyAdmin):
     """Active claims whose gift has not arrived by the drop-off deadline, sponsor by sponsor."""
 
-    list_display = ["sponsor", "sponsor_phone", "wish", "gift_deadline", "days_late"]
+    # The sponsor, its phone and its count head each group of rows
+    # (templates/admin/wishes/missinggift/change_list_results.html).
+    list_display = ["wish", "gift_deadline", "days_late"]
     list_display_links = None
     list_filter = ["wish__campaign"]
     list_select_related = ["wish", "sponsor"]
@@ -91,10 +108,6 @@ class MissingGiftAdmin(_ReadOnlyAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Needed for the actions; the rows themselves are not editable here.
         return obj is None and request.user.has_perm("wishes.change_claim")
-
-    @admin.display(description=_("phone"))
-    def sponsor_phone(self, obj: MissingGift) -> str:
-        return obj.sponsor.phone
 
     @admin.display(description=_("drop-off deadline"))
     def gift_deadline(self, obj: MissingGift):

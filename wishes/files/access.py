@@ -1,4 +1,5 @@
-"""Who may see which private file: a photo, a thank-you letter or a signed consent form.
+"""Who may see which private file: a photo, a thank-you letter, a signed consent form or the
+photo of a gift's parcel.
 
 Each function returns the object or raises Http404; a file someone may not see is a 404,
 never a 403, so its existence is not revealed.
@@ -8,7 +9,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from huamu.roles import Visitor, coordinates, is_office_staff, sponsor_of
-from wishes.models import Consent, FulfilmentPhoto, LetterStatus, ThankYouLetter
+from wishes.models import Consent, FulfilmentPhoto, GiftReceipt, LetterStatus, ThankYouLetter
 from wishes.public import selectors
 from wishes.services.consents import letter_sharing_consented
 
@@ -154,4 +155,30 @@ def get_signed_form_for_viewer(request: HttpRequest, pk: int) -> Consent:
     consent = _get(Consent.objects.only("id", "child_id", "signed_form"), pk)
     if _is_staff(request.user, Consent):
         return consent
+    raise Http404
+
+
+def get_parcel_photo_for_viewer(request: HttpRequest, pk: int) -> GiftReceipt:
+    """A gift receipt whose parcel photo the visitor may see, else 404: office staff who may
+    view receipts, and the coordinator of the child's school (who receives the gifts there).
+    The parcel may carry a name or an address label: the sponsor and the public never see it.
+    """
+    receipt = _get(
+        GiftReceipt.objects.select_related("claim__wish__child").only(
+            "id",
+            "photo",
+            "claim__id",
+            "claim__wish__id",
+            "claim__wish__child__id",
+            "claim__wish__child__school_id",
+            "claim__wish__child__withdrawn_at",
+        ),
+        pk,
+    )
+    user = request.user
+    if _is_staff(user, GiftReceipt):
+        return receipt
+    child = receipt.claim.wish.child
+    if child.withdrawn_at is None and coordinates(user, school_id=child.school_id):
+        return receipt
     raise Http404

@@ -11,4 +11,5 @@ urlpatterns = [
     path("letters/<int:pk>/preview/", file_views.letter_preview, name="letter_preview"),
     path("letters/<int:pk>/draft/", file_views.letter_draft, name="letter_draft"),
     path("consents/<int:pk>/signed-form/", file_views.signed_form, name="signed_form"),
+    path("receipts/<int:pk>/parcel/", file_views.parcel_photo, name="parcel_photo"),
 ]

@@ -17,10 +17,11 @@ from wishes.files.access import (
     get_letter_draft_for_viewer,
     get_letter_preview_for_viewer,
     get_letter_scan_for_viewer,
+    get_parcel_photo_for_viewer,
     get_photo_for_viewer,
     get_signed_form_for_viewer,
 )
-from wishes.models import AccessAction, Consent, FulfilmentPhoto, ThankYouLetter
+from wishes.models import AccessAction, Consent, FulfilmentPhoto, GiftReceipt, ThankYouLetter
 from wishes.privacy.access_log import log_access
 from wishes.services.letters import sponsor_copy_of
 
@@ -80,7 +81,7 @@ def _send(file: FieldFile, download_name: str) -> HttpResponseBase:
 
 def _serve(
     request: HttpRequest,
-    subject: FulfilmentPhoto | ThankYouLetter | Consent,
+    subject: FulfilmentPhoto | ThankYouLetter | Consent | GiftReceipt,
     file: FieldFile,
     action: AccessAction,
     name: str,
@@ -90,6 +91,8 @@ def _serve(
     # functions have read the child's id with the file.
     if isinstance(subject, Consent):
         child_id = subject.child_id
+    elif isinstance(subject, GiftReceipt):
+        child_id = subject.claim.wish.child_id
     else:
         child_id = subject.fulfilment.claim.wish.child_id
     log_access(request, action=action, subject=subject, children=[child_id])
@@ -160,3 +163,11 @@ def signed_form(request: HttpRequest, pk: int) -> HttpResponseBase:
         AccessAction.VIEW_SIGNED_FORM,
         f"consent-{consent.pk}",
     )
+
+
+@require_safe
+def parcel_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The photo of a gift's parcel taken when it arrived: staff and the school's
+    coordinator only."""
+    receipt = get_parcel_photo_for_viewer(request, pk)
+    return _serve(request, receipt, receipt.photo, AccessAction.VIEW_PHOTO, f"parcel-{receipt.pk}")

@@ -294,3 +294,70 @@ def test_the_offer_reads_the_receipt_for_the_coordinator(claim, client_for):
         detail(client_for("coordinator"), claim)
 
     assert [q for q in queries.captured_queries if "wishes_giftreceipt" in q["sql"]]
+
+
+def test_the_missing_gifts_page_heads_each_sponsors_group_with_its_name_and_count(
+    claim, client_for, other_sponsor
+):
+    _late(claim)
+    other_unit = other_sponsor.sponsor_member.sponsor
+    ClaimFactory(wish__campaign=claim.wish.campaign, sponsor=other_unit)
+    ClaimFactory(wish__campaign=claim.wish.campaign, sponsor=claim.sponsor)
+
+    html = client_for("staff").get(reverse("admin:wishes_missinggift_changelist")).content.decode()
+
+    groups = html.split('<tbody class="sponsor-group">')[1:]
+    assert len(groups) == 2
+    heads = {group.split("</th>", 1)[0] for group in groups}
+    assert any(claim.sponsor.name in head and "2 件礼物未送达" in head for head in heads)
+    assert any(other_unit.name in head and "1 件礼物未送达" in head for head in heads)
+    # Each group holds its own sponsor's rows and their selection boxes.
+    ours = next(group for group in groups if claim.sponsor.name in group.split("</th>", 1)[0])
+    assert ours.count('name="_selected_action"') == 2
+
+
+# --- the parcel photo -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receipt_with_photo(claim, staff):
+    from huamu.images import clean_image
+
+    photo = SimpleUploadedFile("IMG_0001.jpg", jpeg_bytes(), content_type="image/jpeg")
+    return receive_gift(claim_id=claim.pk, by=staff, photo=clean_image(photo))
+
+
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("staff", 200),
+        ("coordinator", 200),
+        ("other_coordinator", 404),
+        ("sponsor", 404),
+        ("other_sponsor", 404),
+        ("plain_user", 404),
+        ("bare_staff", 404),
+        ("anonymous", 404),
+    ],
+)
+def test_the_parcel_photo_is_for_staff_and_the_schools_coordinator(
+    role, status, receipt_with_photo, client_for
+):
+    from wishes.models import AccessLog
+
+    response = client_for(role).get(reverse("files:parcel_photo", args=[receipt_with_photo.pk]))
+
+    assert response.status_code == status
+    logged = AccessLog.objects.filter(object_id=receipt_with_photo.pk).exists()
+    assert logged is (status == 200)
+    if status == 200:
+        assert response["Content-Type"] == "image/jpeg"
+        assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_receipts_admin_page_shows_the_parcel_photo(receipt_with_photo, client_for):
+    page = client_for("staff").get(
+        reverse("admin:wishes_giftreceipt_change", args=[receipt_with_photo.pk])
+    )
+    assert reverse("files:parcel_photo", args=[receipt_with_photo.pk]) in page.content.decode()
+    assert receipt_with_photo.photo.name not in page.content.decode()
