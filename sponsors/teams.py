@@ -253,7 +253,42 @@ def remove_member(*, member_id: int, by: User) -> SponsorMember:
         )
     note = _("Left the team") if leaving else ""
     _set_role(member, MemberRole.REMOVED, by=by, note=note)
+    _hand_on_claims(member, sponsor, by=by)
     return member
+
+
+def _hand_on_claims(member: SponsorMember, sponsor: Sponsor, *, by: User) -> None:
+    """The live claims a member fulfilled go to the administrator who removed them, or, when
+    they left, to the unit's longest-standing administrator: the unit's promise stands."""
+    from wishes.models import LIVE_CLAIM_STATUSES, Claim
+
+    heir = by
+    if member.user_id == by.pk:
+        administrator = (
+            SponsorMember.objects.filter(sponsor=sponsor, role=MemberRole.ADMINISTRATOR)
+            .select_related("user")
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if administrator is None:  # cannot happen: the last administrator may not leave
+            return
+        heir = administrator.user
+    claims = list(
+        Claim.objects.select_for_update()
+        .filter(sponsor=sponsor, member_id=member.user_id, status__in=LIVE_CLAIM_STATUSES)
+        .order_by("pk")
+    )
+    for claim in claims:
+        claim.member = heir
+        claim.save(update_fields=["member", "updated_at"])
+        record_change(
+            subject=claim,
+            from_status=claim.status,
+            to_status=claim.status,
+            by=by,
+            note=_("Handed to %(name)s: %(member)s is no longer on the team")
+            % {"name": display_name_of(heir), "member": member.display_name},
+        )
 
 
 @transaction.atomic

@@ -452,3 +452,37 @@ def test_the_members_share_the_units_claim_limit(settings, sponsor, unit, collea
     with pytest.raises(TransitionError):
         claim_wish(wish_id=WishFactory(open=True).pk, sponsor=unit, by=colleague_member.user)
     assert Claim.objects.filter(sponsor=unit).count() == 1
+
+
+def test_a_removed_members_claims_go_to_the_administrator_who_removed_them(
+    sponsor, unit, colleague_member
+):
+    live = ClaimFactory(sponsor=unit, member=colleague_member.user)
+    done = ClaimFactory(sponsor=unit, member=colleague_member.user, status="fulfilled")
+    others = ClaimFactory(sponsor=unit, member=sponsor)
+
+    english_client(sponsor).post(
+        reverse("sponsors:change_member", args=[colleague_member.pk, "remove"])
+    )
+
+    live.refresh_from_db()
+    done.refresh_from_db()
+    others.refresh_from_db()
+    assert live.member == sponsor
+    assert done.member == colleague_member.user  # a fulfilled claim keeps who fulfilled it
+    assert others.member == sponsor
+    [change] = StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Claim), object_id=live.pk
+    )
+    assert "is no longer on the team" in change.note and change.by == sponsor
+
+
+def test_a_leaving_members_claims_go_to_the_units_first_administrator(
+    sponsor, unit, colleague_member
+):
+    live = ClaimFactory(sponsor=unit, member=colleague_member.user)
+
+    english_client(colleague_member.user).post(reverse("sponsors:leave_team"))
+
+    live.refresh_from_db()
+    assert live.member == sponsor
