@@ -261,6 +261,7 @@ def _hand_on_claims(member: SponsorMember, sponsor: Sponsor, *, by: User) -> Non
     """The live claims a member fulfilled go to the administrator who removed them, or, when
     they left, to the unit's longest-standing administrator: the unit's promise stands."""
     from wishes.models import LIVE_CLAIM_STATUSES, Claim
+    from wishes.services.claims import hand_claim_to
 
     heir = by
     if member.user_id == by.pk:
@@ -278,17 +279,12 @@ def _hand_on_claims(member: SponsorMember, sponsor: Sponsor, *, by: User) -> Non
         .filter(sponsor=sponsor, member_id=member.user_id, status__in=LIVE_CLAIM_STATUSES)
         .order_by("pk")
     )
+    note = _("Handed to %(name)s: %(member)s is no longer on the team") % {
+        "name": display_name_of(heir),
+        "member": member.display_name,
+    }
     for claim in claims:
-        claim.member = heir
-        claim.save(update_fields=["member", "updated_at"])
-        record_change(
-            subject=claim,
-            from_status=claim.status,
-            to_status=claim.status,
-            by=by,
-            note=_("Handed to %(name)s: %(member)s is no longer on the team")
-            % {"name": display_name_of(heir), "member": member.display_name},
-        )
+        hand_claim_to(claim, user=heir, by=by, note=note)
 
 
 @transaction.atomic

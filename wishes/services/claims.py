@@ -317,13 +317,19 @@ def reassign_claim(*, claim_id: int, to_user_id: int, by: User) -> Claim:
         raise TransitionError(
             _("%(name)s already fulfils this claim.") % {"name": display_name_of(target.user)}
         )
-    claim.member = target.user
-    claim.save(update_fields=["member", "updated_at"])
-    record_change(
-        subject=claim,
-        from_status=claim.status,
-        to_status=claim.status,
+    hand_claim_to(
+        claim,
+        user=target.user,
         by=by,
         note=_("Handed to %(name)s") % {"name": display_name_of(target.user)},
     )
     return claim
+
+
+def hand_claim_to(claim: Claim, *, user: User, by: User, note: str) -> None:
+    """Record on a locked claim that `user` now fulfils it, in the audit trail with `note`."""
+    claim.member = user
+    claim.save(update_fields=["member", "updated_at"])
+    record_change(
+        subject=claim, from_status=claim.status, to_status=claim.status, by=by, note=note
+    )
