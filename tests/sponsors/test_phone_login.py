@@ -364,6 +364,10 @@ def test_sign_up_by_phone_end_to_end_keeps_the_wish(client, sms_outbox, staff):
     assert not user.has_usable_password()
     assert UNKNOWN not in user.username
     assert client.session["_auth_user_id"] == str(user.pk)
+    # Without an e-mail address the pending notice promises a text message, not a letter.
+    dashboard = client.get(reverse("sponsors:dashboard")).content.decode()
+    assert f"我们会第一时间发短信至 {UNKNOWN}" in dashboard
+    assert "发邮件至" not in dashboard
 
     # Verified by staff; back later on another phone, the login lands on the claim page.
     verify_sponsor(sponsor_id=sponsor.pk, by=staff)
