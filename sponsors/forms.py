@@ -132,8 +132,24 @@ class PhoneSponsorRegistrationForm(SponsorRegistrationForm):
 PHONE_INPUT_MAX_LENGTH = 40
 
 
-class MobileNumberForm(forms.Form):
+class _ShortInputForm(forms.Form):
+    """A form of one short text field: an overlong value is cut just past the limit before
+    anything reads it, so the refusal does not send a megabyte back in the page."""
+
+    short_field = ""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        value = data.get(self.short_field, "") if data is not None else ""
+        if len(value) > PHONE_INPUT_MAX_LENGTH:
+            data = data.copy()
+            data[self.short_field] = value[: PHONE_INPUT_MAX_LENGTH + 1]
+        super().__init__(data, *args, **kwargs)
+
+
+class MobileNumberForm(_ShortInputForm):
     """The mobile number a text-message code goes to."""
+
+    short_field = "phone"
 
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -157,8 +173,10 @@ class MobileNumberForm(forms.Form):
         return stored
 
 
-class LoginCodeForm(forms.Form):
+class LoginCodeForm(_ShortInputForm):
     """The 6-digit code from the text message."""
+
+    short_field = "code"
 
     code = forms.CharField(
         label=_("Code from the text message"),
