@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
+from huamu.roles import sees_private_data
 from huamu.sms import SmsError, send_sms
 from sponsors.models import PhoneCode, VerifiedPhone
 
@@ -128,16 +129,23 @@ def check_login_code(*, phone: str, code: str) -> None:
 
 
 def user_with_phone(phone: str) -> User | None:
-    """The active account that logs in with this number, if any."""
+    """The active account that logs in with this number, if any.
+
+    Staff and school coordinators see children's private data: a text message alone (a
+    lost or re-issued SIM) does not open their account; they log in with their password."""
     found = VerifiedPhone.objects.select_related("user").filter(phone=phone).first()
-    if found is None or not found.user.is_active:
+    if found is None or not found.user.is_active or sees_private_data(found.user):
         return None
     return found.user
 
 
 def link_phone(*, user: User, phone: str) -> VerifiedPhone:
     """Make a proved number the login phone of `user` (replacing theirs); TransitionError
-    when it already logs in to another account."""
+    when it already logs in to another account, or the account sees children's data."""
+    if sees_private_data(user):
+        raise TransitionError(
+            _("Accounts that see children's data log in with their password only.")
+        )
     try:
         with transaction.atomic():
             verified, _created = VerifiedPhone.objects.update_or_create(

@@ -312,6 +312,23 @@ def test_a_logged_in_user_links_a_number_for_phone_login(client, sponsor, sms_ou
     assert fresh.session["_auth_user_id"] == str(sponsor.pk)
 
 
+@pytest.mark.parametrize("role", ["staff", "coordinator"])
+def test_accounts_that_see_childrens_data_never_log_in_by_phone(client, role, request, sms_outbox):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    ask_code(client, UNKNOWN)
+    response = client.post(CODE_URL, {"code": last_code(sms_outbox)}, follow=True)
+    assert "只能用密码登录" in response.content.decode()
+    assert not VerifiedPhone.objects.exists()
+    # Even a number staff gave such an account in the back office does not log it in.
+    VerifiedPhone.objects.create(user=user, phone=UNKNOWN)
+    fresh = Client()
+    age_codes(UNKNOWN, datetime.timedelta(minutes=2))
+    ask_code(fresh, UNKNOWN)
+    fresh.post(CODE_URL, {"code": last_code(sms_outbox)})
+    assert "_auth_user_id" not in fresh.session
+
+
 def test_one_number_logs_in_to_one_account_only(phone_sponsor):
     other = UserFactory(username="someone")
     with pytest.raises(Exception, match="另一个账号|another account"):
