@@ -287,6 +287,17 @@ class ColleagueSignupForm(forms.Form):
         return cleaned
 
 
+class ColleaguePhoneSignupForm(forms.Form):
+    """The account of an invited colleague who proved their mobile number with a code."""
+
+    name = ColleagueSignupForm.base_fields["name"]
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Optional: we also write to you by e-mail if you give one."),
+    )
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.display_name

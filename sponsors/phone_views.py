@@ -18,10 +18,17 @@ from huamu.errors import TransitionError
 from huamu.net import client_ip
 from huamu.phones import mask_phone
 from sponsors.access import get_sponsor_member
-from sponsors.forms import LoginCodeForm, MobileNumberForm, PhoneSponsorRegistrationForm
+from sponsors.forms import (
+    ColleaguePhoneSignupForm,
+    LoginCodeForm,
+    MobileNumberForm,
+    PhoneSponsorRegistrationForm,
+)
+from sponsors.models import TeamInvite
 from sponsors.phone_login import check_login_code, link_phone, send_login_code, user_with_phone
-from sponsors.registration import register_sponsor
-from sponsors.views import _mail_language, _return_to
+from sponsors.registration import register_colleague, register_sponsor
+from sponsors.teams import check_invite
+from sponsors.views import _invitation_token, _mail_language, _return_to
 
 # The number waiting for its code, and where to go afterwards.
 PENDING_KEY = "phone_login"
@@ -127,6 +134,9 @@ def register_phone(request: HttpRequest) -> HttpResponse:
     phone = _verified_phone(request)
     if not phone:
         return redirect(_with_next("phone_login", return_to))
+    token = _invitation_token(return_to)
+    if token:
+        return _join_by_phone(request, token=token, phone=phone)
     form = PhoneSponsorRegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,3 +156,30 @@ def register_phone(request: HttpRequest) -> HttpResponse:
             return redirect("sponsors:dashboard")
     context = {"form": form, "next": return_to, "masked_phone": mask_phone(phone)}
     return render(request, "sponsors/register_phone.html", context)
+
+
+def _join_by_phone(request: HttpRequest, *, token: str, phone: str) -> HttpResponse:
+    """A colleague invited to a unit signs up with their proved number and asks to join."""
+    invite = TeamInvite.objects.select_related("sponsor").filter(token=token).first()
+    try:
+        check_invite(invite)
+    except TransitionError as error:
+        return render(request, "sponsors/join.html", {"refused": str(error)}, status=410)
+    assert invite is not None  # noqa: S101 (check_invite refuses a missing invitation)
+    form = ColleaguePhoneSignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = register_colleague(
+                token=token,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                login_phone=phone,
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            del request.session[VERIFIED_KEY]
+            login(request, user, backend="huamu.auth.RoleAwareBackend")
+            return render(request, "sponsors/join_sent.html", {"sponsor": invite.sponsor})
+    context = {"form": form, "invite": invite, "masked_phone": mask_phone(phone)}
+    return render(request, "sponsors/join_signup_phone.html", context)

@@ -80,9 +80,19 @@ def _phone_username() -> str:
 
 
 @transaction.atomic
-def register_colleague(*, token: str, name: str, username: str, email: str, password: str) -> User:
+def register_colleague(
+    *,
+    token: str,
+    name: str,
+    username: str = "",
+    email: str,
+    password: str | None = None,
+    login_phone: str = "",
+) -> User:
     """Create the account of a colleague invited to a unit, and send their join request;
-    a refused invitation leaves no account behind."""
+    a refused invitation leaves no account behind. With `login_phone` (proved by a code)
+    instead of username and password, the colleague logs in by phone."""
+    username = username or _phone_username()
     try:
         with transaction.atomic():
             user = get_user_model().objects.create_user(
@@ -93,5 +103,7 @@ def register_colleague(*, token: str, name: str, username: str, email: str, pass
             _("The username %(username)s is already taken; choose another one.")
             % {"username": username}
         ) from None
+    if login_phone:
+        link_phone(user=user, phone=login_phone)
     request_to_join(token=token, user=user)
     return user

@@ -494,3 +494,44 @@ def test_staff_change_a_lost_login_phone(client_for, phone_sponsor):
 def test_only_staff_open_the_phone_admin(client_for, role):
     for name in ("admin:sponsors_phonecode_changelist", "admin:sponsors_verifiedphone_changelist"):
         assert client_for(role).get(reverse(name)).status_code == 302
+
+
+# --- A colleague joins a unit by phone ---------------------------------------------------
+
+
+@pytest.fixture
+def invite(sponsor):
+    from sponsors import teams
+
+    return teams.create_invite(sponsor_id=sponsor.sponsor_member.sponsor_id, by=sponsor)
+
+
+def test_an_invited_colleague_joins_by_phone(client, invite, sms_outbox):
+    from sponsors.models import JoinRequest, JoinStatus
+
+    join_url = reverse("sponsors:join", args=[invite.token])
+    page = client.get(join_url).content.decode()
+    assert f'href="{PHONE_URL}?next={join_url}"' in page
+    response = prove(client, UNKNOWN, sms_outbox, next_url=join_url)
+    assert response.url == f"{SIGN_UP_URL}?next=%2Fsponsor%2Fjoin%2F{invite.token}%2F"
+    form = client.get(response.url).content.decode()
+    assert "上海科技馆" in form and 'name="kind"' not in form
+    response = client.post(SIGN_UP_URL, {"name": "王小明", "email": "", "next": join_url})
+    assert response.status_code == 200
+    assert "sponsors/join_sent.html" in [t.name for t in response.templates]
+    request = JoinRequest.objects.get()
+    assert request.status == JoinStatus.PENDING
+    assert request.user.first_name == "王小明"
+    assert request.user.verified_phone.phone == UNKNOWN
+    assert not request.user.has_usable_password()
+    assert not Sponsor.objects.filter(name="王小明").exists()
+
+
+def test_an_expired_invitation_is_refused_on_the_phone_path_too(client, invite, sms_outbox):
+    join_url = reverse("sponsors:join", args=[invite.token])
+    prove(client, UNKNOWN, sms_outbox, next_url=join_url)
+    invite.expires_at = timezone.now() - datetime.timedelta(minutes=1)
+    invite.save()
+    response = client.post(SIGN_UP_URL, {"name": "王小明", "email": "", "next": join_url})
+    assert response.status_code == 410
+    assert not get_user_model().objects.filter(first_name="王小明").exists()
