@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from huamu.errors import TransitionError
 from huamu.phones import mask_phone
 from huamu.sms import SmsError
 from sponsors import phone_login
@@ -147,7 +148,7 @@ def test_a_code_works_once(client, phone_sponsor, sms_outbox):
     ask_code(client, KNOWN)
     code = last_code(sms_outbox)
     client.post(CODE_URL, {"code": code})
-    with pytest.raises(Exception, match="先获取验证码|Ask for a code first"):
+    with pytest.raises(TransitionError, match="先获取验证码|Ask for a code first"):
         phone_login.check_login_code(phone=KNOWN, code=code)
 
 
@@ -331,7 +332,7 @@ def test_accounts_that_see_childrens_data_never_log_in_by_phone(client, role, re
 
 def test_one_number_logs_in_to_one_account_only(phone_sponsor):
     other = UserFactory(username="someone")
-    with pytest.raises(Exception, match="另一个账号|another account"):
+    with pytest.raises(TransitionError, match="另一个账号|another account"):
         phone_login.link_phone(user=other, phone=KNOWN)
     assert not VerifiedPhone.objects.filter(user=other).exists()
 
