@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from huamu import health, metrics, views
 from huamu.forms import LoginForm
+from sponsors import phone_views
 from wishes.public import views as public_views
 
 urlpatterns = [
@@ -24,6 +25,9 @@ urlpatterns = [
     path("accounts/welcome/", views.landing, name="landing"),
     # Django's login view with an overlong username refused before throttling (huamu/forms.py).
     path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
+    # Logging in (or on to signing up) with a mobile number and a text-message code.
+    path("accounts/phone/", phone_views.phone_login, name="phone_login"),
+    path("accounts/phone/code/", phone_views.phone_login_code, name="phone_login_code"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("wishes/", include("wishes.public.urls")),
     path("events/", include("wishes.public.event_urls")),

@@ -19,8 +19,16 @@ from huamu.admin_kit import (
     apply_to_each,
     submitted_form,
 )
+from huamu.phones import mask_phone
 from huamu.roles import AuthenticatedRequest
-from sponsors.models import JoinRequest, Sponsor, SponsorMember, TeamInvite
+from sponsors.models import (
+    JoinRequest,
+    PhoneCode,
+    Sponsor,
+    SponsorMember,
+    TeamInvite,
+    VerifiedPhone,
+)
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, ClaimStatus
@@ -238,6 +246,45 @@ class JoinRequestAdmin(DomainAdmin):
     fields = JOIN_REQUEST_FIELDS
     readonly_fields = JOIN_REQUEST_FIELDS
     inlines = [StatusChangeInline]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VerifiedPhone)
+class VerifiedPhoneAdmin(DomainAdmin):
+    """The mobile number each person logs in with; staff change it when a number is lost."""
+
+    list_display = ["user", "masked_phone", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["phone", "user__username", "user__first_name", "user__email"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "phone"]
+
+    @admin.display(description=_("mobile number"), ordering="phone")
+    def masked_phone(self, obj: VerifiedPhone) -> str:
+        return mask_phone(obj.phone)
+
+
+PHONE_CODE_FIELDS = ("masked_phone", "created_at", "expires_at", "tries", "used_at", "ip_address")
+
+
+@admin.register(PhoneCode)
+class PhoneCodeAdmin(DomainAdmin):
+    """The text-message codes sent (never the codes): for answering "no code came"."""
+
+    list_display = PHONE_CODE_FIELDS
+    list_filter = ["created_at"]
+    search_fields = ["phone", "ip_address"]
+    fields = PHONE_CODE_FIELDS
+    readonly_fields = PHONE_CODE_FIELDS
+
+    @admin.display(description=_("mobile number"), ordering="phone")
+    def masked_phone(self, obj: PhoneCode) -> str:
+        return mask_phone(obj.phone)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -1,11 +1,13 @@
 """Forms of the sponsor pages: sign-up and claim cancellation."""
 
+import unicodedata
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
+from huamu.phones import is_mobile, normalise_phone
 from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory
 
 
@@ -57,6 +59,8 @@ class SponsorRegistrationForm(forms.ModelForm):
         unit_category.choices = [("", _("Choose…")), *UnitCategory.choices]
         cast(forms.ModelChoiceField, self.fields["region"]).empty_label = _("Choose…")
         self.fields["username"].widget.attrs["autocomplete"] = "username"
+        # A password account recovers its password by e-mail; signing up by phone needs none.
+        self.fields["email"].required = True
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -92,6 +96,108 @@ class SponsorRegistrationForm(forms.ModelForm):
         data["username"] = self.cleaned_data["username"]
         data["password"] = self.cleaned_data["password1"]
         return data
+
+
+class PhoneSponsorRegistrationForm(SponsorRegistrationForm):
+    """The same sign-up for someone who proved their mobile number with a code: no
+    username or password to invent (they log in by phone), and e-mail optional."""
+
+    username = None  # type: ignore[assignment]
+    password1 = None  # type: ignore[assignment]
+    password2 = None  # type: ignore[assignment]
+
+    class Meta(SponsorRegistrationForm.Meta):
+        fields = ["kind", "name", "unit_category", "region", "contact_name", "email"]
+        help_texts = {
+            **SponsorRegistrationForm.Meta.help_texts,
+            "email": _("Optional: we also write to you by e-mail if you give one."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        forms.ModelForm.__init__(self, *args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = SponsorKind.choices
+        unit_category = cast(forms.ChoiceField, self.fields["unit_category"])
+        unit_category.choices = [("", _("Choose…")), *UnitCategory.choices]
+        cast(forms.ModelChoiceField, self.fields["region"]).empty_label = _("Choose…")
+        self.fields["email"].required = False
+
+    def _clean_passwords(self, cleaned: dict[str, Any]) -> None:
+        pass
+
+    def registration_data(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+
+# Longer than any way of writing a mobile number; refused before anything parses it.
+PHONE_INPUT_MAX_LENGTH = 40
+
+
+class _ShortInputForm(forms.Form):
+    """A form of one short text field: an overlong value is cut just past the limit before
+    anything reads it, so the refusal does not send a megabyte back in the page."""
+
+    short_field = ""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        value = data.get(self.short_field, "") if data is not None else ""
+        if len(value) > PHONE_INPUT_MAX_LENGTH:
+            data = data.copy()
+            data[self.short_field] = value[: PHONE_INPUT_MAX_LENGTH + 1]
+        super().__init__(data, *args, **kwargs)
+
+
+class MobileNumberForm(_ShortInputForm):
+    """The mobile number a text-message code goes to."""
+
+    short_field = "phone"
+
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
+    )
+
+    def clean_phone(self) -> str:
+        typed = self.cleaned_data["phone"]
+        if len(typed) > PHONE_INPUT_MAX_LENGTH:
+            raise forms.ValidationError(
+                _("Enter a mainland China mobile number, e.g. 13812345678."), code="invalid"
+            )
+        stored = normalise_phone(typed)
+        if not is_mobile(stored):
+            raise forms.ValidationError(
+                _("Codes are sent by text message: enter a mobile number, not a landline."),
+                code="landline",
+            )
+        return stored
+
+
+class LoginCodeForm(_ShortInputForm):
+    """The 6-digit code from the text message."""
+
+    short_field = "code"
+
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        typed = self.cleaned_data["code"][:PHONE_INPUT_MAX_LENGTH]
+        # Full-width digits from a Chinese input method count as digits.
+        code = "".join(unicodedata.normalize("NFKC", typed).split())
+        if len(self.cleaned_data["code"]) > len(typed) or not (
+            code.isascii() and code.isdigit() and len(code) == 6
+        ):
+            raise forms.ValidationError(_("The code has 6 digits."), code="invalid")
+        return code
 
 
 def check_new_password(form: forms.BaseForm, cleaned: dict[str, Any]) -> None:
@@ -179,6 +285,17 @@ class ColleagueSignupForm(forms.Form):
         cleaned = super().clean() or {}
         check_new_password(self, cleaned)
         return cleaned
+
+
+class ColleaguePhoneSignupForm(forms.Form):
+    """The account of an invited colleague who proved their mobile number with a code."""
+
+    name = ColleagueSignupForm.base_fields["name"]
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Optional: we also write to you by e-mail if you give one."),
+    )
 
 
 class MemberChoiceField(forms.ModelChoiceField):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
-from huamu.phones import PhoneNumberField, PhoneValidator
+from huamu.phones import PhoneNumberField, PhoneValidator, mask_phone
 from huamu.roles import display_name_of
 
 if TYPE_CHECKING:  # wishes.models imports this module
@@ -57,7 +57,8 @@ class Sponsor(TimeStampedModel):
     )
     contact_name = models.CharField(_("contact person"), max_length=60)
     phone = PhoneNumberField(_("phone"))
-    email = models.EmailField(_("e-mail"))
+    # Optional: a sponsor who signed up by phone may have none.
+    email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(
         _("language for e-mail"),
         max_length=8,
@@ -293,3 +294,51 @@ class JoinRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.sponsor}"
+
+
+class VerifiedPhone(TimeStampedModel):
+    """The mobile number a person logs in with, proved by a text-message code.
+
+    It belongs to a user, not to a sponsor: a unit's own phone (`Sponsor.phone`, often a
+    shared landline) may be anyone's, while one number logs in to one account only.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="verified_phone",
+        verbose_name=_("user"),
+    )
+    phone = PhoneNumberField(_("mobile number"), unique=True)
+
+    class Meta:
+        verbose_name = _("login phone")
+        verbose_name_plural = _("login phones")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+class PhoneCode(models.Model):
+    """A text-message code sent to a number; only its keyed hash is kept."""
+
+    phone = PhoneNumberField(_("mobile number"))
+    code_hash = models.CharField(_("code hash"), max_length=128, editable=False)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Where the request came from (huamu.net.client_ip), for the per-address limit.
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("text-message code")
+        verbose_name_plural = _("text-message codes")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="phone_code_phone_sent"),
+            models.Index(fields=["ip_address", "created_at"], name="phone_code_address_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,7 @@
 """Sponsor sign-up: a user account, its pending sponsor and the link between them."""
 
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -8,6 +10,7 @@ from django.utils.translation import gettext as _
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff
 from sponsors.models import MemberRole, Sponsor, SponsorMember, VerificationStatus
+from sponsors.phone_login import link_phone
 from sponsors.teams import request_to_join
 from wishes.audit import record_change
 from wishes.models import Region
@@ -23,12 +26,17 @@ def register_sponsor(
     contact_name: str,
     phone: str,
     email: str,
-    username: str,
-    password: str,
+    username: str = "",
+    password: str | None = None,
     language: str,
     return_to: str = "",
+    login_phone: str = "",
 ) -> User:
-    """Create a user, its pending sponsor and membership, all or nothing; tell staff."""
+    """Create a user, its pending sponsor and membership, all or nothing; tell staff.
+
+    Signing up by phone gives `login_phone` (a number just proved by a code) instead of a
+    username and password: the account gets a username nobody types and no password."""
+    username = username or _phone_username()
     try:
         # A savepoint, so that a username taken a moment ago leaves nothing half-written.
         with transaction.atomic():
@@ -55,6 +63,8 @@ def register_sponsor(
     # Whoever signs the unit up manages its team; their name is what colleagues see.
     user.first_name = contact_name[: user._meta.get_field("first_name").max_length]
     user.save(update_fields=["first_name"])
+    if login_phone:
+        link_phone(user=user, phone=login_phone)
     member = SponsorMember.objects.create(
         user=user, sponsor=sponsor, role=MemberRole.ADMINISTRATOR
     )
@@ -64,10 +74,25 @@ def register_sponsor(
     return user
 
 
+def _phone_username() -> str:
+    """A username for an account that logs in by phone; it does not show the number."""
+    return f"phone-{secrets.token_hex(6)}"
+
+
 @transaction.atomic
-def register_colleague(*, token: str, name: str, username: str, email: str, password: str) -> User:
+def register_colleague(
+    *,
+    token: str,
+    name: str,
+    username: str = "",
+    email: str,
+    password: str | None = None,
+    login_phone: str = "",
+) -> User:
     """Create the account of a colleague invited to a unit, and send their join request;
-    a refused invitation leaves no account behind."""
+    a refused invitation leaves no account behind. With `login_phone` (proved by a code)
+    instead of username and password, the colleague logs in by phone."""
+    username = username or _phone_username()
     try:
         with transaction.atomic():
             user = get_user_model().objects.create_user(
@@ -78,5 +103,7 @@ def register_colleague(*, token: str, name: str, username: str, email: str, pass
             _("The username %(username)s is already taken; choose another one.")
             % {"username": username}
         ) from None
+    if login_phone:
+        link_phone(user=user, phone=login_phone)
     request_to_join(token=token, user=user)
     return user

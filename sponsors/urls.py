@@ -1,11 +1,12 @@
 from django.urls import path
 
-from sponsors import team_views, views
+from sponsors import phone_views, team_views, views
 
 app_name = "sponsors"
 
 urlpatterns = [
     path("sponsors/register/", views.register, name="register"),
+    path("sponsors/register/phone/", phone_views.register_phone, name="register_phone"),
     path("sponsor/", views.dashboard, name="dashboard"),
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),

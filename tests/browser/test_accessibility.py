@@ -31,6 +31,7 @@ PAGES = {
     "wish-detail": "/wishes/{wish_pk}/",
     "register": "/sponsors/register/",
     "login": "/accounts/login/",
+    "phone-login": "/accounts/phone/",
 }
 # Pages of a logged-in, verified sponsor.
 SPONSOR_PAGES = {

@@ -122,6 +122,7 @@ def test_public_pages_load_without_a_policy_violation(open_as, live_server, worl
         "/impact/",
         "/sponsors/register/",
         "/accounts/login/",
+        "/accounts/phone/",
         "/accounts/password_reset/",
         "/admin/login/",
     ]

@@ -28,6 +28,8 @@ REGISTERED = {
     "sponsors.SponsorMember": "SponsorMemberAdmin",
     "sponsors.TeamInvite": "TeamInviteAdmin",
     "sponsors.JoinRequest": "JoinRequestAdmin",
+    "sponsors.VerifiedPhone": "VerifiedPhoneAdmin",
+    "sponsors.PhoneCode": "PhoneCodeAdmin",
     "wishes.AccessLog": "AccessLogAdmin",
     "wishes.Campaign": "CampaignAdmin",
     "wishes.Child": "ChildAdmin",
