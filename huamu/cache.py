@@ -275,13 +275,18 @@ def bump_public_version(using: str = DEFAULT_DB_ALIAS) -> None:
     bump_versions(ALL, using=using)
 
 
-def _band_of(child_id: int) -> str:
-    grade = (
-        apps.get_model("wishes.Child")
-        .objects.filter(pk=child_id)
-        .values_list("grade", flat=True)
-        .first()
-    )
+def _band_of(wish) -> str:
+    child = wish._state.fields_cache.get("child")
+    if child is not None:
+        grade = child.grade
+    else:
+        # One small query inside the change's transaction; most services lock the wish alone.
+        grade = (
+            apps.get_model("wishes.Child")
+            .objects.filter(pk=wish.child_id)
+            .values_list("grade", flat=True)
+            .first()
+        )
     if grade is None:
         return ""
     # Imported here: huamu imports no app at module level.
@@ -318,7 +323,7 @@ def _tags_of_change(sender, instance, **kwargs) -> list[str]:
             "wishes",
             "impact",
             f"cat:{instance.category}",
-            f"band:{_band_of(instance.child_id)}",
+            f"band:{_band_of(instance)}",
         ]
     if label == "wishes.Claim":
         if deleted:
