@@ -24,6 +24,7 @@ from tests.factories import (
     SponsorFactory,
     WishFactory,
 )
+from tests.huamu.test_cache import REDIS_URL, _redis_answers
 from wishes.models import Event, YearTotal
 from wishes.services import cancel_claim, claim_wish, record_fulfilment
 
@@ -35,6 +36,33 @@ def public_cache(settings, db):
     """Public page caching on, in an in-memory cache of this test's own."""
     settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": f"test-{uuid.uuid4().hex}"}}
     settings.HUAMU_PUBLIC_CACHE = True
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request, settings, db):
+    """Public page caching on, in memory and in Redis (when it runs), under a prefix of its own."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    if request.param == "locmem":
+        settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": prefix}}
+    else:
+        pytest.importorskip("redis")
+        if not _redis_answers(REDIS_URL):
+            pytest.skip(f"no Redis at {REDIS_URL}")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "huamu.cache.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": prefix,
+            }
+        }
+    settings.HUAMU_PUBLIC_CACHE = True
+    yield
+    if request.param == "redis":
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
 
 
 @pytest.fixture
@@ -88,7 +116,7 @@ def _rendered(client: Client, urls: dict[str, str]) -> set[str]:
 
 
 def test_claim_re_renders_its_wish_the_lists_and_the_numbers_only(
-    public_cache, site, django_capture_on_commit_callbacks
+    any_cache, site, django_capture_on_commit_callbacks
 ):
     client = Client()
     _warm(client, site["urls"])
@@ -192,7 +220,7 @@ def test_editing_an_event_re_renders_everything(
 
 
 def test_a_change_made_in_another_process_is_seen_without_its_hints(
-    public_cache, site, django_capture_on_commit_callbacks
+    any_cache, site, django_capture_on_commit_callbacks
 ):
     client = Client()
     _warm(client, site["urls"])
