@@ -27,6 +27,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -57,6 +58,7 @@ from wishes.models import (  # noqa: E402
     PublicLocation,
     Region,
     School,
+    SchoolCoordinator,
     StatusChange,
     ThankYouLetter,
     Wish,
@@ -65,10 +67,16 @@ from wishes.models import (  # noqa: E402
     YearTotal,
     school_year_end,
 )
+from wishes.staff_group import STAFF_GROUP  # noqa: E402
 
 BENCH_USERNAME = "bench_sponsor"
 BENCH_SPONSOR = "上海科技馆（基准测试）"
 BENCH_CLAIMS = 50
+# The coordinator of a school with 1,000 children, and a member of the association's staff.
+BENCH_COORDINATOR = "bench_coordinator"
+BENCH_SCHOOL = "花木中心小学（基准测试）"
+BENCH_SCHOOL_CHILDREN = 1000
+BENCH_STAFF = "bench_staff"
 CHILDREN = 5000
 SPONSORS = 1500
 EVENTS = 60
@@ -118,6 +126,7 @@ def _cast(rng: random.Random) -> None:
     schools = School.objects.bulk_create(
         School(name=name, region=regions[i % len(regions)]) for i, name in enumerate(SCHOOLS)
     )
+    bench_school = School.objects.create(name=BENCH_SCHOOL, region=regions[0])
     Campaign.objects.bulk_create(
         Campaign(
             year=year,
@@ -140,7 +149,8 @@ def _cast(rng: random.Random) -> None:
                 birth_year=today.year - 7 - (n % 9),
                 grade=1 + n % 9,
                 class_name=f"{1 + n % 9}({1 + n % 6})班",
-                school=schools[n % len(schools)],
+                # The first 1,000 go to the coordinator's school, the others spread out.
+                school=bench_school if n < BENCH_SCHOOL_CHILDREN else schools[n % len(schools)],
                 home_region=regions[rng.randrange(len(regions))],
                 guardian_name=f"{rng.choice(SURNAMES)}家长",
                 guardian_phone="13812345678",
@@ -152,7 +162,7 @@ def _cast(rng: random.Random) -> None:
                 # A few records were withdrawn at the family's request.
                 withdrawn_at=timezone.now() if n % 200 == 199 else None,
             )
-            for n in range(CHILDREN)
+            for n in range(CHILDREN + BENCH_SCHOOL_CHILDREN)
         ),
         batch_size=BATCH,
     )
@@ -202,6 +212,14 @@ def _cast(rng: random.Random) -> None:
     )
     user = get_user_model().objects.create_user(BENCH_USERNAME, "bench@example.org", None)
     SponsorMember.objects.create(user=user, sponsor=bench_sponsor)
+    coordinator = get_user_model().objects.create_user(
+        BENCH_COORDINATOR, "coordinator@example.org", None
+    )
+    SchoolCoordinator.objects.create(user=coordinator, school=bench_school)
+    staff = get_user_model().objects.create_user(
+        BENCH_STAFF, "staff@example.org", None, is_staff=True
+    )
+    staff.groups.add(Group.objects.get(name=STAFF_GROUP))
     campaigns = list(Campaign.objects.all())
     events = Event.objects.bulk_create(
         Event(

@@ -1,12 +1,13 @@
-"""Count the SQL queries of each benchmarked page, and log the benchmark sponsor in.
+"""Count the SQL queries and time the render of each benchmarked page, and log the cast in.
 
-Run by bench/run.py against the benchmark database (DATABASE_URL). Prints one JSON object:
-the session key of the benchmark sponsor, an open wish to use as "a wish page", and per URL
-the queries and milliseconds of a full render (page cache off: what a cache miss costs) and
-the queries of a second visit (cache on): anonymous, or the sponsor's own for its dashboard.
+Run by bench/run.py against the benchmark database (DATABASE_URL, bench.settings). Reads
+the pages as JSON on stdin (a list of [role, URL template]; the templates' {wish}, {event},
+{child} and {deep} are filled in here) and prints one JSON object: the session key of each
+role, the values filled in, and per URL template the queries and milliseconds of a full
+render in this process with the page cache off (what a cache miss costs) and the queries
+of a second visit with the cache on.
 """
 
-import argparse
 import json
 import os
 import statistics
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huamu.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 import django  # noqa: E402
 
@@ -26,73 +27,98 @@ from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from wishes.models import Wish, WishStatus  # noqa: E402
+from bench.load_data import (  # noqa: E402
+    BENCH_COORDINATOR,
+    BENCH_SCHOOL,
+    BENCH_STAFF,
+    BENCH_USERNAME,
+)
+from wishes.models import Child, Event, Wish, WishStatus  # noqa: E402
 from wishes.public.selectors import open_wishes  # noqa: E402
+from wishes.public.views import WISHES_PER_PAGE  # noqa: E402
 
-BENCH_USERNAME = "bench_sponsor"
+USERS = {"sponsor": BENCH_USERNAME, "coordinator": BENCH_COORDINATOR, "staff": BENCH_STAFF}
+RENDERS = 5
+
+
+def _get(client: Client, url: str):
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    return response
 
 
 def _count(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}")
+        _get(client, url)
     return len(queries)
 
 
-def _render_ms(client: Client, url: str) -> float:
-    """Milliseconds of one full render in this process (median of three)."""
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        client.get(url)
+def _render_ms(client: Client, url: str) -> tuple[float, float]:
+    """Milliseconds of one full render in this process, wall clock and CPU of this process
+    (without the database's), each the median of RENDERS after a first one."""
+    _get(client, url)
+    times, cpu = [], []
+    for _ in range(RENDERS):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        _get(client, url)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(times), statistics.median(cpu)
+
+
+def _values() -> dict[str, int]:
+    open_ids = open_wishes().values_list("pk", flat=True)
+    total = open_wishes().count()
+    return {
+        # A wish in the middle of the list, the same one at every size (the oldest ones
+        # stay where they are as wishes are added).
+        "wish": open_ids[min(500, total - 1)],
+        "event": Event.objects.filter(is_public=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[0],
+        "child": Child.objects.filter(school__name=BENCH_SCHOOL)
+        .order_by("pk")
+        .values_list("pk", flat=True)[0],
+        # The last page of the waiting wishes.
+        "deep": max(1, -(-total // WISHES_PER_PAGE)),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--wish-id", type=int, help="the wish page to use (default: pick one)")
-    parser.add_argument("urls", nargs="*", help="URLs; {wish} stands for the wish page's id")
-    args = parser.parse_args()
-
-    wish_id = args.wish_id or open_wishes().values_list("pk", flat=True)[500]
-    user = get_user_model().objects.get(username=BENCH_USERNAME)
-    sponsor = Client(HTTP_HOST=args.host)
-    sponsor.force_login(user, backend="huamu.auth.RoleAwareBackend")
+    pages = json.load(sys.stdin)
+    host = os.environ.get("BENCH_HOST", "127.0.0.1")
+    clients = {"anonymous": lambda: Client(HTTP_HOST=host)}
+    sessions = {}
+    for role, username in USERS.items():
+        client = Client(HTTP_HOST=host)
+        client.force_login(
+            get_user_model().objects.get(username=username), backend="huamu.auth.RoleAwareBackend"
+        )
+        sessions[role] = client.cookies["sessionid"].value
+        clients[role] = lambda client=client: client
+    values = _values()
 
     queries = {}
-    for template in args.urls:
-        url = template.format(wish=wish_id)
-        if url.startswith("/sponsor/"):
-            # A logged-in page: the claims and letters come from the cache, per sponsor.
-            with override_settings(HUAMU_PUBLIC_CACHE=False):
-                render = _count(sponsor, url)
-                render_ms = _render_ms(sponsor, url)
-            sponsor.get(url)
-            queries[template] = {
-                "render": render,
-                "cached": _count(sponsor, url),
-                "render_ms": render_ms,
-            }
-            continue
+    for role, template in pages:
+        url = template.format(**values)
         with override_settings(HUAMU_PUBLIC_CACHE=False):
-            render = _count(Client(HTTP_HOST=args.host), url)
-            render_ms = _render_ms(Client(HTTP_HOST=args.host), url)
-        visitor = Client(HTTP_HOST=args.host)
-        visitor.get(url)
+            render = _count(clients[role](), url)
+            render_ms, cpu_ms = _render_ms(clients[role](), url)
+        visitor = clients[role]()
+        _get(visitor, url)
         queries[template] = {
             "render": render,
             "cached": _count(visitor, url),
             "render_ms": render_ms,
+            "cpu_ms": cpu_ms,
         }
 
     print(
         json.dumps(
             {
-                "session": sponsor.cookies["sessionid"].value,
-                "wish_id": wish_id,
+                "sessions": sessions,
+                "values": values,
                 "wishes": Wish.objects.count(),
                 "open_wishes": Wish.objects.filter(status=WishStatus.OPEN).count(),
                 "queries": queries,

@@ -1,17 +1,27 @@
-"""Benchmark the public pages on PostgreSQL with 100,000 wishes; write docs/benchmarks.md.
+"""Benchmark what users meet, cached and on a miss, beside a bare view and a plain ListView.
 
-    .venv/bin/python bench/run.py                 # about 8 minutes on the 2-core machine
-    .venv/bin/python bench/run.py --keep          # keep the huamu_bench database afterwards
-    .venv/bin/python bench/run.py --reuse --keep  # serve an existing huamu_bench again
+    .venv/bin/python bench/run.py                       # 100,000 wishes; see bench/README.md
+    .venv/bin/python bench/run.py --wishes 1000 --duration 3 --rounds 1 --output /tmp/b.md
 
-What it does, all on loopback, bounded in time (--max-minutes) and cleaning up after itself:
-creates the PostgreSQL database huamu_bench (dropped at the end unless --keep), migrates,
-loads 1,000 wishes and counts each page's SQL queries, grows the data to --wishes and counts
-again (the counts must not change), collects static files, starts gunicorn (2 sync workers,
-DEBUG off, the bare view on), warms each URL up, then drives each one with wrk at 16
-connections for --duration seconds, --rounds times, and keeps the median of each figure.
-The bare view answers "ok" through the same middleware, so the ratio shows what a page
-costs beyond Django itself. Not part of the test suite.
+On loopback, bounded in time (--max-minutes) and cleaning up after itself: creates the
+PostgreSQL database --database (dropped at the end unless --keep), migrates, loads 1,000
+wishes and probes every page (queries and milliseconds of a render with the cache off, in
+one process), grows the data to --wishes and probes again; starts two gunicorn servers of
+2 sync workers each (DEBUG off, bench.settings: the site plus the bare view and the plain
+ListView), one with the page cache in Redis and one with it off; then drives every page
+with wrk at --connections connections for --duration seconds, --rounds times:
+
+- public pages three ways: cached (the same URL again and again), a miss (a query string
+  that differs on every request, so every request renders and stores a page) and with the
+  cache off (the second server);
+- logged-in pages (the sponsor's dashboard, the school pages of a coordinator of 1,000
+  children, staff changelists and their searches) as served, and the dashboard with the
+  cache off too;
+- the bare view and the ListView on each server, in every round, as the yardsticks;
+
+and finally the batch jobs (bench/batch_jobs.py: export, import, digest) with their time and
+peak memory, unless --no-batch. Writes a markdown table with the targets to --output
+(default docs/benchmarks.md). Not part of the test suite.
 """
 
 import argparse
@@ -31,34 +41,102 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 DOC = ROOT / "docs" / "benchmarks.md"
-DATABASE = "huamu_bench"
-PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
-# Redis database number for the benchmark's cache: away from the ones the app or tests use.
-REDIS_URL = "redis://127.0.0.1:6379/3"
 WORKERS = 2
 
 BARE = "/bench/bare/"
-# (label, URL); {wish} is replaced by an open wish's id.
-PAGES = [
-    ("bare Django view (same server, same middleware)", BARE),
-    # Right after the bare view: their ratio is the target, and the load on a shared
-    # machine drifts less between two neighbouring measurements.
-    ("waiting wishes `/wishes/`", "/wishes/"),
-    ("home `/`", "/"),
-    ("filtered `/wishes/?category=books&grade=middle`", "/wishes/?category=books&grade=middle"),
-    ("a wish page `/wishes/<id>/`", "/wishes/{wish}/"),
-    ("events `/events/`", "/events/"),
-    ("impact `/impact/`", "/impact/"),
-    ("sponsor dashboard `/sponsor/` (logged in, ~50 claims, 10 a page)", "/sponsor/"),
-]
+LISTVIEW = "/bench/listview/"
+
 P99_TARGET_MS = 100
-RATIO_TARGET = 0.5
+CACHED_TARGET = 0.5
+UNCACHED_TARGET = 0.1
+GROWTH_TARGET = 2.0
+MISS_TO_LISTVIEW_TARGET = 3.0
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    url: str
+    # "anonymous" pages are measured cached, on a miss and with the cache off; the others
+    # as the role sees them (and the dashboard also with the cache off).
+    role: str = "anonymous"
+    # A query string that misses: False where the cache key ignores the query string.
+    miss: bool = True
+
+
+PAGES = [
+    Page("home `/`", "/"),
+    Page("waiting wishes `/wishes/`", "/wishes/"),
+    Page(
+        "filtered `/wishes/?category=books&grade=middle`", "/wishes/?category=books&grade=middle"
+    ),
+    Page("search that finds `/wishes/?q=科普书`", "/wishes/?q=科普书"),
+    Page("search that finds nothing `/wishes/?q=没有这个心愿`", "/wishes/?q=没有这个心愿"),
+    Page("deep page (the last) `/wishes/?page=<last>`", "/wishes/?page={deep}"),
+    Page("a wish page `/wishes/<id>/`", "/wishes/{wish}/"),
+    Page("events `/events/`", "/events/"),
+    Page("an event `/events/<id>/`", "/events/{event}/"),
+    Page("impact `/impact/`", "/impact/"),
+    # The feed's page cache is keyed by its cursor and limit, not the query string.
+    Page("feed, first page `/feed/wishes.json`", "/feed/wishes.json", miss=False),
+    Page("sponsor dashboard `/sponsor/` (~50 claims)", "/sponsor/", role="sponsor"),
+    Page("school `/school/` (coordinator, 1,000 children)", "/school/", role="coordinator"),
+    Page(
+        "school, fulfilled wishes `/school/?show=fulfilled`",
+        "/school/?show=fulfilled",
+        role="coordinator",
+    ),
+    Page(
+        "school, children without a wish `/school/?show=without-wish`",
+        "/school/?show=without-wish",
+        role="coordinator",
+    ),
+    Page(
+        "school, a child `/school/children/<id>/`", "/school/children/{child}/", role="coordinator"
+    ),
+    Page("staff: wishes `/admin/wishes/wish/`", "/admin/wishes/wish/", role="staff"),
+    Page(
+        "staff: wishes search `/admin/wishes/wish/?q=科普书`",
+        "/admin/wishes/wish/?q=科普书",
+        role="staff",
+    ),
+    Page("staff: claims `/admin/wishes/claim/`", "/admin/wishes/claim/", role="staff"),
+    Page(
+        "staff: claims search `/admin/wishes/claim/?q=爱心单位1`",
+        "/admin/wishes/claim/?q=爱心单位1",
+        role="staff",
+    ),
+    Page("staff: children `/admin/wishes/child/`", "/admin/wishes/child/", role="staff"),
+    Page(
+        "staff: children search `/admin/wishes/child/?q=小王`",
+        "/admin/wishes/child/?q=小王",
+        role="staff",
+    ),
+]
+BASELINES = [
+    Page("bare Django view (same server, same middleware)", BARE),
+    Page("plain Django ListView, same table and base template", LISTVIEW),
+]
+
+# Every request of a wrk run asks for a URL no request asked before: a cache miss.
+MISS_SCRIPT = """
+counter = 0
+salt = tostring(math.random(1, 1000000000))
+request = function()
+  counter = counter + 1
+  local sep = "?"
+  if string.find(wrk.path, "?", 1, true) then sep = "&" end
+  return wrk.format(nil, wrk.path .. sep .. "bench_miss=" .. salt .. "-" .. counter)
+end
+"""
 
 
 class Timeout(Exception):
@@ -69,10 +147,19 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run(command: list[str], env: dict[str, str] | None = None, timeout: int = 600) -> str:
+def run(
+    command: list[str], env: dict[str, str] | None = None, timeout: int = 3600, stdin: str = ""
+) -> str:
     """Run a command; stop the benchmark with its output if it fails."""
     result = subprocess.run(  # noqa: S603 - fixed commands of this script
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=ROOT,
+        env=env,
+        input=stdin or None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
@@ -92,33 +179,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def redis_answers() -> bool:
+def port_answers(host: str, port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
 
 
-def app_env(args: argparse.Namespace, static_root: Path, media_root: Path) -> dict[str, str]:
+def app_env(args: argparse.Namespace, workdir: Path, cache: bool) -> dict[str, str]:
     """The environment of a production-like server, without PRODUCTION's HTTPS redirects."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"HUAMU_TESTING", "DJANGO_SETTINGS_MODULE", "PRODUCTION", "DEBUG"}
-        and not key.startswith(("DATABASE_", "CACHE_", "TEST_"))
+        and not key.startswith(("DATABASE_", "CACHE_", "TEST_", "PUBLIC_CACHE"))
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="huamu.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=args.secret_key,
         ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        DATABASE_URL=f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.database}",
         CONN_MAX_AGE="600",
-        CACHE_URL=REDIS_URL if args.cache == "redis" else "db://huamu_cache",
-        BENCH_BARE_VIEW="true",
-        STATIC_ROOT=str(static_root),
-        MEDIA_ROOT=str(media_root),
+        CACHE_URL=args.redis_url,
+        PUBLIC_CACHE="true" if cache else "false",
+        STATIC_ROOT=str(workdir / "static"),
+        MEDIA_ROOT=str(workdir / "media"),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
         PYTHONDONTWRITEBYTECODE="1",
@@ -126,42 +213,51 @@ def app_env(args: argparse.Namespace, static_root: Path, media_root: Path) -> di
     return env
 
 
-def clear_redis() -> None:
-    """Remove the benchmark's keys (all of them carry the app's "huamu:" prefix)."""
+def redis_client(args: argparse.Namespace):
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match="huamu:*"):
+    return redis.Redis.from_url(args.redis_url)
+
+
+def clear_redis(args: argparse.Namespace, pattern: str = "huamu:*") -> None:
+    """Remove the benchmark's keys (all of them carry the app's "huamu:" prefix)."""
+    client = redis_client(args)
+    for key in client.scan_iter(match=pattern, count=1000):
         client.delete(key)
 
 
-def probe(env: dict[str, str], urls: list[str], wish_id: int | None = None) -> dict:
-    command = [PYTHON, "bench/probe.py", *urls]
-    if wish_id:
-        command[2:2] = ["--wish-id", str(wish_id)]
-    return json.loads(run(command, env).strip().splitlines()[-1])
+def probe(env: dict[str, str], pages: list[Page]) -> dict:
+    pairs = [[page.role, page.url] for page in pages]
+    return json.loads(
+        run([PYTHON, "bench/probe.py"], env, stdin=json.dumps(pairs)).strip().splitlines()[-1]
+    )
 
 
-def wait_until_up(port: int, server: subprocess.Popen, seconds: int = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn stopped while starting; see its log above")
-        with contextlib.suppress(OSError):
-            if get(port, BARE)[0] == 200:
-                return
-        time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer in time")
+def path_of(url: str, values: dict) -> str:
+    """The URL with its placeholders filled in, percent-encoded for the wire."""
+    return quote(url.format(**values), safe="/?&=:")
 
 
 def get(port: int, path: str, cookie: str = "") -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = connection.getresponse()
         return response.status, response.read().decode(errors="replace")
     finally:
         connection.close()
+
+
+def wait_until_up(port: int, server: subprocess.Popen, seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn stopped while starting; see its log")
+        with contextlib.suppress(OSError):
+            if get(port, BARE)[0] == 200:
+                return
+        time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer in time")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -172,44 +268,56 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def drain(port: int) -> None:
+def drain(ports: list[int]) -> None:
     """Wait until the requests wrk left queued are answered, so the next URL starts clean."""
-    # One request through the same backlog comes back once the queue ahead of it is empty.
-    get(port, BARE)
-    time.sleep(0.5)
+    # Every server: one still working through the backlog of the last measurement would
+    # take the CPU from the next one. A request through the same backlog comes back once
+    # the queue ahead of it is empty.
+    for port in ports:
+        get(port, BARE)
+    time.sleep(0.3)
 
 
-def wrk(port: int, path: str, cookie: str, seconds: int, connections: int) -> dict:
-    drain(port)
+def wrk(
+    ports: list[int],
+    port: int,
+    path: str,
+    cookie: str,
+    seconds: int,
+    connections: int,
+    script: Path | None,
+) -> dict:
+    drain(ports)
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command += ["--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
+    if script is not None:
+        command += ["-s", str(script)]
     command.append(f"http://127.0.0.1:{port}{path}")
     output = run(command, timeout=seconds + 60)
     latencies = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     if "Requests/sec" not in output or len(latencies) != 2:
         raise SystemExit(f"unexpected output of {' '.join(command)}:\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)$", output, re.MULTILINE)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(latencies["50"]),
         "p99": _ms(latencies["99"]),
-        "errors": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "",
+        "errors": (int(errors.group(1)) if errors else 0)
+        + (int(timeouts.group(1)) if timeouts else 0),
     }
 
 
-def versions(env: dict[str, str]) -> dict[str, str]:
+def versions(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
     snippet = (
         "import django, gunicorn, psycopg; "
         "print(django.get_version(), gunicorn.__version__, psycopg.__version__)"
     )
     django_version, gunicorn_version, psycopg_version = run([PYTHON, "-c", snippet], env).split()
-    postgres = run(["psql", *PG, "-d", DATABASE, "-Atc", "SHOW server_version"]).strip()
-    redis = ""
-    if shutil.which("redis-server"):
-        redis = re.search(r"v=(\S+)", run(["redis-server", "--version"])).group(1)
+    postgres = run(["psql", *pg(args), "-d", args.database, "-Atc", "SHOW server_version"])
+    redis_version = str(redis_client(args).info().get("redis_version", ""))
     wrk_version = attempt(["wrk", "--version"])
     return {
         "Python": platform.python_version(),
@@ -217,7 +325,7 @@ def versions(env: dict[str, str]) -> dict[str, str]:
         "gunicorn": gunicorn_version,
         "psycopg": psycopg_version,
         "PostgreSQL": postgres.split()[0],
-        "Redis": redis,
+        "Redis": redis_version,
         "wrk": (wrk_version.stdout + wrk_version.stderr).split()[1],
     }
 
@@ -230,44 +338,143 @@ def machine() -> dict[str, str]:
     with contextlib.suppress(OSError):
         kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
         memory = f"{kib / 1024 / 1024:.0f} GiB"
-    return {
-        "cores": str(os.cpu_count()),
-        "CPU": cpu,
-        "memory": memory,
-        "OS": platform.platform(),
-    }
+    return {"cores": str(os.cpu_count()), "CPU": cpu, "memory": memory, "OS": platform.platform()}
 
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def write_doc(report: dict) -> None:
-    rows = []
-    for label, url in PAGES:
-        result = report["results"].get(url)
-        small = report["queries_small"].get(url, {})
-        large = report["queries_large"].get(url, {})
-        if result is None:
-            rows.append(f"| {label} | n/a | | | | | | |")
-            continue
-        render_ms = "" if url == BARE else f"{large.get('render_ms', 0):.0f}"
-        queries = "0" if url == BARE else f"{small.get('render')} / {large.get('render')}"
-        cached = "0" if url == BARE else large.get("cached")
-        cached = "not cached" if cached is None else str(cached)
-        p99 = f"{result['p99']:.1f}" + ("" if result["p99"] <= P99_TARGET_MS else " ✗")
-        errors = f" ({result['errors']} errors)" if result["errors"] else ""
+def pg(args: argparse.Namespace) -> list[str]:
+    return ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
+
+
+def start_server(args, env: dict[str, str], port: int, workdir: Path, name: str):
+    config = ROOT / "gunicorn.conf.py"
+    if args.gunicorn_config == "none" or not config.exists():
+        config = workdir / "gunicorn_bench.conf.py"
+        config.write_text("")
+    server_log = (workdir / f"gunicorn-{name}.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [
+            GUNICORN,
+            "huamu.wsgi:application",
+            "--config",
+            str(config),
+            # Whatever the configuration says: the benchmark's server.
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server_log.close()
+    wait_until_up(port, server)
+    return server
+
+
+def stop_server(server: subprocess.Popen | None) -> None:
+    if server is None or server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def run_batch_jobs(args: argparse.Namespace) -> str:
+    """bench/batch_jobs.py on a database of its own; its markdown table."""
+    database = f"{args.database}_batch"
+    run(["dropdb", *pg(args), "--if-exists", database])
+    run(["createdb", *pg(args), database])
+    try:
+        url = f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{database}"
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        return run(
+            [
+                PYTHON,
+                "bench/batch_jobs.py",
+                "--wishes",
+                str(args.batch_wishes),
+                "--database-url",
+                url,
+            ],
+            env,
+        ).strip()
+    finally:
+        attempt(["dropdb", *pg(args), "--if-exists", database])
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+def _cell(result: dict | None, ratio_target: float | None) -> tuple[str, str, str]:
+    """requests/s (ratio to bare), p50, p99 of one measurement, marked where off target."""
+    if result is None:
+        return "", "", ""
+    ratio = f" ({result['ratio']:.2f})"
+    if ratio_target is not None and result["ratio"] < ratio_target:
+        ratio += " ✗"
+    errors = f", {result['errors']} errors ✗" if result["errors"] else ""
+    p99 = f"{result['p99']:.0f}" + (" ✗" if result["p99"] > P99_TARGET_MS else "")
+    return f"{result['rps']:,.0f}{ratio}{errors}", f"{result['p50']:.0f}", p99
+
+
+def write_doc(report: dict, output: Path) -> None:
+    results = report["results"]
+    small, large = report["probe_small"]["queries"], report["probe_large"]["queries"]
+    header = (
+        "| page | cached: req/s (to bare) | p50 | p99 | miss: req/s (to bare) | p50 | p99 "
+        "| cache off: req/s (to bare) | p50 | p99 | queries per render "
+        f"(1,000 / {report['wishes']:,}) | queries when cached | ms per render "
+        f"(1,000 / {report['wishes']:,}) | growth |"
+    )
+    rows = [header, "|" + " --- |" + " ---: |" * 13]
+    for page in [*BASELINES, *PAGES]:
+        cells = []
+        for mode, target in (
+            ("cached", CACHED_TARGET),
+            ("miss", UNCACHED_TARGET),
+            ("off", UNCACHED_TARGET),
+        ):
+            result = results.get((page.url, mode))
+            if page in BASELINES:
+                target = None
+            elif page.role != "anonymous":
+                target = UNCACHED_TARGET
+            cells += _cell(result, target)
+        q_small, q_large = small.get(page.url, {}), large.get(page.url, {})
+        growth = ""
+        if q_small.get("render_ms") and q_large.get("render_ms"):
+            ratio = q_large["render_ms"] / q_small["render_ms"]
+            growth = f"{ratio:.1f}×" + (" ✗" if ratio > GROWTH_TARGET else "")
+        queries = f"{q_small.get('render', '')} / {q_large.get('render', '')}"
         rows.append(
-            f"| {label} | {result['rps']:,.0f}{errors} | {result['p50']:.1f} | {p99} "
-            f"| {result['ratio']:.2f} | {queries} | {cached} | {render_ms} |"
+            f"| {page.label} | "
+            + " | ".join(cells)
+            + f" | {queries} | {q_large.get('cached', '')} "
+            f"| {_fmt_ms(q_small.get('render_ms'))} / {_fmt_ms(q_large.get('render_ms'))} "
+            f"| {growth} |"
         )
-    checks = report["checks"]
     lines = [
         "# Benchmarks",
         "",
         "Written by `bench/run.py` (not part of the tests); rerun it rather than editing "
         "this file. Every figure is the median of the rounds.",
         "",
+        f"- Command: `{report['command']}`",
         f"- Date: {report['date']}",
         "- Machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items() if v),
         f"- Load average (1, 5, 15 min) before the run: {report['load_before']}; after: "
@@ -276,51 +483,216 @@ def write_doc(report: dict) -> None:
         f"{report['note']}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v),
         f"- Data: {report['data']}",
-        f"- Server: gunicorn ({report['gunicorn_config']}), {WORKERS} sync workers, DEBUG off, "
-        "PostgreSQL with connections "
-        f"kept open (CONN_MAX_AGE=600), static files through whitenoise, cache: "
-        f"{report['cache']}.",
+        f"- Servers: two gunicorn servers of {WORKERS} sync workers ({report['gunicorn']}), "
+        "DEBUG off, bench.settings (the site's settings and URLs plus the two baselines), "
+        "PostgreSQL with connections kept open (CONN_MAX_AGE=600), static files through "
+        f"whitenoise; one with the page cache in Redis ({report['redis']}), one with it off.",
         f"- Load: wrk on loopback, 1 thread, {report['connections']} connections, "
-        f"{report['duration']} s per URL after a 2 s warm-up, {report['rounds']} rounds; "
-        "wrk, gunicorn, PostgreSQL and Redis share the 2 cores.",
+        f"{report['duration']} s per measurement after a {report['warmup']} s warm-up, "
+        f"{report['rounds']} round(s); wrk, gunicorn, PostgreSQL and Redis share the machine.",
         "",
-        "Ratio to bare: each round's requests/s over the bare view's in the same round, "
-        "median over the rounds.",
+        "Columns: *cached* is the same URL again and again (anonymous pages come from the "
+        "cache); *miss* adds a query string that differs on every request, so each one "
+        "renders and stores its page; *cache off* is the second server. Logged-in pages are "
+        "rendered for each request (the dashboard's claims come from the cache, per "
+        "sponsor): their *cached* column is the page as served. (to bare) is each "
+        "measurement's requests/s over the bare view's on the same server in the same round, "
+        "median over the rounds. Queries and ms per render are one process rendering the page "
+        "with the cache off (bench/probe.py), at 1,000 wishes and at the full size; growth is "
+        "their ratio. ✗ marks a figure off its target.",
         "",
-        "| URL | requests/s | p50 ms | p99 ms | ratio to bare | queries per render "
-        f"(1,000 / {report['wishes']:,} wishes) | queries when cached "
-        "| ms per render (cache miss) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
-        "",
-        "Queries and milliseconds per render are measured with the page cache off, in one "
-        f"process with {report['wishes']:,} wishes: what a cache miss costs, once per page, "
-        'query string and language after each change of public data. "Queries when cached" '
-        "is a second visit. Public pages are served to anonymous visitors from the shared "
-        "cache until a wish, claim, consent, event, photo or letter changes (huamu/cache.py). "
-        "The sponsor dashboard is rendered for each request, but the claims and letters on "
-        "it come from the same cache, per sponsor, under the same rule: when cached, its "
-        "queries are the session, the user and the sponsor membership.",
         "",
         "## Targets",
         "",
-        *[f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in checks],
+        *[f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in report["checks"]],
         "",
     ]
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text("\n".join(lines), encoding="utf-8")
+    if report.get("batch"):
+        lines += [
+            "## Batch jobs",
+            "",
+            "bench/batch_jobs.py on a PostgreSQL database of its own, in the same run "
+            '(each job in its own process; peak RSS is that process\'s, "before the job" the '
+            "same process with Django loaded). Budgets: export of 50,000 wishes ≤ 15 s and "
+            "≤ 300 MB, import of 5,000 rows ≤ 10 s.",
+            "",
+            report["batch"],
+            "",
+        ]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(lines), encoding="utf-8")
 
 
-def main() -> None:  # noqa: C901 - one straight script, easier read top to bottom
+def checks_of(report: dict, args: argparse.Namespace) -> list[tuple[str, bool]]:
+    results = report["results"]
+    small, large = report["probe_small"]["queries"], report["probe_large"]["queries"]
+    measured_pages = [(page, mode) for page in PAGES for mode in ("cached", "miss", "off")]
+    slow = sorted(
+        {
+            f"{page.url} ({mode})"
+            for page, mode in measured_pages
+            if (page.url, mode) in results and results[(page.url, mode)]["p99"] > P99_TARGET_MS
+        }
+    )
+    low_cached = [
+        page.url
+        for page in PAGES
+        if page.role == "anonymous"
+        and (page.url, "cached") in results
+        and results[(page.url, "cached")]["ratio"] < CACHED_TARGET
+    ]
+    low_uncached = sorted(
+        {
+            f"{page.url} ({mode})"
+            for page, mode in measured_pages
+            if (mode != "cached" or page.role != "anonymous")
+            and (page.url, mode) in results
+            and results[(page.url, mode)]["ratio"] < UNCACHED_TARGET
+        }
+    )
+    grown = [
+        page.url
+        for page in PAGES
+        if small.get(page.url, {}).get("render_ms")
+        and large.get(page.url, {}).get("render_ms", 0) / small[page.url]["render_ms"]
+        > GROWTH_TARGET
+    ]
+    queries_changed = [
+        page.url
+        for page in PAGES
+        if small.get(page.url, {}).get("render") != large.get(page.url, {}).get("render")
+    ]
+    failed = sorted({f"{url} ({mode})" for (url, mode), r in results.items() if r["errors"]})
+    wishes_ms = large.get("/wishes/", {}).get("render_ms")
+    list_ms = large.get(LISTVIEW, {}).get("render_ms")
+    miss_ratio = wishes_ms / list_ms if wishes_ms and list_ms else float("inf")
+    wishes_cpu = large.get("/wishes/", {}).get("cpu_ms")
+    list_cpu = large.get(LISTVIEW, {}).get("cpu_ms")
+    cpu_ratio = wishes_cpu / list_cpu if wishes_cpu and list_cpu else float("inf")
+    return [
+        (
+            f"p99 at most {P99_TARGET_MS} ms at {args.connections} connections on every page"
+            + (f" (over it: {', '.join(slow)})" if slow else ""),
+            not slow,
+        ),
+        (
+            f"cached public pages at no less than {CACHED_TARGET} of the bare view"
+            + (f" (below: {', '.join(low_cached)})" if low_cached else ""),
+            not low_cached,
+        ),
+        (
+            f"uncached pages (miss, cache off, logged in) at no less than {UNCACHED_TARGET} of "
+            "the bare view" + (f" (below: {', '.join(low_uncached)})" if low_uncached else ""),
+            not low_uncached,
+        ),
+        (
+            f"render time growing at most {GROWTH_TARGET:g}× from 1,000 to "
+            f"{report['wishes']:,} wishes" + (f" (more: {', '.join(grown)})" if grown else ""),
+            not grown,
+        ),
+        (
+            f"an uncached `/wishes/` within {MISS_TO_LISTVIEW_TARGET:g}× the plain ListView's "
+            f"render ({_fmt_ms(wishes_ms)} ms against {_fmt_ms(list_ms)} ms: "
+            f"{miss_ratio:.1f}×; CPU of the process alone {_fmt_ms(wishes_cpu)} ms against "
+            f"{_fmt_ms(list_cpu)} ms: {cpu_ratio:.1f}×)",
+            miss_ratio <= MISS_TO_LISTVIEW_TARGET,
+        ),
+        (
+            "queries per render independent of the number of wishes"
+            + (f" (changed: {', '.join(queries_changed)})" if queries_changed else ""),
+            not queries_changed,
+        ),
+        ("no failed request" + (f" (failed: {', '.join(failed)})" if failed else ""), not failed),
+    ]
+
+
+def measure(
+    args: argparse.Namespace,
+    servers: dict[str, int],
+    cookies: dict[str, str],
+    values: dict,
+    miss_script: Path,
+) -> tuple[dict, list[float]]:
+    """Every page in every mode, --rounds times; the medians, and the load seen."""
+    # (url, mode) -> (port, cookie, script); the baselines in every mode of their server.
+    plan: dict[tuple[str, str], tuple[int, str, Path | None]] = {}
+    for page in BASELINES:
+        plan[(page.url, "cached")] = (servers["cached"], "", None)
+        plan[(page.url, "off")] = (servers["off"], "", None)
+    for page in PAGES:
+        cookie = cookies.get(page.role, "")
+        plan[(page.url, "cached")] = (servers["cached"], cookie, None)
+        if page.role == "anonymous" and page.miss:
+            plan[(page.url, "miss")] = (servers["cached"], cookie, miss_script)
+        if page.role in ("anonymous", "sponsor"):
+            plan[(page.url, "off")] = (servers["off"], cookie, None)
+    for (url, _mode), (port, cookie, _script) in plan.items():
+        status, body = get(port, path_of(url, values), cookie)
+        if status != 200:
+            raise SystemExit(f"{url} answered {status} on port {port}")
+        if url == "/sponsor/" and "基准测试" not in body:
+            raise SystemExit("/sponsor/ did not show the benchmark sponsor's dashboard")
+    samples: dict[tuple[str, str], list[dict]] = {key: [] for key in plan}
+    loads: list[float] = []
+    for round_number in range(1, args.rounds + 1):
+        for (url, mode), (port, cookie, script) in plan.items():
+            path = path_of(url, values)
+            every = list(servers.values())
+            if args.warmup:
+                wrk(every, port, path, cookie, args.warmup, args.connections, script)
+            result = wrk(every, port, path, cookie, args.duration, args.connections, script)
+            if script is not None:
+                # The pages each miss stored: thousands, never asked for again.
+                clear_redis(args, "huamu:*public:v2:page:*")
+            samples[(url, mode)].append(result)
+            loads.append(float(load_average().split()[0]))
+            log(
+                f"round {round_number} {mode:6} {path}: {result['rps']:.0f} req/s, "
+                f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms"
+            )
+    results = {}
+    for (url, mode), runs in samples.items():
+        bare_runs = samples[(BARE, "off" if mode == "off" else "cached")]
+        results[(url, mode)] = {
+            key: statistics.median(sample[key] for sample in runs) for key in ("rps", "p50", "p99")
+        }
+        results[(url, mode)]["errors"] = sum(sample["errors"] for sample in runs)
+        # Each round's ratio to the bare view of the same server and round, then the median.
+        results[(url, mode)]["ratio"] = statistics.median(
+            sample["rps"] / bare["rps"] for sample, bare in zip(runs, bare_runs, strict=True)
+        )
+    return results, loads
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wishes", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per URL")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per URL")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cache", choices=["redis", "db"], default="redis")
-    parser.add_argument("--keep", action="store_true", help="keep the huamu_bench database")
-    parser.add_argument("--reuse", action="store_true", help="use huamu_bench as it is")
-    parser.add_argument("--max-minutes", type=int, default=30, help="stop after this long")
+    parser.add_argument("--database", default="huamu_bench", help="PostgreSQL database name")
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=5432)
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--redis-host", default="127.0.0.1")
+    parser.add_argument("--redis-port", type=int, default=6379)
+    parser.add_argument("--redis-db", type=int, default=3, help="Redis database number")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the cached server's port; the other uses the next"
+    )
+    parser.add_argument("--output", type=Path, default=DOC, help="where to write the table")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch jobs")
+    parser.add_argument(
+        "--batch-wishes",
+        type=int,
+        default=100_000,
+        help="wishes in the batch jobs' own database (at least 50,000: the export's campaign)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+    parser.add_argument("--max-minutes", type=int, default=90, help="stop after this long")
     parser.add_argument("--note", default="", help="a line for the report (e.g. other load)")
     parser.add_argument(
         "--gunicorn-config",
@@ -329,14 +701,20 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
         help="serve with the project's gunicorn.conf.py (default) or gunicorn's defaults",
     )
     args = parser.parse_args()
+    args.redis_url = f"redis://{args.redis_host}:{args.redis_port}/{args.redis_db}"
+    args.secret_key = secrets.token_urlsafe(50)
+    return args
 
+
+def main() -> None:
+    args = parse_args()
     for tool in ("wrk", "psql", "createdb", "dropdb"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing (apt-get install -y wrk postgresql-client)")
     if not (ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.min.css.map").exists():
         raise SystemExit("static/vendor is incomplete: run `make assets` first")
-    if args.cache == "redis" and not redis_answers():
-        raise SystemExit("no Redis on 127.0.0.1:6379; start it or use --cache db")
+    if not port_answers(args.redis_host, args.redis_port):
+        raise SystemExit(f"no Redis on {args.redis_host}:{args.redis_port}")
 
     def out_of_time(signum, frame):
         raise Timeout(f"stopped after {args.max_minutes} minutes")
@@ -346,167 +724,70 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
     signal.alarm(args.max_minutes * 60)
 
     workdir = Path(tempfile.mkdtemp(prefix="huamu-bench-"))
-    env = app_env(args, workdir / "static", workdir / "media")
-    server = None
+    env = app_env(args, workdir, cache=True)
+    env_off = app_env(args, workdir, cache=False)
+    miss_script = workdir / "miss.lua"
+    miss_script.write_text(MISS_SCRIPT)
+    servers: list[subprocess.Popen] = []
     load_before = load_average()
     started = datetime.datetime.now(datetime.UTC)
+    pages = [*BASELINES, *PAGES]
     try:
         if not args.reuse:
-            log(f"creating database {DATABASE}")
-            run(["dropdb", *PG, "--if-exists", DATABASE])
-            run(["createdb", *PG, DATABASE])
+            log(f"creating database {args.database}")
+            run(["dropdb", *pg(args), "--if-exists", args.database])
+            run(["createdb", *pg(args), args.database])
             run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
         run([PYTHON, "manage.py", "createcachetable"], env)
-        if args.cache == "redis":
-            clear_redis()
+        clear_redis(args)
         log("collecting static files")
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env)
-        urls = [url for _, url in PAGES if url != BARE]
-        impact_routed = True
         if not args.reuse:
             log("loading 1,000 wishes")
             log(run([PYTHON, "bench/load_data.py", "--wishes", "1000"], env).strip())
-        try:
-            small = probe(env, urls)
-        except SystemExit as error:
-            if "/impact/" not in str(error):
-                raise
-            impact_routed = False
-            urls.remove("/impact/")
-            small = probe(env, urls)
-        log(f"queries with {small['wishes']:,} wishes: {small['queries']}")
-        log(f"loading up to {args.wishes:,} wishes")
-        log(run([PYTHON, "bench/load_data.py", "--wishes", str(args.wishes)], env).strip())
-        large = probe(env, urls, wish_id=small["wish_id"])
-        log(f"queries with {large['wishes']:,} wishes: {large['queries']}")
+        probe_small = probe(env, pages)
+        log(f"probed {probe_small['wishes']:,} wishes: {probe_small['queries']}")
+        if args.wishes > probe_small["wishes"]:
+            log(f"loading up to {args.wishes:,} wishes")
+            log(run([PYTHON, "bench/load_data.py", "--wishes", str(args.wishes)], env).strip())
+        probe_large = probe(env, pages)
+        log(f"probed {probe_large['wishes']:,} wishes: {probe_large['queries']}")
         counts = run(
             [
                 "psql",
-                *PG,
+                *pg(args),
                 "-d",
-                DATABASE,
+                args.database,
                 "-Atc",
                 "SELECT (SELECT count(*) FROM wishes_claim), (SELECT count(*) FROM wishes_child), "
                 "(SELECT count(*) FROM sponsors_sponsor), (SELECT count(*) FROM wishes_claim c "
-                "JOIN sponsors_sponsor s ON s.id = c.sponsor_id WHERE s.name LIKE '%基准测试%')",
+                "JOIN sponsors_sponsor s ON s.id = c.sponsor_id WHERE s.name LIKE '%基准测试%'), "
+                "(SELECT count(*) FROM wishes_child c JOIN wishes_school s ON s.id = c.school_id "
+                "WHERE s.name LIKE '%基准测试%')",
             ]
         ).strip()
-        claims, children, sponsors, bench_claims = counts.split("|")
+        claims, children, sponsors, bench_claims, school_children = counts.split("|")
 
-        port = free_port()
-        config = ROOT / "gunicorn.conf.py"
-        config_label = "the project's gunicorn.conf.py, GUNICORN_MAX_REQUESTS=" + os.environ.get(
-            "GUNICORN_MAX_REQUESTS", "its default"
-        )
-        if args.gunicorn_config == "none" or not config.exists():
-            config = workdir / "gunicorn_bench.conf.py"
-            config.write_text("")
-            config_label = "its defaults"
-        log(f"starting gunicorn on 127.0.0.1:{port} with {config.name}")
-        server_log = (workdir / "gunicorn.log").open("w")
-        server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-            [
-                GUNICORN,
-                "huamu.wsgi:application",
-                "--config",
-                str(config),
-                # Whatever the configuration says: the benchmark's server.
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "5",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_until_up(port, server)
-        cookie = f"sessionid={large['session']}"
-
-        def cookie_for(url: str) -> str:
-            # Only the dashboard is requested logged in.
-            return cookie if url.startswith("/sponsor/") else ""
-
-        wish_id = large["wish_id"]
-        measured = [(label, url) for label, url in PAGES if url in urls or url == BARE]
-        for _, url in measured:
-            status, body = get(port, url.format(wish=wish_id), cookie_for(url))
-            if status != 200:
-                raise SystemExit(f"{url} answered {status}")
-            if url == "/sponsor/" and "基准测试" not in body:
-                raise SystemExit("/sponsor/ did not show the benchmark sponsor's dashboard")
-        log("warming up")
-        for _, url in measured:
-            wrk(port, url.format(wish=wish_id), cookie_for(url), 2, args.connections)
-        samples: dict[str, list[dict]] = {url: [] for _, url in measured}
-        loads: list[float] = []
-        for round_number in range(1, args.rounds + 1):
-            for _, url in measured:
-                result = wrk(
-                    port,
-                    url.format(wish=wish_id),
-                    cookie_for(url),
-                    args.duration,
-                    args.connections,
-                )
-                samples[url].append(result)
-                loads.append(float(load_average().split()[0]))
-                log(
-                    f"round {round_number} {url}: {result['rps']:.0f} req/s, "
-                    f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms"
-                )
-        results = {
-            url: {
-                key: statistics.median(sample[key] for sample in runs)
-                for key in ("rps", "p50", "p99")
-            }
-            for url, runs in samples.items()
+        ports = {
+            "cached": args.port or free_port(),
+            "off": args.port + 1 if args.port else free_port(),
         }
-        for url, runs in samples.items():
-            results[url]["errors"] = sum(sample["errors"] for sample in runs)
-            # Each round's ratio to the bare view of the same round, then the median.
-            results[url]["ratio"] = statistics.median(
-                sample["rps"] / bare["rps"]
-                for sample, bare in zip(runs, samples[BARE], strict=True)
+        for name, port in ports.items():
+            log(f"starting gunicorn ({name}) on 127.0.0.1:{port}")
+            servers.append(
+                start_server(args, env if name == "cached" else env_off, port, workdir, name)
             )
-
-        wishes_ratio = results["/wishes/"]["ratio"]
-        slow = [url for url in results if results[url]["p99"] > P99_TARGET_MS]
-        changed = [
-            url
-            for url in urls
-            if small["queries"][url]["render"] != large["queries"][url]["render"]
-        ]
-        checks = [
-            (
-                f"`/wishes/` at no less than {RATIO_TARGET:.0%} of the bare view's throughput "
-                f"({wishes_ratio:.2f})",
-                wishes_ratio >= RATIO_TARGET,
-            ),
-            (
-                f"p99 at most {P99_TARGET_MS} ms at {args.connections} connections"
-                + (f" (over it: {', '.join(slow)})" if slow else " on every URL"),
-                not slow,
-            ),
-            (
-                "queries per page independent of the number of wishes"
-                + (f" (changed: {', '.join(changed)})" if changed else ""),
-                not changed,
-            ),
-            (
-                "no failed request",
-                all(result["errors"] == 0 for result in results.values()),
-            ),
-        ]
-        if not impact_routed:
-            checks.append(("`/impact/` is not routed yet: not measured", False))
+        cookies = {role: f"sessionid={key}" for role, key in probe_large["sessions"].items()}
+        results, loads = measure(args, ports, cookies, probe_large["values"], miss_script)
+        for server in servers:
+            stop_server(server)
+        batch = ""
+        if not args.no_batch:
+            log(f"batch jobs at {args.batch_wishes:,} wishes")
+            batch = run_batch_jobs(args)
+            log(batch)
         report = {
+            "command": " ".join(["bench/run.py", *sys.argv[1:]]),
             "date": f"{started:%Y-%m-%d %H:%M} UTC",
             "machine": machine(),
             "load_before": load_before,
@@ -514,45 +795,42 @@ def main() -> None:  # noqa: C901 - one straight script, easier read top to bott
             "load_during": f"{min(loads):.1f} to {max(loads):.1f}",
             "note": args.note
             or "Other work (test suites of parallel sessions) may have been running.",
-            "versions": versions(env),
-            "data": f"{large['wishes']:,} wishes ({large['open_wishes']:,} open), "
+            "versions": versions(env, args),
+            "data": f"{probe_large['wishes']:,} wishes ({probe_large['open_wishes']:,} open), "
             f"{int(claims):,} claims, {int(children):,} children, {int(sponsors):,} sponsors; "
-            f"the logged-in sponsor holds {bench_claims} claims",
-            "cache": f"Redis ({REDIS_URL})" if args.cache == "redis" else "database table",
+            f"the logged-in sponsor holds {bench_claims} claims, the coordinator's school has "
+            f"{int(school_children):,} children",
+            "redis": args.redis_url,
+            "gunicorn": "the project's gunicorn.conf.py"
+            if args.gunicorn_config == "project"
+            else "gunicorn's defaults",
             "connections": args.connections,
             "duration": args.duration,
+            "warmup": args.warmup,
             "rounds": args.rounds,
             "results": results,
-            "wishes": large["wishes"],
-            "gunicorn_config": config_label,
-            "queries_small": small["queries"],
-            "queries_large": large["queries"],
-            "checks": checks,
+            "wishes": probe_large["wishes"],
+            "probe_small": probe_small,
+            "probe_large": probe_large,
+            "batch": batch,
         }
-        write_doc(report)
-        log(f"wrote {DOC.relative_to(ROOT)}")
-        for text, ok in checks:
+        report["checks"] = checks_of(report, args)
+        write_doc(report, args.output)
+        log(f"wrote {args.output}")
+        for text, ok in report["checks"]:
             log(f"{'met' if ok else 'MISSED'}: {text}")
     finally:
         signal.alarm(0)
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        if server is not None:
-            server_log.close()
-        if server is not None and (workdir / "gunicorn.log").exists():
-            errors = (workdir / "gunicorn.log").read_text(errors="replace")
+        for server in servers:
+            stop_server(server)
+        for log_file in workdir.glob("gunicorn-*.log"):
+            errors = log_file.read_text(errors="replace")
             if "Traceback" in errors:
                 print(errors[errors.index("Traceback") :][:3000], file=sys.stderr)
-        if args.cache == "redis":
-            with contextlib.suppress(Exception):
-                clear_redis()
+        with contextlib.suppress(Exception):
+            clear_redis(args)
         if not args.keep:
-            attempt(["dropdb", *PG, "--if-exists", DATABASE])
+            attempt(["dropdb", *pg(args), "--if-exists", args.database])
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -192,12 +192,10 @@ CACHES = {
         "OPTIONS": _cache_options,
     }
 }
-# Anonymous visitors get public pages from the cache until a wish, claim, consent, event or
-# photo changes; a cached page lives at most this long even if a change went unnoticed.
+# Anonymous visitors get public pages from the cache until what a page shows changes
+# (huamu/cache.py); a cached page lives at most this long even if a change went unnoticed.
 HUAMU_PUBLIC_CACHE = env_bool("PUBLIC_CACHE", default=not TESTING)
 HUAMU_PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
-# bench/run.py serves a bare view next to the real pages, through the same middleware.
-HUAMU_BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

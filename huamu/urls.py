@@ -1,9 +1,7 @@
 """Top-level URLs."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from huamu import health, metrics, views
@@ -40,14 +38,6 @@ urlpatterns = [
     # sponsors.urls holds both /sponsors/register/ and the dashboard under /sponsor/.
     path("", include("sponsors.urls")),
 ]
-
-if settings.HUAMU_BENCH_BARE_VIEW:
-    # bench/run.py measures the public pages next to this view, served by the same server
-    # through the same middleware (docs/benchmarks.md). Off unless BENCH_BARE_VIEW=true.
-    def _bench_bare(request: HttpRequest) -> HttpResponse:
-        return HttpResponse("ok")
-
-    urlpatterns.append(path("bench/bare/", _bench_bare))
 
 # A database error in any middleware still gets the 503 page; anything else the 500 page.
 handler500 = "huamu.middleware.server_error"

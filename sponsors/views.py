@@ -134,8 +134,9 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
     """The sponsor's verification status, its claims by status with their history, a page
     at a time, and the newest thank-you letters.
 
-    The claims and letters come from the shared cache until a wish, claim, photo or letter
-    changes anywhere (huamu/cache.py): a sponsor with many claims opens the page often.
+    The claims and letters come from the shared cache until one of the sponsor's claims, or
+    a photo or letter of one, changes (huamu/cache.py): a sponsor with many claims opens the
+    page often.
     """
     status = request.GET.get("status")
     if status not in ClaimStatus.values:
@@ -152,6 +153,7 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
             timezone.localdate().isoformat(),
         ],
         lambda: _claims_and_letters(request, sponsor, status),
+        tags=(f"sponsor:{sponsor.pk}",),
     )
     # Markup our own template rendered, with autoescaping, on this or an earlier request.
     context = {

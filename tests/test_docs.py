@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Read by the test and benchmark tooling only, never set by whoever runs the site.
-TOOLING_ONLY = {"HUAMU_TESTING", "TEST_DATABASE_NAME", "BENCH_BARE_VIEW"}
+TOOLING_ONLY = {"HUAMU_TESTING", "TEST_DATABASE_NAME"}
 
 
 def variables_read_by_settings() -> set[str]:

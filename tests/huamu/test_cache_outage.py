@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import huamu.cache
-from huamu.cache import VERSION_KEY, CacheUnavailable
+from huamu.cache import VERSION_KEY, CacheUnavailable, tag_key
 from tests.factories import PASSWORD
 from tests.new_python import run_with_settings
 from wishes.models import Claim, ClaimStatus
@@ -213,7 +213,8 @@ def test_version_is_bumped_after_commit_not_under_the_row_locks(
         }
     }
     settings.HUAMU_PUBLIC_CACHE = True
-    cache.set(VERSION_KEY, "before", timeout=None)
+    wish_key = tag_key(f"wish:{open_wish.pk}")
+    cache.set(wish_key, "before", timeout=None)
     client = Client()
     assert client.login(username=sponsor.username, password=PASSWORD)
     promised = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
@@ -221,11 +222,11 @@ def test_version_is_bumped_after_commit_not_under_the_row_locks(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(reverse("wishes:claim", args=[open_wish.pk]), {"promised_on": promised})
         # Claimed, not yet committed: the cache has not been touched.
-        assert cache.get(VERSION_KEY) == "before"
+        assert cache.get(wish_key) == "before"
     for callback in callbacks:
         callback()
 
-    assert cache.get(VERSION_KEY) != "before"
+    assert cache.get(wish_key) != "before"
 
 
 def _start_with(**env: str):

@@ -51,7 +51,9 @@ def wishes_feed(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = JsonResponse({"error": str(error)}, status=400)
     else:
         parts = [token or "", str(limit), timezone.localdate().isoformat()]
-        body = cached_fragment("feed-wishes", parts, lambda: _feed_json(after, limit)).encode()
+        body = cached_fragment(
+            "feed-wishes", parts, lambda: _feed_json(after, limit), tags=("wishes",)
+        ).encode()
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         response = get_conditional_response(request, etag=etag) or HttpResponse(
             body, content_type="application/json; charset=utf-8"

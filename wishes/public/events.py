@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.views.decorators.http import require_safe
 
-from huamu.cache import cache_public_page
+from huamu.cache import cache_public_page, depends_on
 from sponsors.models import Sponsor, SponsorKind
 from wishes.models import Event, EventKind
 from wishes.privacy.redaction import mask_contact_details
@@ -65,6 +65,7 @@ class EventSponsors:
 
 
 def _public_events() -> QuerySet:
+    depends_on("events")
     return (
         Event.objects.filter(is_public=True)
         .annotate(fulfilled=Count("fulfilments"))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from huamu.cache import depends_on
 from sponsors.models import Sponsor, SponsorKind
 from wishes.models import (
     LIVE_CLAIM_STATUSES,
@@ -271,6 +272,7 @@ def open_public_wishes(wishes: QuerySet[Wish] | None = None) -> PublicWishList:
     Whatever queryset is given, only open, publicly visible wishes come out; unless it is
     sorted already, longest-waiting first.
     """
+    depends_on("wishes")
     wishes = _only_open_and_public(Wish.objects.all() if wishes is None else wishes)
     if not wishes.query.order_by:
         wishes = wishes.order_by(*LONGEST_WAITING_FIRST)
@@ -279,6 +281,7 @@ def open_public_wishes(wishes: QuerySet[Wish] | None = None) -> PublicWishList:
 
 def public_wish(pk: int) -> PublicWish | None:
     """One published wish (open, claimed or fulfilled) as PublicWish; None for any other."""
+    depends_on(f"wish:{pk}")
     row = _public_rows(published_wishes().filter(pk=pk)).first()
     return None if row is None else _to_public(row)
 
@@ -292,11 +295,15 @@ def similar_open_wishes(wish_pk: int, limit: int = 3) -> list[PublicWish]:
     and stops at `limit`, instead of scoring and sorting every open wish of the category
     or band.
     """
+    depends_on(f"wish:{wish_pk}")
     source = Wish.objects.filter(pk=wish_pk).values("category", "child__grade").first()
     if source is None:
         return []
+    band = GradeBand.of(source["child__grade"])
+    # Any wish of the category or band entering or leaving the open ones may change the list.
+    depends_on(f"cat:{source['category']}", f"band:{band}")
     same_category = Q(category=source["category"])
-    same_band = grade_band_condition(GradeBand.of(source["child__grade"]))
+    same_band = grade_band_condition(band)
     candidates = open_wishes().exclude(pk=wish_pk)
     found: list[PublicWish] = []
     for match in (
@@ -324,6 +331,7 @@ def impact_numbers() -> ImpactNumbers:
     A sponsor counts as having taken part once it holds a live or fulfilled claim;
     sponsors whose claims were all cancelled do not count.
     """
+    depends_on("impact")
     # Two plain counts, not one aggregate over every wish: that ran the consent check as a
     # subquery per wish. The fulfilled count reads the status index; the waiting count is
     # the list's own query, which joins the consents once and only for open wishes.
@@ -363,6 +371,7 @@ class CampaignProgress:
 def campaign_progress(campaign: Campaign) -> CampaignProgress:
     """The campaign's progress bar, in two queries: the waiting count is the list's own
     rule (so the two numbers agree), the others one aggregate on the status index."""
+    depends_on("impact")
     counts = Wish.objects.filter(
         campaign=campaign, status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]
     ).aggregate(

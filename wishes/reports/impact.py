@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from huamu.cache import depends_on
 from sponsors.models import SponsorKind
 from wishes.models import (
     LIVE_CLAIM_STATUSES,
@@ -325,6 +326,7 @@ def _claim_shares() -> tuple[int, list[Share], list[Share], list[tuple[str, int]
 
 def impact_figures(today: datetime.date | None = None) -> Impact:
     """Every number of the impact page, in six queries."""
+    depends_on("impact")
     years = _years(today or timezone.localdate())
     to_claim, to_fulfil = _timings()
     total, regions, channels, centres = _claim_shares()
