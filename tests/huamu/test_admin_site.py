@@ -24,6 +24,8 @@ REGISTERED = {
     "axes.AccessAttempt": "AccessAttemptAdmin",
     "axes.AccessFailureLog": "AccessFailureLogAdmin",
     "axes.AccessLog": "AccessLogAdmin",
+    # django-tasks-db's own read-only list of queued and finished tasks.
+    "django_tasks_database.DBTaskResult": "DBTaskResultAdmin",
     "sponsors.Sponsor": "SponsorAdmin",
     "sponsors.SponsorMember": "SponsorMemberAdmin",
     "sponsors.TeamInvite": "TeamInviteAdmin",
@@ -43,6 +45,7 @@ REGISTERED = {
     "wishes.MissingGift": "MissingGiftAdmin",
     "wishes.Region": "RegionAdmin",
     "wishes.School": "SchoolAdmin",
+    "wishes.ScheduledRun": "ScheduledRunAdmin",
     "wishes.SchoolCoordinator": "SchoolCoordinatorAdmin",
     "wishes.StatusChange": "StatusChangeAdmin",
     "wishes.ThankYouLetter": "ThankYouLetterAdmin",

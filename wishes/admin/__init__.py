@@ -35,6 +35,7 @@ from wishes.admin.places import CampaignAdmin, RegionAdmin, SchoolAdmin, SchoolC
 from wishes.admin.records import (
     AccessLogAdmin,
     ImportBatchAdmin,
+    ScheduledRunAdmin,
     StatusChangeAdmin,
     YearTotalAdmin,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "GiftReceiptAdmin",
     "HandoverReminderAdmin",
     "ImportBatchAdmin",
+    "ScheduledRunAdmin",
     "LetterAddForm",
     "MissingGiftAdmin",
     "NoDeleteInline",

@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from huamu.admin_kit import DomainAdmin
 from wishes.admin.history import StatusChangeInline, StatusLabels, ToStatusFilter
 from wishes.importing import views as import_views
-from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
+from wishes.models import (
+    AccessLog,
+    Fulfilment,
+    ImportBatch,
+    ScheduledRun,
+    StatusChange,
+    YearTotal,
+)
 
 if TYPE_CHECKING:  # only for the type checker: the rows as the admins below annotate them
     from django_stubs_ext import WithAnnotations
@@ -219,3 +226,23 @@ class ImportBatchAdmin(DomainAdmin):
     def preview_link(self, obj: ImportBatch) -> str:
         url = reverse("admin:wishes_importbatch_preview", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """The daily jobs' runs (manage.py run_scheduled): written by the scheduler, never edited."""
+
+    list_display = ["day", "job", "status", "attempts", "started_at", "finished_at"]
+    list_filter = ["status", "job"]
+    search_fields = ["job"]
+    date_hierarchy = "day"
+    fields = ["job", "day", "status", "attempts", "started_at", "finished_at", "summary"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -49,6 +49,10 @@ from wishes.models.handover import (  # noqa: F401
     MissingGift,
     receipt_path,
 )
+from wishes.models.jobs import (  # noqa: F401
+    ScheduledRun,
+    ScheduledRunStatus,
+)
 from wishes.models.places import (  # noqa: F401
     Region,
     RegionKind,
