@@ -35,6 +35,7 @@ REGISTERED = {
     "wishes.Child": "ChildAdmin",
     "wishes.Claim": "ClaimAdmin",
     "wishes.Consent": "ConsentAdmin",
+    "wishes.Download": "DownloadAdmin",
     "wishes.DropOffPoint": "DropOffPointAdmin",
     "wishes.Event": "EventAdmin",
     "wishes.Fulfilment": "FulfilmentAdmin",

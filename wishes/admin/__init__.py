@@ -34,6 +34,7 @@ from wishes.admin.letters import LetterAddForm, ThankYouLetterAdmin
 from wishes.admin.places import CampaignAdmin, RegionAdmin, SchoolAdmin, SchoolCoordinatorAdmin
 from wishes.admin.records import (
     AccessLogAdmin,
+    DownloadAdmin,
     ImportBatchAdmin,
     ScheduledRunAdmin,
     StatusChangeAdmin,
@@ -59,6 +60,7 @@ __all__ = [
     "FulfilmentPhotoAdmin",
     "GiftReceiptAdmin",
     "HandoverReminderAdmin",
+    "DownloadAdmin",
     "ImportBatchAdmin",
     "ScheduledRunAdmin",
     "LetterAddForm",

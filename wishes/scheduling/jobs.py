@@ -46,11 +46,19 @@ def _prune_task_results() -> dict:
     return {"deleted": deleted}
 
 
+def _remove_old_downloads() -> dict:
+    from wishes.reports.downloads import remove_old_download_files
+
+    return {"removed": remove_old_download_files()}
+
+
 # In this order: the follow-up (reminders, overdue digest, consents to renew, hand-over
-# reminders, old import files), the retention rule, the task queue's old results.
+# reminders, old import files), the retention rule, the files of background downloads (they
+# hold children's data), the task queue's old results.
 JOBS: dict[str, Callable[[], dict]] = {
     "follow_up_claims": _follow_up,
     "anonymise_expired": _anonymise,
+    "remove_old_downloads": _remove_old_downloads,
     "prune_task_results": _prune_task_results,
 }
 
