@@ -2,6 +2,9 @@
 
 import datetime
 import io
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -11,6 +14,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from tests.factories import ClaimFactory
+from tests.test_task_worker import PROJECT, WORKER_TIMEOUT, database_url_of_this_run
 from wishes.models import ScheduledRun, ScheduledRunStatus
 from wishes.scheduling import jobs
 
@@ -142,3 +146,42 @@ def test_only_runs_just_the_named_job():
 def test_an_unknown_job_name_is_refused():
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("run_scheduled", "--only", "everything")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_started_at_once_in_two_processes_run_each_job_once(settings):
+    settings.HUAMU_REMINDER_DAYS = 3
+    claim = ClaimFactory(promised_on=timezone.localdate() + datetime.timedelta(days=2))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of_this_run(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "HUAMU_ERASURE_LOG": str(settings.HUAMU_ERASURE_LOG),
+        "HUAMU_REMINDER_DAYS": "3",
+        "DEBUG": "false",
+        "HUAMU_TESTING": "true",
+        # Mail goes to each process's stdout, where the reminders are counted.
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "TASKS_BACKEND": "immediate",
+    }
+    command = [sys.executable, "manage.py", "run_scheduled"]
+    processes = [
+        # This interpreter running the project's manage.py.
+        subprocess.Popen(  # noqa: S603
+            command,
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=WORKER_TIMEOUT) for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert runs_by_status() == dict.fromkeys(ALL_JOBS, ScheduledRunStatus.DONE)
+    assert set(ScheduledRun.objects.values_list("attempts", flat=True)) == {1}
+    printed = "".join(stdout for stdout, _stderr in outputs)
+    reminders = [part for part in printed.split("Subject:") if claim.wish.code in part]
+    assert len(reminders) == 1
