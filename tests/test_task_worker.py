@@ -19,6 +19,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import CampaignFactory
+from tests.new_python import run_with_settings
 from tests.wishes.importing.files import many_rows, xlsx_bytes
 from tests.wishes.importing.test_import import upload
 from wishes.models import Child, ImportBatch, ImportStatus, Wish, WishStatus
@@ -106,3 +107,31 @@ def test_the_worker_refuses_to_run_on_the_immediate_backend(db):
     # and starting one says so instead of waiting for tasks that never come.
     with pytest.raises(CommandError, match="not a database backend"):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+
+def task_backend_of(**env: str) -> subprocess.CompletedProcess:
+    """The default task backend a server started with `env` uses."""
+    return run_with_settings(
+        "import django; django.setup(); from django.tasks import task_backends; "
+        "print(type(task_backends['default']).__name__)",
+        without={"TASKS_BACKEND"},
+        DEBUG="true",
+        **env,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, backend",
+    [({}, "ImmediateBackend"), ({"TASKS_BACKEND": "database"}, "DatabaseBackend")],
+)
+def test_tasks_backend_picks_where_tasks_run(env, backend):
+    result = task_backend_of(**env)
+
+    assert result.stdout.strip() == backend, result.stderr
+
+
+def test_an_unknown_tasks_backend_stops_start_up():
+    result = task_backend_of(TASKS_BACKEND="celery")
+
+    assert result.returncode != 0
+    assert "TASKS_BACKEND must be immediate or database" in result.stderr
