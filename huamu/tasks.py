@@ -11,6 +11,12 @@ def runs_in_background() -> bool:
     return not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], ImmediateBackend)
 
 
+def stuck_minutes() -> int:
+    """Minutes without progress after which background work counts as abandoned by its
+    worker (STUCK_TASK_MINUTES)."""
+    return settings.HUAMU_STUCK_TASK_MINUTES
+
+
 @task
 def send_mail_task(subject: str, body: str, recipients: list[str]) -> int:
     """Send one rendered message; a worker retries nothing, a failure stays in its result."""

@@ -12,7 +12,6 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -25,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 from huamu.cache import bump_public_version
 from huamu.errors import TransitionError
 from huamu.storage import files_removed_on_error, store_file
+from huamu.tasks import stuck_minutes
 from wishes.audit import record_change, record_changes, set_status
 from wishes.importing.columns import COLUMNS, TEMPLATE_SHEET
 from wishes.importing.problems import IMPORT_FAILED, ImportFileError, Problem
@@ -149,11 +149,6 @@ def begin_import(*, batch_id: int, by: User) -> ImportBatch:
         batch.rows_done = 0
         batch.save(update_fields=["summary", "rows_done", "updated_at"])
     return batch
-
-
-def stuck_minutes() -> int:
-    """Minutes without progress after which a check or an import counts as abandoned."""
-    return settings.HUAMU_STUCK_TASK_MINUTES
 
 
 def working_phase(batch: ImportBatch) -> str:

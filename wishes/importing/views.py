@@ -23,11 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest, Visitor, is_office_staff
+from huamu.tasks import stuck_minutes
 from wishes.importing.children import (
     begin_import,
     is_stuck,
     restart_stuck_batch,
-    stuck_minutes,
     upload_batch,
 )
 from wishes.importing.problems import ImportFileError, problem_text

@@ -6,17 +6,21 @@ who must still hold the permission its action needs (403 otherwise). The campaig
 wish cards hold children's data: each download of the file is in the access log.
 """
 
+import datetime
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from huamu.roles import AuthenticatedRequest, is_office_staff
+from huamu.tasks import stuck_minutes
 from wishes.models import AccessAction, Campaign, Download, DownloadKind, DownloadStatus, Wish
 from wishes.privacy.access_log import log_access
 from wishes.reports.exports import campaign_child_ids
@@ -45,13 +49,19 @@ def get_download_for_staff(request: HttpRequest, pk: int) -> Download:
 def progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Where the file is: waiting, being made, ready (with its link) or refused."""
     download = get_download_for_staff(request, pk)
+    # Not started or not finished this long: no worker runs, or its worker died. The page
+    # stops reloading and says to ask again.
+    limit = datetime.timedelta(minutes=stuck_minutes())
+    stuck = download.working and download.updated_at < timezone.now() - limit
     request.current_app = admin.site.name
     context = {
         **admin.site.each_context(request),
         "opts": Download._meta,
         "title": download.get_kind_display(),
         "download": download,
-        "refresh_seconds": REFRESH_SECONDS if download.working else None,
+        "stuck": stuck,
+        "stuck_minutes": stuck_minutes(),
+        "refresh_seconds": REFRESH_SECONDS if download.working and not stuck else None,
     }
     return TemplateResponse(request, "admin/wishes/download/progress.html", context)
 

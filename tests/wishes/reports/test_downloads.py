@@ -172,6 +172,20 @@ def test_the_daily_jobs_remove_files_made_more_than_a_day_ago(client_for, open_w
     assert "was removed" in page(client, download)
 
 
+def test_a_download_no_worker_made_stops_reloading_and_says_so(
+    client_for, open_wishes, ask, settings
+):
+    settings.HUAMU_STUCK_TASK_MINUTES = 15
+    client = client_for("staff")
+    ask(print_cards, client, open_wishes)
+    Download.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=16))
+
+    waiting = page(client, Download.objects.get())
+
+    assert "the task worker may have stopped" in waiting
+    assert 'http-equiv="refresh"' not in waiting
+
+
 @pytest.fixture
 def made(staff, open_wishes) -> Download:
     """Wish cards staff asked for, made by the worker."""
