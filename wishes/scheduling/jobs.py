@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = datetime.timedelta(hours=2)
 # Finished task results (TASKS_BACKEND=database) are kept this many days.
 TASK_RESULT_DAYS = 14
+# ... except sent mail, whose task holds the message: kept a day.
+MAIL_TASK_DAYS = 1
+MAIL_TASK = "huamu.tasks.send_mail_task"
 
 
 def _follow_up() -> dict:
@@ -41,9 +44,16 @@ def _anonymise() -> dict:
 def _prune_task_results() -> dict:
     from django_tasks_db.models import DBTaskResult
 
-    cutoff = timezone.now() - datetime.timedelta(days=TASK_RESULT_DAYS)
-    deleted, _counts = DBTaskResult.objects.finished().filter(finished_at__lte=cutoff).delete()
-    return {"deleted": deleted}
+    now = timezone.now()
+    finished = DBTaskResult.objects.finished()
+    cutoff = now - datetime.timedelta(days=TASK_RESULT_DAYS)
+    deleted, _counts = finished.filter(finished_at__lte=cutoff).delete()
+    # A sent mail's task holds the whole message (names, phones, a child's alias): a day.
+    mail_cutoff = now - datetime.timedelta(days=MAIL_TASK_DAYS)
+    mails, _counts = finished.filter(
+        task_path=MAIL_TASK, status="SUCCESSFUL", finished_at__lte=mail_cutoff
+    ).delete()
+    return {"deleted": deleted + mails}
 
 
 def _remove_old_downloads() -> dict:

@@ -185,3 +185,35 @@ def test_two_schedulers_started_at_once_in_two_processes_run_each_job_once(setti
     printed = "".join(stdout for stdout, _stderr in outputs)
     reminders = [part for part in printed.split("Subject:") if claim.wish.code in part]
     assert len(reminders) == 1
+
+
+@pytest.mark.django_db
+def test_old_task_results_are_pruned_and_sent_mail_after_a_day(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    now = timezone.now()
+
+    def finished(task_path: str, days: int, status: str = "SUCCESSFUL") -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            task_path=task_path,
+            args_kwargs={"args": [], "kwargs": {}},
+            status=status,
+            backend_name="default",
+            enqueued_at=now - datetime.timedelta(days=days),
+            finished_at=now - datetime.timedelta(days=days),
+        )
+
+    # Pruned: an import's task after 14 days, a sent mail's after one.
+    finished("wishes.importing.tasks.check_import_task", days=15)
+    recent_import = finished("wishes.importing.tasks.check_import_task", days=2)
+    finished(jobs.MAIL_TASK, days=2)
+    failed_mail = finished(jobs.MAIL_TASK, days=2, status="FAILED")
+    waiting = DBTaskResult.objects.create(
+        task_path=jobs.MAIL_TASK, args_kwargs={"args": [], "kwargs": {}}, backend_name="default"
+    )
+
+    run("--only", "prune_task_results")
+
+    kept = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert kept == {recent_import.pk, failed_mail.pk, waiting.pk}
