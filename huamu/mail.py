@@ -1,4 +1,7 @@
-"""E-mail in the recipient's language, sent only once the transaction has committed."""
+"""E-mail in the recipient's language, sent only once the transaction has committed.
+
+With a task queue (TASKS_BACKEND=database) a worker sends it (huamu/tasks.py).
+"""
 
 import logging
 from collections.abc import Callable
@@ -8,6 +11,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from huamu.tasks import runs_in_background, send_mail_task
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,10 @@ def send_after_commit(
 
     def _send() -> None:
         try:
+            if runs_in_background():
+                # A worker sends it: a slow or unreachable mail server never holds a request.
+                send_mail_task.enqueue(subject, body, recipients)
+                return
             send_mail(
                 subject,
                 body,

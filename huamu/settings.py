@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "django_filters",
     # Field-level history of children and consents (wishes/admin/field_history.py).
     "simple_history",
+    # The task queue's table and `manage.py db_worker` (TASKS_BACKEND=database).
+    "django_tasks_db",
     "huamu",
     "sponsors",
     "wishes",
@@ -196,6 +198,24 @@ CACHES = {
 # (huamu/cache.py); a cached page lives at most this long even if a change went unnoticed.
 HUAMU_PUBLIC_CACHE = env_bool("PUBLIC_CACHE", default=not TESTING)
 HUAMU_PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
+
+# Background work (imports, exports, PDFs, mail) goes through django.tasks. "immediate", the
+# default, runs a task inside the request that enqueues it, so `make run` needs nothing else;
+# "database" (production) queues it in the database for `manage.py db_worker`, of which any
+# number may run on any machine that reaches the database.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate")
+_task_backends = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in _task_backends:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _task_backends[TASKS_BACKEND], "QUEUES": ["default"]}}
+# A check or import whose progress has not moved for this many minutes was left by a worker
+# that died: staff may start it again from its page.
+HUAMU_STUCK_TASK_MINUTES = env_positive_int("STUCK_TASK_MINUTES", 15)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

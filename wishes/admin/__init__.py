@@ -34,7 +34,9 @@ from wishes.admin.letters import LetterAddForm, ThankYouLetterAdmin
 from wishes.admin.places import CampaignAdmin, RegionAdmin, SchoolAdmin, SchoolCoordinatorAdmin
 from wishes.admin.records import (
     AccessLogAdmin,
+    DownloadAdmin,
     ImportBatchAdmin,
+    ScheduledRunAdmin,
     StatusChangeAdmin,
     YearTotalAdmin,
 )
@@ -58,7 +60,9 @@ __all__ = [
     "FulfilmentPhotoAdmin",
     "GiftReceiptAdmin",
     "HandoverReminderAdmin",
+    "DownloadAdmin",
     "ImportBatchAdmin",
+    "ScheduledRunAdmin",
     "LetterAddForm",
     "MissingGiftAdmin",
     "NoDeleteInline",

@@ -19,7 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from huamu.admin_kit import DomainAdmin
 from wishes.admin.history import StatusChangeInline, StatusLabels, ToStatusFilter
 from wishes.importing import views as import_views
-from wishes.models import AccessLog, Fulfilment, ImportBatch, StatusChange, YearTotal
+from wishes.models import (
+    AccessLog,
+    Download,
+    Fulfilment,
+    ImportBatch,
+    ScheduledRun,
+    StatusChange,
+    YearTotal,
+)
+from wishes.reports import download_views
 
 if TYPE_CHECKING:  # only for the type checker: the rows as the admins below annotate them
     from django_stubs_ext import WithAnnotations
@@ -219,3 +228,54 @@ class ImportBatchAdmin(DomainAdmin):
     def preview_link(self, obj: ImportBatch) -> str:
         url = reverse("admin:wishes_importbatch_preview", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """The daily jobs' runs (manage.py run_scheduled): written by the scheduler, never edited."""
+
+    list_display = ["day", "job", "status", "attempts", "started_at", "finished_at"]
+    list_filter = ["status", "job"]
+    search_fields = ["job"]
+    date_hierarchy = "day"
+    fields = ["job", "day", "status", "attempts", "started_at", "finished_at", "summary"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Download)
+class DownloadAdmin(admin.ModelAdmin):
+    """Files a worker made for the user (exports, PDFs): each user sees only their own."""
+
+    list_display = ["created_at", "kind", "status", "finished_at", "progress_link"]
+    list_filter = ["status", "kind"]
+    search_fields = ["filename"]
+    date_hierarchy = "created_at"
+    fields = ["kind", "status", "created_at", "finished_at", "filename", "message"]
+    readonly_fields = ["kind", "status", "created_at", "finished_at", "filename", "message"]
+
+    @admin.display(description=_("page"))
+    def progress_link(self, obj: Download) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("open"))
+
+    def get_urls(self) -> list:
+        return download_views.admin_urls(self.admin_site) + super().get_urls()
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).filter(requested_by_id=request.user.pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

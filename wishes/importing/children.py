@@ -7,6 +7,7 @@ created twice, so importing a file again creates nothing new. The file is read b
 wishes/importing/reader.py and its rows checked by wishes/importing/rows.py.
 """
 
+import datetime
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 from huamu.cache import bump_public_version
 from huamu.errors import TransitionError
 from huamu.storage import files_removed_on_error, store_file
+from huamu.tasks import stuck_minutes
 from wishes.audit import record_change, record_changes, set_status
 from wishes.importing.columns import COLUMNS, TEMPLATE_SHEET
 from wishes.importing.problems import IMPORT_FAILED, ImportFileError, Problem
@@ -147,6 +149,59 @@ def begin_import(*, batch_id: int, by: User) -> ImportBatch:
         batch.rows_done = 0
         batch.save(update_fields=["summary", "rows_done", "updated_at"])
     return batch
+
+
+def working_phase(batch: ImportBatch) -> str:
+    """ "checking" or "importing" while a task works on the batch (or should), else ""."""
+    if batch.status == ImportStatus.UPLOADED:
+        return "checking"
+    if batch.status == ImportStatus.CHECKED and batch.summary.get("phase") == "importing":
+        return "importing"
+    return ""
+
+
+def is_stuck(batch: ImportBatch, now: datetime.datetime | None = None) -> bool:
+    """Whether the batch's check or import has made no progress for `stuck_minutes()`.
+
+    The check writes its progress about twenty times per file and the import starts by
+    marking the batch, so a batch untouched that long was left by a worker that died (or
+    waits for a worker that is not running).
+    """
+    now = now or timezone.now()
+    limit = datetime.timedelta(minutes=stuck_minutes())
+    return bool(working_phase(batch)) and batch.updated_at < now - limit
+
+
+def restart_stuck_batch(*, batch_id: int, by: User) -> str:
+    """Take over a stuck check or import so it can be queued again; return its phase.
+
+    Recorded in the batch's history. Safe against a worker that is in fact still running: an
+    import holds the batch's row (its progress updates) until it commits, so this waits for
+    it and then finds the batch imported or failed, and refuses. An import is all or nothing,
+    so one killed half-way left nothing to undo.
+    """
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        phase = working_phase(batch)
+        if not is_stuck(batch):
+            raise TransitionError(
+                _(
+                    "Only a check or an import without progress for %(minutes)d minutes can be "
+                    "started again; this one is running or has finished."
+                )
+                % {"minutes": stuck_minutes()}
+            )
+        batch.rows_done = 0
+        batch.save(update_fields=["rows_done", "updated_at"])
+        note = (
+            _("Import started again: it had made no progress for %(minutes)d minutes.")
+            if phase == "importing"
+            else _("Check started again: it had made no progress for %(minutes)d minutes.")
+        ) % {"minutes": stuck_minutes()}
+        record_change(
+            subject=batch, from_status=batch.status, to_status=batch.status, by=by, note=note
+        )
+    return phase
 
 
 # Rows are written this many at a time: a few bulk inserts per batch of rows, not per row.

@@ -23,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest, Visitor, is_office_staff
-from wishes.importing.children import begin_import, upload_batch
+from huamu.tasks import stuck_minutes
+from wishes.importing.children import (
+    begin_import,
+    is_stuck,
+    restart_stuck_batch,
+    upload_batch,
+)
 from wishes.importing.problems import ImportFileError, problem_text
 from wishes.importing.reader import FILE_TOO_LARGE, max_bytes, sniff
 from wishes.importing.tasks import check_import_task, import_batch_task
@@ -122,13 +128,17 @@ def _preview_context(batch: ImportBatch) -> dict:
     summary = batch.summary or {}
     phase = summary.get("phase", "")
     working = batch.status == ImportStatus.UPLOADED or phase == "importing"
+    # A batch its worker left: the page stops reloading and offers to start it again.
+    stuck = is_stuck(batch)
     categories = dict(WishCategory.choices)
     return {
         "title": gettext("Spreadsheet import: %(file)s") % {"file": batch.original_name},
         "batch": batch,
         "phase": phase,
         "working": working,
-        "refresh_seconds": REFRESH_SECONDS if working else None,
+        "stuck": stuck,
+        "stuck_minutes": stuck_minutes(),
+        "refresh_seconds": REFRESH_SECONDS if working and not stuck else None,
         "problems": [{**problem, "text": problem_text(problem)} for problem in batch.problems],
         "problems_total": max(summary.get("problems_total", 0), len(batch.problems)),
         "problems_hidden": max(0, summary.get("problems_total", 0) - len(batch.problems)),
@@ -171,6 +181,23 @@ def start_import(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("admin:wishes_importbatch_preview", batch.pk)
 
 
+@require_POST
+def restart(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Queue again a check or an import that a dead worker left without progress."""
+    _check_may_import(request)
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        phase = restart_stuck_batch(batch_id=batch.pk, by=request.user)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        if phase == "importing":
+            import_batch_task.enqueue(batch.pk, request.user.pk)
+        else:
+            check_import_task.enqueue(batch.pk)
+    return redirect("admin:wishes_importbatch_preview", batch.pk)
+
+
 @require_GET
 def original_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The uploaded file as it was, to correct it and upload it again; 404 once removed."""
@@ -190,5 +217,6 @@ def admin_urls(site: admin.AdminSite) -> list[URLPattern]:
         path("upload/", site.admin_view(upload), name="wishes_importbatch_upload"),
         path("<int:pk>/preview/", site.admin_view(preview), name="wishes_importbatch_preview"),
         path("<int:pk>/import/", site.admin_view(start_import), name="wishes_importbatch_import"),
+        path("<int:pk>/restart/", site.admin_view(restart), name="wishes_importbatch_restart"),
         path("<int:pk>/file/", site.admin_view(original_file), name="wishes_importbatch_file"),
     ]

@@ -30,6 +30,7 @@ from wishes.models.events import (  # noqa: F401
     EventKind,
 )
 from wishes.models.files import (  # noqa: F401
+    download_path,
     import_path,
     letter_path,
     photo_path,
@@ -48,6 +49,13 @@ from wishes.models.handover import (  # noqa: F401
     HandoverReminder,
     MissingGift,
     receipt_path,
+)
+from wishes.models.jobs import (  # noqa: F401
+    Download,
+    DownloadKind,
+    DownloadStatus,
+    ScheduledRun,
+    ScheduledRunStatus,
 )
 from wishes.models.places import (  # noqa: F401
     Region,

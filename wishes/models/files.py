@@ -24,3 +24,7 @@ def import_path(instance, filename: str) -> str:
 
 def consent_form_path(instance, filename: str) -> str:
     return private_name("consents", filename.rsplit(".", 1)[-1].lower())
+
+
+def download_path(instance, filename: str) -> str:
+    return private_name("downloads", filename.rsplit(".", 1)[-1].lower()[:5])

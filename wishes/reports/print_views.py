@@ -12,6 +12,7 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from wishes.models import AccessAction, Wish
+from huamu.tasks import runs_in_background
+from wishes.models import AccessAction, DownloadKind, Wish
 from wishes.privacy.access_log import log_access
 from wishes.privacy.guard import wishes_naming_their_child
 from wishes.public.selectors import open_public_wishes
@@ -33,6 +35,7 @@ from wishes.reports.certificates import (
     current_year,
     years_since_start,
 )
+from wishes.reports.downloads import queue_download
 from wishes.reports.exports import (
     XLSX_CONTENT_TYPE,
     campaign_child_ids,
@@ -52,6 +55,18 @@ def download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def to_worker(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, kind: DownloadKind, params: dict
+) -> HttpResponse:
+    """Queue the file for a worker (TASKS_BACKEND=database) and show its page, which reloads
+    itself until the file is ready."""
+    download = queue_download(kind=kind, params=params, by=cast(User, request.user))
+    modeladmin.message_user(
+        request, gettext("The file is being made; this page shows it once it is ready.")
+    )
+    return HttpResponseRedirect(download.get_absolute_url())
 
 
 def _today() -> str:
@@ -80,6 +95,11 @@ def print_wish_cards(
         )
     if not cards:
         return None
+    if runs_in_background():
+        # The worker checks the texts again, as they may change before it runs.
+        return to_worker(
+            modeladmin, request, DownloadKind.WISH_CARDS, {"wish_ids": sorted(printed)}
+        )
     # A text that names its child (its child's record changed since) prints nothing at all.
     named = wishes_naming_their_child({card.id: card.public_text for card in cards})
     if named:
@@ -118,6 +138,10 @@ def export_campaign(
         )
         return None
     campaign = campaigns[0]
+    if runs_in_background():
+        return to_worker(
+            modeladmin, request, DownloadKind.CAMPAIGN_EXPORT, {"campaign_id": campaign.pk}
+        )
     workbook = campaign_workbook_bytes(campaign)
     log_access(
         request,
@@ -160,6 +184,15 @@ def certificates_download(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet, year: int
 ) -> HttpResponse | None:
     """Thank-you certificates for a year, one page a sponsor; none for a sponsor with none."""
+    if runs_in_background():
+        # Counting each sponsor's year is the slow part: the worker does it too.
+        sponsor_ids = sorted(queryset.values_list("pk", flat=True))
+        return to_worker(
+            modeladmin,
+            request,
+            DownloadKind.CERTIFICATES,
+            {"sponsor_ids": sponsor_ids, "year": year},
+        )
     certificates = []
     nothing = []
     for sponsor in queryset.order_by("name"):

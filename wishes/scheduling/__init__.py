@@ -1,0 +1,1 @@
+"""The scheduled jobs and their one entry point, `manage.py run_scheduled`."""
