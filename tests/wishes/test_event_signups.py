@@ -407,3 +407,32 @@ def test_an_individual_sponsor_signs_up_too(client, event):
 
     assert response.status_code == 302
     assert EventSignup.objects.get(sponsor=unit_of(person).sponsor).attendees.get().user == person
+
+
+# --- claims made on the spot at an event -------------------------------------------------------
+
+
+def test_staff_record_a_claim_made_on_the_spot_and_the_event_page_counts_it(
+    client_for, open_wish, event
+):
+    from tests.wishes.admin.test_actions import submit_action_form
+    from wishes.models import Claim, ClaimChannel, Wish
+
+    centre = SponsorFactory(verified=True)
+    response = submit_action_form(
+        client_for("staff"),
+        Wish,
+        "record_offline_claim",
+        [open_wish],
+        sponsor=str(centre.pk),
+        channel=ClaimChannel.OFFLINE,
+        event=str(event.pk),
+    )
+
+    assert response.status_code == 302
+    assert Claim.objects.get(wish=open_wish).event == event
+    page = client_for("anonymous").get(
+        reverse("events:detail", args=[event.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Wishes claimed on the spot" in page.text
+    assert page.context["event"].claimed_here == 1
