@@ -436,3 +436,30 @@ def test_staff_record_a_claim_made_on_the_spot_and_the_event_page_counts_it(
     )
     assert "Wishes claimed on the spot" in page.text
     assert page.context["event"].claimed_here == 1
+
+
+@pytest.mark.parametrize("units", [1, 5])
+def test_the_check_in_page_reads_the_same_queries_however_many_sign_ups(
+    units, client_for, event, school, sponsor, django_assert_num_queries
+):
+    from tests.factories import ClaimFactory
+
+    for n in range(units):
+        unit = SponsorFactory(verified=True)
+        member = SponsorMemberFactory(sponsor=unit)
+        ClaimFactory(sponsor=unit, wish__child__school=school).wish.events.add(event)
+        sign_up_for_event(
+            event_id=event.pk,
+            sponsor=unit,
+            by=member.user,
+            headcount=3,
+            members=[member],
+            names=[NamedAttendee(f"来宾{n}")],
+        )
+    client = client_for("coordinator")
+    url = reverse("school:event_check_in", args=[event.pk])
+    # 1 session, 2 user with its coordinator row (roles), 3 the event with school and
+    # campaign, 4 the active sign-ups with their sponsors, 5 their attendees on the list.
+    with django_assert_num_queries(5):
+        response = client.get(url)
+    assert response.context["listed"] == 2 * units
