@@ -1,5 +1,6 @@
 """Forms of the sponsor pages: sign-up and claim cancellation."""
 
+import re
 import unicodedata
 from typing import Any, cast
 
@@ -9,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.phones import is_mobile, normalise_phone
 from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory
+from wishes.models import MAX_ATTENDEES
+from wishes.services import NamedAttendee
+
+# The longest name an attendee may have (Attendee.name).
+NAME_LENGTH = 60
+# "张三 138 0000 1111", "张三，021-58881234": a name, then digits (and separators) to the end.
+_NAME_THEN_PHONE = re.compile(r"(?P<name>.*?\S)[\s,，、]+(?P<phone>\+?[\d０-９][\d０-９\s()\-]*)")
 
 
 class SponsorRegistrationForm(forms.ModelForm):
@@ -316,3 +324,82 @@ class ReassignClaimForm(forms.Form):
         field.queryset = (
             SponsorMember.objects.current().filter(sponsor=sponsor).select_related("user")
         )
+
+
+class MembersChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
+class EventSignupForm(forms.Form):
+    """How many people a sponsor brings to an event, and who: members and typed names."""
+
+    headcount = forms.IntegerField(
+        label=_("Number of attendees"),
+        min_value=1,
+        max_value=MAX_ATTENDEES,
+        error_messages={
+            "invalid": _("Enter the number of people who will come, e.g. 3."),
+            "min_value": _("At least one person comes; withdraw the sign-up otherwise."),
+            "max_value": _("At most %(limit_value)s people can come for one sponsor."),
+        },
+    )
+    members = MembersChoiceField(
+        label=_("Members of the team who come"),
+        queryset=SponsorMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Checked in at the door, members earn the event's volunteer hours."),
+    )
+    others = forms.CharField(
+        label=_("Other attendees"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text=_("One person a line: the name, then optionally a phone number."),
+    )
+
+    def __init__(self, *args: Any, sponsor: Sponsor, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelMultipleChoiceField, self.fields["members"])
+        field.queryset = (
+            SponsorMember.objects.current()
+            .filter(sponsor=sponsor)
+            .select_related("user")
+            .order_by("pk")
+        )
+
+    def clean_others(self) -> list[NamedAttendee]:
+        people = []
+        for line in self.cleaned_data["others"].splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            # A phone number typed after the name, with spaces or dashes as people write it.
+            found = _NAME_THEN_PHONE.fullmatch(line)
+            name, phone = (found["name"], found["phone"]) if found else (line, "")
+            if phone:
+                try:
+                    phone = normalise_phone(phone)
+                except forms.ValidationError:
+                    raise forms.ValidationError(
+                        _("“%(line)s”: the phone number is not valid.") % {"line": line}
+                    ) from None
+            name = name.strip()
+            if len(name) > NAME_LENGTH:
+                raise forms.ValidationError(
+                    _("“%(name)s” is too long for a name.") % {"name": name[:20]}
+                )
+            people.append(NamedAttendee(name=name, phone=phone))
+        return people
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        named = len(data.get("members") or []) + len(data.get("others") or [])
+        headcount = data.get("headcount")
+        if headcount is not None and named > headcount:
+            raise forms.ValidationError(
+                _("You named %(named)d people but said %(count)d will come.")
+                % {"named": named, "count": headcount}
+            )
+        return data

@@ -3,7 +3,19 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
+from django.contrib.auth.models import User
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from sponsors.models import (
@@ -18,14 +30,19 @@ from wishes.audit import HistoryEntry, histories_of
 from wishes.claiming.follow_up import days_overdue
 from wishes.claiming.handover import Handover, handovers_for
 from wishes.models import (
+    Attendee,
     Claim,
     ClaimStatus,
+    Event,
+    EventSignup,
     Fulfilment,
     FulfilmentPhoto,
     LetterStatus,
     ThankYouLetter,
 )
 from wishes.public.selectors import letter_sharing_consent, photos_shared_with
+from wishes.reports.hours import earned_hours
+from wishes.services import upcoming_events_for
 
 # What a sponsor sees of a claim and its wish. The child's real name, school, class,
 # address, guardian and hardship never leave the database for these pages.
@@ -343,3 +360,20 @@ def fulfilled_wishes_of(sponsor: Sponsor, year: int | None = None) -> QuerySet[C
         )
         .order_by("fulfilment__fulfilled_on", "id")
     )
+
+
+def upcoming_events_with_signup(sponsor: Sponsor) -> list[Event]:
+    """The sponsor's upcoming events, each with its own sign-up's status and number of
+    attendees (`signup_status`, `signup_headcount`, None without one); one query."""
+    own = EventSignup.objects.filter(event_id=OuterRef("pk"), sponsor=sponsor)
+    return list(
+        upcoming_events_for(sponsor).annotate(
+            signup_status=Subquery(own.values("status")[:1]),
+            signup_headcount=Subquery(own.values("headcount")[:1]),
+        )
+    )
+
+
+def hours_of_member(user: User) -> list[Attendee]:
+    """The events where the member earned volunteer hours, newest first; one query."""
+    return list(earned_hours().filter(user=user).order_by("-signup__event__date", "-pk"))

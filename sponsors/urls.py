@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sponsors import phone_views, team_views, views
+from sponsors import event_views, phone_views, team_views, views
 
 app_name = "sponsors"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
     path("sponsor/claims/<int:pk>/reassign/", team_views.reassign, name="reassign_claim"),
+    path("sponsor/events/<int:pk>/", event_views.signup, name="event_signup"),
+    path("sponsor/events/<int:pk>/withdraw/", event_views.withdraw, name="withdraw_signup"),
+    path("sponsor/hours/", event_views.hours, name="hours"),
     path("sponsor/team/", team_views.team, name="team"),
     path("sponsor/team/invites/", team_views.create_invite, name="create_invite"),
     path("sponsor/team/invites/<int:pk>/", team_views.invite_detail, name="invite"),

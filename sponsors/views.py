@@ -26,12 +26,15 @@ from sponsors.selectors import (
     claim_counts,
     claims_of,
     claims_with_history,
+    hours_of_member,
+    upcoming_events_with_signup,
 )
 from wishes.audit import histories_of
 from wishes.claiming.follow_up import days_overdue
 from wishes.claiming.handover import handover_for
 from wishes.models import Claim, ClaimStatus, GiftReceipt
 from wishes.public.selectors import public_wish
+from wishes.reports.hours import HoursPeriodForm, total_hours
 from wishes.reports.print_views import CertificateYearForm
 from wishes.services import cancel_claim as cancel_claim_service
 from wishes.services import letter_sharing_consented
@@ -155,10 +158,16 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         lambda: _claims_and_letters(request, sponsor, status),
         tags=(f"sponsor:{sponsor.pk}",),
     )
+    hours = hours_of_member(request.user)  # type: ignore[arg-type]
     # Markup our own template rendered, with autoescaping, on this or an earlier request.
     context = {
         "sponsor": sponsor,
         "member": get_sponsor_member(request),
+        # Not cached: a sign-up changes them, and the hours are the member's own.
+        "events": upcoming_events_with_signup(sponsor),
+        "hours": hours,
+        "total_hours": total_hours(hours),
+        "hours_form": HoursPeriodForm(),
         "year_form": CertificateYearForm(),
         "claims_and_letters": mark_safe(markup),  # noqa: S308
     }

@@ -137,6 +137,21 @@ def test_claim_re_renders_its_wish_the_lists_and_the_numbers_only(
     assert reverse("wishes:detail", args=[site["wish"].pk]) not in client.get("/wishes/").text
 
 
+def test_claim_made_on_the_spot_at_an_event_re_renders_the_events_too(
+    public_cache, site, django_capture_on_commit_callbacks
+):
+    # The event page counts the claims made there (the 3·5 梦想现场认领).
+    client = Client()
+    _warm(client, site["urls"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_wish(
+            wish_id=site["unrelated"].pk, sponsor=site["sponsor"], by=None, event=site["event"]
+        )
+
+    assert {"events", "event", "unrelated"} <= _rendered(client, site["urls"])
+
+
 def test_cancelled_claim_brings_the_wish_back_on_the_same_pages(
     public_cache, site, staff, django_capture_on_commit_callbacks
 ):

@@ -42,6 +42,12 @@ OBJECT_OF_URL = {
     "wishes:claim": "open_wish",
     "wishes:gift_received": "open_wish",
     "events:detail": "event",
+    "school:event_signups": "event",
+    "school:event_roster": "event",
+    "school:event_check_in": "event",
+    "school:event_tick": "event",
+    "sponsors:event_signup": "event",
+    "sponsors:withdraw_signup": "event",
     "school:child": "child",
     "school:photos": "fulfilment",
     "school:letter": "fulfilment",
@@ -165,6 +171,9 @@ def url_for(route: Route, world: dict) -> str:
             values[param] = "approve"
         elif param == "change":
             values[param] = "remove"
+        elif param == "attendee":
+            # The door's tick of one attendee: nobody signed up in the world, so a 404.
+            values[param] = MISSING_ID
         elif param == "action":
             # A change page's button (wishes/admin/buttons.py): the wish's publish.
             values[param] = "publish"

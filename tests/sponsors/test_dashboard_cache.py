@@ -55,8 +55,9 @@ def test_a_second_visit_reads_only_who_is_logged_in(
     client = client_for("sponsor")
     first = html(client)
 
-    # 1 session, 2 user with membership, sponsor and region: nothing of the claims.
-    with django_assert_num_queries(2):
+    # 1 session, 2 user with membership, sponsor and region, 3 the member's volunteer hours,
+    # 4 the upcoming events with the sponsor's sign-up (never cached): nothing of the claims.
+    with django_assert_num_queries(4):
         second = html(client)
 
     # The same claims and letters; the page around them is rendered anew.

@@ -64,6 +64,12 @@ class OfflineClaimForm(forms.Form):
     promised_on = forms.DateField(
         label=_("Promised delivery date"), required=False, widget=date_input()
     )
+    event = forms.ModelChoiceField(
+        label=_("Claimed on the spot at"),
+        queryset=Event.objects.order_by("-date"),
+        required=False,
+        help_text=_("The event where the sponsor claimed the wish, e.g. on 3·5 Lei Feng day."),
+    )
 
     def __init__(self, *args, wish_count: int = 1, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -129,7 +135,7 @@ class ClaimAdmin(DomainAdmin):
         "promised_on",
         "created_at",
     ]
-    list_filter = ["status", OverdueClaimFilter, "channel", "wish__campaign"]
+    list_filter = ["status", OverdueClaimFilter, "channel", "wish__campaign", "event"]
     list_select_related = ["wish__child", "sponsor"]
     search_fields = ["wish__code", "sponsor__name", "external_ref", "claimant_name"]
     date_hierarchy = "created_at"
@@ -141,6 +147,7 @@ class ClaimAdmin(DomainAdmin):
         "external_ref",
         "claimant_name",
         "promised_on",
+        "event",
         "claimed_by",
         "cancel_reason",
         "created_at",

@@ -201,6 +201,7 @@ class WishAdmin(ChildPickerMixin, ChangePageButtonsMixin, LoggedReadsAdmin, Doma
                     channel=data["channel"],
                     external_ref=data["external_ref"].strip(),
                     claimant_name=data["claimant_name"].strip(),
+                    event=data["event"],
                 ),
                 gettext("%(object)s is claimed."),
             )

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wishes', '0016_handover'),
+        ('wishes', '0017_event_signups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

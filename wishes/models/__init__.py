@@ -26,8 +26,14 @@ from wishes.models.claims import (  # noqa: F401
     ClaimStatus,
 )
 from wishes.models.events import (  # noqa: F401
+    MAX_ATTENDEES,
+    MAX_EVENT_HOURS,
+    Attendee,
+    AttendeeStatus,
     Event,
     EventKind,
+    EventSignup,
+    SignupStatus,
 )
 from wishes.models.files import (  # noqa: F401
     download_path,

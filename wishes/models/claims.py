@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huamu.models import TimeStampedModel
 from sponsors.models import Sponsor
+from wishes.models.events import Event
 from wishes.models.wishes import Wish
 
 
@@ -70,6 +71,15 @@ class Claim(TimeStampedModel):
         models.PROTECT,
         related_name="claims_to_fulfil",
         verbose_name=_("fulfilled by member"),
+        null=True,
+        blank=True,
+    )
+    # A claim made on the spot at an event (the 3·5 梦想现场认领), recorded by staff.
+    event = models.ForeignKey(
+        Event,
+        models.PROTECT,
+        related_name="claims",
+        verbose_name=_("claimed at event"),
         null=True,
         blank=True,
     )

@@ -32,6 +32,7 @@ class AccessAction(models.TextChoices):
     VIEW_FULFILMENT = "view_fulfilment", _("Viewed a fulfilment")
     EXPORT_CAMPAIGN = "export_campaign", _("Exported a campaign")
     PRINT_CARDS = "print_cards", _("Printed wish cards")
+    PRINT_ROSTER = "print_roster", _("Printed an event roster")
     PREVIEW_IMPORT = "preview_import", _("Viewed a spreadsheet import")
     IMPORT_FILE = "import_file", _("Downloaded an imported spreadsheet")
 

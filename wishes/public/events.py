@@ -9,7 +9,20 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +32,7 @@ from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page, depends_on
 from sponsors.models import Sponsor, SponsorKind
-from wishes.models import Event, EventKind
+from wishes.models import Claim, ClaimStatus, Event, EventKind
 from wishes.privacy.redaction import mask_contact_details
 from wishes.public.selectors import public_photos
 
@@ -42,6 +55,8 @@ class PublicEvent:
     campaign: str
     fulfilled: int
     description: str
+    # Wishes claimed on the spot at the event (the 3·5 梦想现场认领), not cancelled since.
+    claimed_here: int = 0
 
     def get_absolute_url(self) -> str:
         return reverse("events:detail", args=[self.id])
@@ -66,12 +81,24 @@ class EventSponsors:
 
 def _public_events() -> QuerySet:
     depends_on("events")
+    claimed_here = (
+        Claim.objects.filter(event=OuterRef("pk"))
+        .exclude(status=ClaimStatus.CANCELLED)
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return (
         Event.objects.filter(is_public=True)
-        .annotate(fulfilled=Count("fulfilments"))
+        .annotate(
+            fulfilled=Count("fulfilments"),
+            claimed_here=Coalesce(Subquery(claimed_here, output_field=IntegerField()), 0),
+        )
         .values(
             *EVENT_COLUMNS,
             "fulfilled",
+            "claimed_here",
             school_name=F("school__name"),
             campaign_name=F("campaign__name"),
         )
@@ -88,6 +115,7 @@ def _to_public(row: dict) -> PublicEvent:
         school=row["school_name"] or "",
         campaign=row["campaign_name"],
         fulfilled=row["fulfilled"],
+        claimed_here=row["claimed_here"],
         # Staff write the text; a phone number that slipped in is still never shown.
         description=mask_contact_details(row["description"]),
     )

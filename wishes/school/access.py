@@ -351,3 +351,14 @@ def child_wish_records(child: Child) -> list[WishRecord]:
         return []
     history = histories_of(Wish, [wish.pk for wish in wishes])
     return [WishRecord(wish, history[wish.pk]) for wish in wishes]
+
+
+def get_event_for_school_page(request: HttpRequest, pk: int) -> Event:
+    """An event staff may open (any) or a coordinator (one at their school); else a 404."""
+    events = Event.objects.select_related("school", "campaign")
+    if _is_staff(request):
+        return get_object_or_404(events, pk=pk)
+    coordinator = coordinator_of(request.user)
+    if coordinator is None:
+        raise Http404
+    return get_object_or_404(events, pk=pk, school_id=coordinator.school_id)

@@ -18,6 +18,15 @@ from wishes.services.consents import (
     publish_photos_consented,
     withdraw_consent,
 )
+from wishes.services.events import (
+    NamedAttendee,
+    check_in_attendee,
+    events_concerning,
+    sign_up_for_event,
+    undo_check_in,
+    upcoming_events_for,
+    withdraw_signup,
+)
 from wishes.services.fulfilment import (
     add_fulfilment_photos,
     record_fulfilment,
@@ -46,6 +55,13 @@ from wishes.services.locks import lock_claim, lock_wish, lock_wish_and_claim
 from wishes.services.wishes import may_be_public, publish_wish, withdraw_wish
 
 __all__ = [
+    "NamedAttendee",
+    "check_in_attendee",
+    "events_concerning",
+    "sign_up_for_event",
+    "undo_check_in",
+    "upcoming_events_for",
+    "withdraw_signup",
     "WATERMARK",
     "active_claim_limit",
     "add_fulfilment_photos",

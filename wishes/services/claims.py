@@ -30,6 +30,7 @@ from wishes.models import (
     Claim,
     ClaimChannel,
     ClaimStatus,
+    Event,
     Wish,
     WishStatus,
 )
@@ -78,6 +79,7 @@ def _claim_locked(
     channel: str,
     external_ref: str = "",
     claimant_name: str = "",
+    event: Event | None = None,
 ) -> Claim:
     if wish.status == WishStatus.CLAIMED:
         raise TransitionError(
@@ -104,6 +106,7 @@ def _claim_locked(
                 external_ref=external_ref,
                 claimant_name=claimant_name,
                 promised_on=promised_on,
+                event=event,
                 claimed_by=by if by is not None and by.is_authenticated else None,
                 member=_member_of(sponsor, by),
             )
@@ -127,8 +130,11 @@ def claim_wish(
     channel: str = ClaimChannel.ONLINE,
     external_ref: str = "",
     claimant_name: str = "",
+    event: Event | None = None,
 ) -> Claim:
-    """Give an open wish to a verified sponsor; exactly one of two racing sponsors wins."""
+    """Give an open wish to a verified sponsor; exactly one of two racing sponsors wins.
+
+    `event`: the event where it was claimed on the spot (recorded by staff)."""
     external_ref = external_ref.strip()
     # Checked here so that staff get a clear message rather than the constraint's refusal,
     # which _claim_locked can only report as "claimed by someone else".
@@ -150,6 +156,7 @@ def claim_wish(
         channel=channel,
         external_ref=external_ref,
         claimant_name=claimant_name,
+        event=event,
     )
     notify_staff(template="claim_new", context={"claims": [claim], "sponsor": sponsor})
     if channel != ClaimChannel.CITY_PLATFORM:

@@ -4,6 +4,7 @@ Every change is an admin action calling a service; what the public sees follows 
 """
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ from wishes.models import (
     Consent,
     Event,
     EventKind,
+    EventSignup,
+    Fulfilment,
     FulfilmentPhoto,
     LetterStatus,
     ThankYouLetter,
@@ -633,9 +636,11 @@ def test_event_page_shows_its_fulfilments_read_only(staff_client, staff):
 
     response = staff_client.get(admin_url(Event, "change", event.pk))
 
-    [inline] = response.context["inline_admin_formsets"]
-    assert not inline.has_add_permission
-    assert not inline.has_change_permission
+    # The sign-ups first, then the wishes fulfilled there: both read-only.
+    inlines = response.context["inline_admin_formsets"]
+    assert [inline.opts.model for inline in inlines] == [EventSignup, Fulfilment]
+    assert not any(inline.has_add_permission for inline in inlines)
+    assert not any(inline.has_change_permission for inline in inlines)
     assert photo.fulfilment.claim.wish.code in response.text
     assert "小吴同学" in response.text
 
@@ -654,6 +659,7 @@ def test_event_is_planned_with_sponsors_and_wishes(staff_client, open_wish):
             "campaign": campaign.pk,
             "is_public": "on",
             "description": "12·5 国际志愿者日",
+            "volunteer_hours": "2.5",
             "sponsors": [unit.pk],
             "wishes": [open_wish.pk],
             "_save": "1",
@@ -665,6 +671,7 @@ def test_event_is_planned_with_sponsors_and_wishes(staff_client, open_wish):
     assert list(event.sponsors.all()) == [unit]
     assert list(event.wishes.all()) == [open_wish]
     assert event.is_public
+    assert event.volunteer_hours == Decimal("2.5")
 
 
 # --- access log ------------------------------------------------------------------------------

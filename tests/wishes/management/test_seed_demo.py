@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: idempotent, complete, reached through the services, and private."""
 
 import datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -142,6 +143,24 @@ class TestSeededDatabase:
         assert table_counts("wishes", "sponsors", "auth") == first
         assert first["wishes.Wish"] == 40
         assert first["wishes.StatusChange"] > first["wishes.Wish"]
+
+    def test_the_demo_unit_signed_up_for_an_event_and_earned_hours(self):
+        from wishes.models import AttendeeStatus, EventSignup, SignupStatus
+
+        today = timezone.localdate()
+        signups = EventSignup.objects.filter(
+            sponsor__name=MUSEUM, status=SignupStatus.ACTIVE
+        ).select_related("event")
+        assert any(signup.event.date > today for signup in signups)
+        earned = [
+            attendee
+            for signup in signups
+            for attendee in signup.attendees.filter(status=AttendeeStatus.CHECKED_IN)
+        ]
+        assert earned and all(a.signup.event.date <= today for a in earned)
+        assert {a.hours for a in earned if a.user_id} == {Decimal("2.5")}
+        # Claims made on the spot at an event are recorded with it.
+        assert Claim.objects.exclude(event=None).exists()
 
     def test_every_wish_and_claim_status_appears(self):
         wish_statuses = set(Wish.objects.values_list("status", flat=True))

@@ -10,6 +10,7 @@ import datetime
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,10 +21,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from huamu.models import TimeStampedModel
+from huamu.roles import display_name_of
 from sponsors.models import MemberRole, Sponsor, SponsorMember
 from sponsors.services import verify_sponsor
 from sponsors.teams import create_invite, request_to_join
-from wishes.audit import record_change
+from wishes.audit import record_change, set_status
 from wishes.management.demo.cast import (
     DEMO_PASSWORD,
     HUAMU,
@@ -43,6 +45,8 @@ from wishes.management.demo.children import ChildSpec, child_specs, letter_text
 from wishes.management.demo.events import event_specs
 from wishes.management.demo.stories import WishPlan
 from wishes.models import (
+    Attendee,
+    AttendeeStatus,
     Campaign,
     Child,
     ChildState,
@@ -52,9 +56,11 @@ from wishes.models import (
     ConsentState,
     DropOffPoint,
     Event,
+    EventSignup,
     Region,
     School,
     SchoolCoordinator,
+    SignupStatus,
     StatusChange,
     ThankYouLetter,
     Wish,
@@ -339,6 +345,8 @@ def _claim(cast: _Cast, plan: WishPlan, wish: Wish, sponsor_name: str, day: date
         channel=channel,
         external_ref=plan.external_ref if is_platform else "",
         claimant_name=sponsor.name if is_platform else "",
+        # Claimed on the spot at an event (the 3·5 梦想现场认领): the event counts it.
+        event=cast.events.get(plan.claim_event) if plan.claim_event else None,
     )
     _stamp(claim, moment)
     return claim
@@ -436,6 +444,55 @@ def _load_team(
     logins[TEAM_NEWCOMER] = newcomer
 
 
+# The hours a demo event gives each member checked in, and the demo unit's guest.
+DEMO_EVENT_HOURS = Decimal("2.5")
+DEMO_GUEST = "张志愿"
+
+
+def _load_event_signups(cast: _Cast) -> None:
+    """The demo unit signed up for its next event (its two members and a guest), and came to
+    its latest past one, where its members were checked in and earned the hours."""
+    museum, clock = cast.sponsors[MUSEUM], cast.clock
+    founder, colleague = cast.logins["unit"], cast.logins[TEAM_COLLEAGUE]
+    ours = sorted(
+        (event for event in cast.events.values() if museum in event.sponsors.all()),
+        key=lambda event: event.date,
+    )
+    upcoming = next((event for event in ours if event.date > clock.today), None)
+    past = next((event for event in reversed(ours) if event.date <= clock.today), None)
+    for event in (upcoming, past):
+        if event is None:
+            continue
+        signup, created = EventSignup.objects.get_or_create(
+            event=event, sponsor=museum, defaults={"headcount": 3, "signed_up_by": founder}
+        )
+        if not created:
+            continue
+        if not event.volunteer_hours:
+            event.volunteer_hours = DEMO_EVENT_HOURS
+            event.save(update_fields=["volunteer_hours", "updated_at"])
+        signed = clock.moment(event.date - datetime.timedelta(days=7))
+        _stamp(signup, signed)
+        _first_state(signup, SignupStatus.ACTIVE, signed, founder)
+        people = [(founder, display_name_of(founder)), (colleague, display_name_of(colleague))]
+        for user, name in [*people, (None, DEMO_GUEST)]:
+            attendee = Attendee.objects.create(signup=signup, user=user, name=name)
+            _first_state(attendee, AttendeeStatus.EXPECTED, signed, founder)
+            if event is past:
+                at_door = clock.moment(event.date)
+                attendee.checked_in_at = at_door
+                attendee.checked_in_by = cast.staff
+                attendee.hours = event.volunteer_hours if user else None
+                _as_of(
+                    at_door,
+                    set_status,
+                    subject=attendee,
+                    to=AttendeeStatus.CHECKED_IN,
+                    by=cast.staff,
+                    fields=["checked_in_at", "checked_in_by", "hours"],
+                )
+
+
 def load_demo_data(*, today: datetime.date | None = None) -> None:
     """Create whatever demo data is missing, in one transaction; safe to run again."""
     today = today or timezone.localdate()
@@ -463,3 +520,4 @@ def load_demo_data(*, today: datetime.date | None = None) -> None:
     _load_drop_off_points(cast, today)
     for spec in child_specs(today.year):
         _load_child(cast, spec)
+    _load_event_signups(cast)

@@ -1,0 +1,139 @@
+"""Volunteer hours (志愿时长): what members earned at events, and the export for the city's
+volunteer system (name, phone, unit, event, date, hours; one row per member and event).
+
+Names, units and event titles are typed by people: every text cell is neutralised so that
+no spreadsheet takes it for a formula.
+"""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+from django import forms
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from openpyxl import Workbook
+
+from huamu.admin_kit import date_input
+from wishes.models import Attendee, AttendeeStatus, SignupStatus
+from wishes.reports.exports import XLSX_CONTENT_TYPE, neutralise
+from wishes.reports.print_views import download
+
+
+def earned_hours() -> QuerySet[Attendee]:
+    """Every check-in of a member that earned hours, oldest event first."""
+    return (
+        Attendee.objects.filter(
+            status=AttendeeStatus.CHECKED_IN,
+            signup__status=SignupStatus.ACTIVE,
+            user__isnull=False,
+            hours__isnull=False,
+        )
+        .select_related("signup__event", "signup__sponsor")
+        .order_by("signup__event__date", "signup__event_id", "signup__sponsor__name", "name", "pk")
+    )
+
+
+def hours_between(
+    start: datetime.date | None, end: datetime.date | None, *, sponsor_id: int | None = None
+) -> QuerySet[Attendee]:
+    """The hours earned at events from `start` to `end` (both included), of one unit or all."""
+    rows = earned_hours()
+    if start is not None:
+        rows = rows.filter(signup__event__date__gte=start)
+    if end is not None:
+        rows = rows.filter(signup__event__date__lte=end)
+    if sponsor_id is not None:
+        rows = rows.filter(signup__sponsor_id=sponsor_id)
+    return rows
+
+
+def total_hours(rows: list[Attendee]) -> Decimal:
+    return sum((row.hours or Decimal(0) for row in rows), Decimal(0))
+
+
+def _table(rows: QuerySet[Attendee]) -> list[list[object]]:
+    header: list[object] = [
+        _("Name"),
+        _("Phone"),
+        _("Unit"),
+        _("Event"),
+        _("Date"),
+        _("Volunteer hours"),
+    ]
+    table = [header]
+    for row in rows:
+        event = row.signup.event
+        table.append(
+            [
+                neutralise(row.name),
+                neutralise(row.phone),
+                neutralise(row.signup.sponsor.name),
+                neutralise(event.title),
+                event.date,
+                row.hours,
+            ]
+        )
+    return table
+
+
+def hours_csv(rows: QuerySet[Attendee]) -> bytes:
+    """The rows as CSV, with a BOM so that Excel reads the Chinese correctly."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    for line in _table(rows):
+        writer.writerow(
+            [value.isoformat() if isinstance(value, datetime.date) else value for value in line]
+        )
+    return ("\ufeff" + text.getvalue()).encode("utf-8")
+
+
+def hours_xlsx(rows: QuerySet[Attendee]) -> bytes:
+    """The rows as an .xlsx workbook: dates as dates, hours as numbers."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # noqa: S101 (a new workbook has its sheet)
+    sheet.title = _("Volunteer hours")[:31]
+    for line in _table(rows):
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in line])
+    for cell in sheet["E"][1:]:
+        cell.number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def hours_filename(start: datetime.date | None, end: datetime.date | None, suffix: str) -> str:
+    period = "-".join(f"{day:%Y%m%d}" for day in (start, end) if day is not None)
+    return f"volunteer-hours{'-' + period if period else ''}.{suffix}"
+
+
+class HoursPeriodForm(forms.Form):
+    """The period of an hours export and its format; both dates optional."""
+
+    start = forms.DateField(label=_lazy("From"), required=False, widget=date_input())
+    end = forms.DateField(label=_lazy("To"), required=False, widget=date_input())
+    format = forms.ChoiceField(
+        label=_lazy("Format"),
+        choices=[("csv", "CSV"), ("xlsx", ".xlsx")],
+        initial="csv",
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(_lazy("The period ends before it starts."))
+        return data
+
+
+def hours_download(rows: QuerySet[Attendee], form: HoursPeriodForm) -> HttpResponse:
+    """The export of `rows` in the form's format, as a file to save."""
+    start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
+    if form.cleaned_data.get("format") == "xlsx":
+        return download(hours_xlsx(rows), XLSX_CONTENT_TYPE, hours_filename(start, end, "xlsx"))
+    return download(hours_csv(rows), "text/csv; charset=utf-8", hours_filename(start, end, "csv"))
