@@ -20,7 +20,13 @@ from huamu.admin_kit import (
     submitted_form,
 )
 from huamu.roles import AuthenticatedRequest
-from sponsors.models import JoinRequest, Sponsor, SponsorMember, TeamInvite
+from sponsors.models import (
+    JoinRequest,
+    NotificationPreference,
+    Sponsor,
+    SponsorMember,
+    TeamInvite,
+)
 from sponsors.services import reject_sponsor, verify_sponsor
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Claim, ClaimStatus
@@ -237,6 +243,28 @@ class JoinRequestAdmin(DomainAdmin):
     search_fields = ["user__username", "user__email", "sponsor__name"]
     fields = JOIN_REQUEST_FIELDS
     readonly_fields = JOIN_REQUEST_FIELDS
+    inlines = [StatusChangeInline]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+PREFERENCE_FIELDS = ("user", "channel", "language", "mobile", "created_at", "updated_at")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(DomainAdmin):
+    """Each person chooses on "my notifications"; staff look only (and see the history)."""
+
+    list_display = ["user", "channel", "language", "updated_at"]
+    list_filter = ["channel", "language"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "mobile"]
+    fields = PREFERENCE_FIELDS
+    readonly_fields = PREFERENCE_FIELDS
     inlines = [StatusChangeInline]
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sponsors import team_views, views
+from sponsors import notification_views, team_views, views
 
 app_name = "sponsors"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
     path("sponsor/claims/<int:pk>/reassign/", team_views.reassign, name="reassign_claim"),
+    path("sponsor/notifications/", notification_views.notifications, name="notifications"),
     path("sponsor/team/", team_views.team, name="team"),
     path("sponsor/team/invites/", team_views.create_invite, name="create_invite"),
     path("sponsor/team/invites/<int:pk>/", team_views.invite_detail, name="invite"),
