@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from huamu.mail import send_after_commit
 from huamu.phones import is_mobile
 from huamu.sms import make_message, send_sms_after_commit
-from sponsors.models import MemberRole, NotificationChannel, NotificationPreference, Sponsor
+from sponsors.models import MemberRole, NotificationPreference, Sponsor
 
 Screen = Callable[[str], None]
 
@@ -158,6 +158,15 @@ def deliver(
             mail_by_language.setdefault(person.language, set()).add(person.email)
         if person.by_sms and person.mobile:
             texts.setdefault(person.mobile, person.language)
+    params = {key: str(value) for key, value in (sms_params or {}).items()}
+    sms = [
+        make_message(phone=mobile, template=message, params=params, language=language)
+        for mobile, language in sorted(texts.items())
+    ]
+    if screen is not None:
+        # Every text is read before anything is queued: a refusal sends nothing.
+        for text in sms:
+            screen(text.text)
     if not mail_by_language:
         # Nobody reads it by e-mail: the guard still reads it (the pages say the same).
         language = fallback_language or (people[0].language if people else "")
@@ -172,13 +181,10 @@ def deliver(
             language=language,
             screen=screen,
         )
-    params = {key: str(value) for key, value in (sms_params or {}).items()}
-    for mobile, language in sorted(texts.items()):
-        if screen is not None:
-            screen(
-                make_message(phone=mobile, template=message, params=params, language=language).text
-            )
-        send_sms_after_commit(phone=mobile, template=message, params=params, language=language)
+    for text in sms:
+        send_sms_after_commit(
+            phone=text.phone, template=message, params=params, language=text.language
+        )
 
 
 def notify_sponsor(
@@ -233,8 +239,3 @@ def notify_user(
         sms_params=sms_params,
         fallback_language=sponsor.language,
     )
-
-
-def channel_label(channel: str) -> str:
-    """The reader's label of a channel value."""
-    return str(dict(NotificationChannel.choices).get(channel, channel))
