@@ -28,6 +28,7 @@ REGISTERED = {
     "sponsors.SponsorMember": "SponsorMemberAdmin",
     "sponsors.TeamInvite": "TeamInviteAdmin",
     "sponsors.JoinRequest": "JoinRequestAdmin",
+    "sponsors.NotificationPreference": "NotificationPreferenceAdmin",
     "wishes.AccessLog": "AccessLogAdmin",
     "wishes.Campaign": "CampaignAdmin",
     "wishes.Child": "ChildAdmin",

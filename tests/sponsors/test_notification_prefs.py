@@ -188,3 +188,20 @@ def test_the_database_refuses_text_messages_without_a_number(sponsor):
 
     with pytest.raises(IntegrityError):
         NotificationPreference.objects.create(user=sponsor, channel="sms", mobile="")
+
+
+def test_staff_see_the_choices_in_the_back_office_but_do_not_change_them(client_for, sponsor):
+    preference = NotificationPreference.objects.create(
+        user=sponsor, channel="both", mobile="13812345678"
+    )
+    client = client_for("staff")
+    changelist = client.get(reverse("admin:sponsors_notificationpreference_changelist"))
+    assert changelist.status_code == 200
+    assert sponsor.username in changelist.text
+    page = client.get(
+        reverse("admin:sponsors_notificationpreference_change", args=[preference.pk])
+    )
+    assert page.status_code == 200
+    assert 'name="channel"' not in page.text
+    add = client.get(reverse("admin:sponsors_notificationpreference_add"))
+    assert add.status_code == 403
