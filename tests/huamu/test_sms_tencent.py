@@ -230,3 +230,24 @@ def test_without_a_queue_a_text_is_tried_once_inside_the_request(fake, caplog):
     assert _deliver() is False
     assert len(fake.requests) == 1
     assert "Could not send the test_message text message" in caplog.text
+
+
+def test_the_system_check_says_what_the_tencent_backend_lacks(settings):
+    from huamu.sms.checks import check_sms_settings, sms_templates
+
+    settings.SMS_BACKEND = "console"
+    assert check_sms_settings() == []
+
+    settings.SMS_BACKEND = "tencent"
+    settings.TENCENT_SMS_SECRET_ID = "AKIDtest"
+    settings.TENCENT_SMS_SECRET_KEY = ""
+    settings.TENCENT_SMS_APP_ID = "1400000001"
+    settings.SMS_TEMPLATE_IDS = {"test_message": "1"}
+    found = {message.id: message.msg for message in check_sms_settings()}
+    assert found["huamu.E102"] == "SMS_BACKEND=tencent needs TENCENT_SMS_SECRET_KEY"
+    assert "claim_confirmed" in found["huamu.W103"]
+    assert "test_message" not in found["huamu.W103"]
+
+    settings.TENCENT_SMS_SECRET_KEY = "test-secret"
+    settings.SMS_TEMPLATE_IDS = dict.fromkeys(sms_templates(), "1")
+    assert check_sms_settings() == []

@@ -2,6 +2,7 @@
 privacy guard reading the text messages too, and a provider outage never undoing a claim."""
 
 import datetime
+import io
 
 import pytest
 from django.conf import settings as django_settings
@@ -242,3 +243,24 @@ def test_every_message_has_its_mail_and_text_templates():
         assert sms.make_message(
             phone=MOBILE, template=name, params={"count": "1"}
         ).text.startswith("【花木圆梦】")
+
+
+def test_the_daily_reminder_texts_the_promised_date(
+    settings, contact, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from tests.factories import ClaimFactory
+
+    settings.HUAMU_REMINDER_DAYS = 3
+    unit = contact.sponsor_member.sponsor
+    _choose(contact, NotificationChannel.SMS, language="en")
+    promised = timezone.localdate() + datetime.timedelta(days=2)
+    claim = ClaimFactory(sponsor=unit, promised_on=promised)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("follow_up_claims", stdout=io.StringIO())
+
+    [text] = [t for t in sms_outbox if t.template == "claim_reminder"]
+    assert text.phone == MOBILE
+    assert f"by {promised.isoformat()}" in text.text
+    assert not [m for m in mailoutbox if claim.sponsor.email in m.to]
