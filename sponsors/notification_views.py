@@ -34,7 +34,9 @@ def _initial(request: AuthenticatedRequest, sponsor: Sponsor) -> dict[str, str]:
 def notifications(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpResponse:
     """Choose e-mail, text messages or both, and the language of the messages."""
     initial = _initial(request, sponsor)
-    form = NotificationPreferenceForm(request.POST or None, initial=initial)
+    form = NotificationPreferenceForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             set_notification_preference(user=request.user, by=request.user, **form.cleaned_data)

@@ -205,3 +205,15 @@ def test_staff_see_the_choices_in_the_back_office_but_do_not_change_them(client_
     assert 'name="channel"' not in page.text
     add = client.get(reverse("admin:sponsors_notificationpreference_add"))
     assert add.status_code == 403
+
+
+def test_the_page_speaks_chinese_by_default(client_for, sponsor):
+    page = client_for("sponsor").get(URL).text
+    for words in (
+        "我的通知",
+        "我们应如何通知您？",
+        "电子邮件和短信",
+        "接收短信的手机号码",
+        "通知语言",
+    ):
+        assert words in page
