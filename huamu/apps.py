@@ -16,7 +16,12 @@ class HuamuConfig(AppConfig):
     name = "huamu"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from huamu.cache import connect_signals
+        from huamu.sms.checks import check_sms_settings
+
+        checks.register(check_sms_settings)
 
         # Public pages are cached until any wish, claim, consent, event or photo changes.
         connect_signals()

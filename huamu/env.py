@@ -51,3 +51,27 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_mapping(name: str) -> dict[str, str]:
+    """Return `key=value,key=value` as a dict; an item without `=` is an error."""
+    mapping: dict[str, str] = {}
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} must be a list of name=value, not {item!r}")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def env_seconds_list(name: str, default: list[float]) -> list[float]:
+    """Return a comma-separated list of seconds (zero or more each); else an error."""
+    if os.environ.get(name) is None:
+        return list(default)
+    try:
+        values = [float(item) for item in env_list(name)]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be seconds separated by commas") from None
+    if any(value < 0 for value in values):
+        raise ImproperlyConfigured(f"{name} must not be negative")
+    return values

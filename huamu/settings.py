@@ -16,7 +16,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from huamu.env import env_bool, env_int, env_list, env_positive_int, env_str
+from huamu.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_mapping,
+    env_positive_int,
+    env_seconds_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -333,6 +341,22 @@ STAFF_NOTIFY_EMAILS = env_list("STAFF_NOTIFY_EMAILS", ["staff@huamu.example"])
 
 # Text messages: console by default, locmem under test, or a provider's adapter (README).
 SMS_BACKEND = env_str("SMS_BACKEND", "locmem" if TESTING else "console")
+# With a task queue, a text the provider could not take is tried again after these seconds.
+SMS_RETRY_DELAYS = env_seconds_list("SMS_RETRY_DELAYS", [5, 30])
+# Tencent Cloud SMS (SMS_BACKEND=tencent, the optional extra `sms`): README, "Text messages".
+TENCENT_SMS_SECRET_ID = env_str("TENCENT_SMS_SECRET_ID")
+TENCENT_SMS_SECRET_KEY = env_str("TENCENT_SMS_SECRET_KEY")
+TENCENT_SMS_APP_ID = env_str("TENCENT_SMS_APP_ID")
+TENCENT_SMS_SIGN = env_str("TENCENT_SMS_SIGN", "花木圆梦")
+TENCENT_SMS_REGION = env_str("TENCENT_SMS_REGION", "ap-guangzhou")
+# Only for tests and proxies: host[:port] instead of sms.tencentcloudapi.com, and its scheme.
+TENCENT_SMS_ENDPOINT = env_str("TENCENT_SMS_ENDPOINT")
+TENCENT_SMS_SCHEME = env_str("TENCENT_SMS_SCHEME", "https")
+# Seconds to wait for the provider: short, as a text may be sent inside a request.
+TENCENT_SMS_TIMEOUT = env_positive_int("TENCENT_SMS_TIMEOUT", 5)
+# Our template name (templates/sms/<name>.txt) = the provider's approved template id;
+# `name:en=id` for the English version where one is approved.
+SMS_TEMPLATE_IDS = env_mapping("SMS_TEMPLATE_IDS")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

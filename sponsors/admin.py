@@ -23,6 +23,7 @@ from huamu.phones import mask_phone
 from huamu.roles import AuthenticatedRequest
 from sponsors.models import (
     JoinRequest,
+    NotificationPreference,
     PhoneCode,
     Sponsor,
     SponsorMember,
@@ -285,6 +286,22 @@ class PhoneCodeAdmin(DomainAdmin):
     @admin.display(description=_("mobile number"), ordering="phone")
     def masked_phone(self, obj: PhoneCode) -> str:
         return mask_phone(obj.phone)
+
+
+PREFERENCE_FIELDS = ("user", "channel", "language", "mobile", "created_at", "updated_at")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(DomainAdmin):
+    """Each person chooses on "my notifications"; staff look only (and see the history)."""
+
+    list_display = ["user", "channel", "language", "updated_at"]
+    list_filter = ["channel", "language"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "mobile"]
+    fields = PREFERENCE_FIELDS
+    readonly_fields = PREFERENCE_FIELDS
+    inlines = [StatusChangeInline]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -1,15 +1,22 @@
-"""Forms of the sponsor pages: sign-up and claim cancellation."""
+"""Forms of the sponsor pages: sign-up, claim cancellation, the team and notifications."""
 
 import re
 import unicodedata
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from huamu.phones import is_mobile, normalise_phone
-from sponsors.models import Sponsor, SponsorKind, SponsorMember, UnitCategory
+from huamu.phones import PhoneField, is_mobile, normalise_phone
+from sponsors.models import (
+    NotificationChannel,
+    Sponsor,
+    SponsorKind,
+    SponsorMember,
+    UnitCategory,
+)
 from wishes.models import MAX_ATTENDEES
 from wishes.services import NamedAttendee
 
@@ -403,3 +410,40 @@ class EventSignupForm(forms.Form):
                 % {"named": named, "count": headcount}
             )
         return data
+
+
+class NotificationPreferenceForm(forms.Form):
+    """How a sponsor's member wants to hear from us: e-mail, text messages or both, and in
+    which language; text messages need a mobile number."""
+
+    channel = forms.ChoiceField(
+        label=_("How should we tell you?"),
+        choices=NotificationChannel.choices,
+        widget=forms.RadioSelect,
+    )
+    language = forms.ChoiceField(label=_("Language of the messages"), choices=settings.LANGUAGES)
+    mobile = PhoneField(
+        label=_("Mobile number for text messages"),
+        required=False,
+        max_length=40,
+        help_text=_("Only needed for text messages; 11 digits, e.g. 13812345678."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_mobile(self) -> str:
+        mobile = self.cleaned_data.get("mobile") or ""
+        if mobile and not is_mobile(mobile):
+            raise forms.ValidationError(
+                _("Text messages can only go to a mobile number, not a landline."),
+                code="landline",
+            )
+        return mobile
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        channel = cleaned.get("channel")
+        wants_sms = channel in (NotificationChannel.SMS, NotificationChannel.BOTH)
+        if wants_sms and not cleaned.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", _("Enter your mobile number to receive text messages."))
+        return cleaned

@@ -342,3 +342,72 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"{mask_phone(self.phone)} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationChannel(models.TextChoices):
+    """How a person wants to hear about their claims, letters and team: one choice for all."""
+
+    EMAIL = "email", _("By e-mail")
+    SMS = "sms", _("By text message (SMS)")
+    BOTH = "both", _("By e-mail and text message")
+
+
+class NotificationPreference(TimeStampedModel):
+    """One person's choice of channel and language for what the site tells them.
+
+    Without a row a person is told by e-mail in their sponsor's language (the default of
+    sponsors.notifications).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="notification_preference",
+        verbose_name=_("user"),
+    )
+    channel = models.CharField(
+        _("how to tell you"),
+        max_length=8,
+        choices=NotificationChannel,
+        default=NotificationChannel.EMAIL,
+    )
+    language = models.CharField(
+        _("language of the messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    mobile = PhoneNumberField(_("mobile number for text messages"), blank=True)
+
+    # A change of channel is recorded in the audit trail with the language and number.
+    audit_states = NotificationChannel
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=NotificationChannel.values),
+                name="notification_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="notification_language_valid",
+            ),
+            # Text messages need a number to go to.
+            models.CheckConstraint(
+                condition=Q(channel=NotificationChannel.EMAIL) | ~Q(mobile=""),
+                name="notification_sms_needs_mobile",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_channel_display()}"
+
+    @property
+    def by_email(self) -> bool:
+        return self.channel in (NotificationChannel.EMAIL, NotificationChannel.BOTH)
+
+    @property
+    def by_sms(self) -> bool:
+        return self.channel in (NotificationChannel.SMS, NotificationChannel.BOTH)

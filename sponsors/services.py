@@ -1,14 +1,23 @@
-"""State changes of sponsors: verification and rejection."""
+"""State changes of sponsors: verification and rejection, and a member's notification
+preferences."""
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from huamu.mail import notify_staff, send_after_commit
-from sponsors.models import Sponsor, VerificationStatus
-from wishes.audit import set_status
+from huamu.mail import notify_staff
+from huamu.phones import is_mobile, mask_phone
+from sponsors.models import (
+    NotificationChannel,
+    NotificationPreference,
+    Sponsor,
+    VerificationStatus,
+)
+from sponsors.notifications import notify_sponsor
+from wishes.audit import record_change, set_status
 from wishes.models import Claim, Wish
 from wishes.services import release_claims_of_sponsor
 
@@ -33,12 +42,7 @@ def verify_sponsor(*, sponsor_id: int, by: User) -> Sponsor:
     sponsor.decided_at = timezone.now()
     sponsor.rejection_reason = ""
     set_status(sponsor, VerificationStatus.VERIFIED, by=by, fields=DECISION_FIELDS)
-    send_after_commit(
-        to=sponsor.addresses(),
-        template="sponsor_verified",
-        context={"sponsor": sponsor},
-        language=sponsor.language,
-    )
+    notify_sponsor(sponsor, message="sponsor_verified", context={"sponsor": sponsor})
     return sponsor
 
 
@@ -78,16 +82,15 @@ def reject_sponsor(
         note = _("Sponsor's verification withdrawn: %(reason)s") % {"reason": reason}
         released = release_claims_of_sponsor(sponsor=sponsor, by=by, note=note)
     sponsor.released_claims = released
-    send_after_commit(
-        to=sponsor.addresses(),
-        template="sponsor_rejected",
+    notify_sponsor(
+        sponsor,
+        message="sponsor_rejected",
         context={
             "sponsor": sponsor,
             "reason": reason,
             "released": _given_back(released),
             "was_verified": previous == VerificationStatus.VERIFIED,
         },
-        language=sponsor.language,
     )
     if released:
         # One message for the whole batch, not one claim_cancelled mail per claim.
@@ -96,3 +99,37 @@ def reject_sponsor(
             context={"sponsor": sponsor, "claims": released, "reason": reason},
         )
     return sponsor
+
+
+@transaction.atomic
+def set_notification_preference(
+    *, user: User, channel: str, language: str, mobile: str, by: User
+) -> NotificationPreference:
+    """Store how a person wants to be told, and record the change in the audit trail."""
+    if channel not in NotificationChannel.values:
+        raise TransitionError(_("Choose e-mail, text messages or both."))
+    if language not in dict(settings.LANGUAGES):
+        raise TransitionError(_("Choose one of the site's languages."))
+    if mobile and not is_mobile(mobile):
+        raise TransitionError(_("Text messages can only go to a mobile number, not a landline."))
+    if channel != NotificationChannel.EMAIL and not mobile:
+        raise TransitionError(_("Enter your mobile number to receive text messages."))
+    preference, created = NotificationPreference.objects.select_for_update().get_or_create(
+        user=user, defaults={"channel": channel, "language": language, "mobile": mobile}
+    )
+    before = "" if created else preference.channel
+    changed = created or (preference.channel, preference.language, preference.mobile) != (
+        channel,
+        language,
+        mobile,
+    )
+    if not changed:
+        return preference
+    preference.channel, preference.language, preference.mobile = channel, language, mobile
+    preference.save(update_fields=["channel", "language", "mobile", "updated_at"])
+    note = _("Language: %(language)s; mobile: %(mobile)s") % {
+        "language": dict(settings.LANGUAGES)[language],
+        "mobile": mask_phone(mobile) if mobile else "—",
+    }
+    record_change(subject=preference, from_status=before, to_status=channel, by=by, note=note)
+    return preference

@@ -14,7 +14,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from huamu.mail import send_after_commit
 from huamu.roles import display_name_of
 from sponsors.models import (
     InviteStatus,
@@ -25,6 +24,7 @@ from sponsors.models import (
     SponsorMember,
     TeamInvite,
 )
+from sponsors.notifications import notify_administrators, notify_user
 from wishes.audit import record_change, set_status
 
 # How long an invitation stays valid unless the administrator chooses otherwise.
@@ -157,11 +157,10 @@ def request_to_join(*, token: str, user: User) -> JoinRequest:
         ) from None
     set_status(invite, InviteStatus.USED, by=user)
     record_change(subject=join, from_status="", to_status=JoinStatus.PENDING, by=user)
-    send_after_commit(
-        to=sponsor.administrator_addresses(),
-        template="team_join_request",
+    notify_administrators(
+        sponsor,
+        message="team_join_request",
         context={"sponsor": sponsor, "name": display_name_of(user)},
-        language=sponsor.language,
     )
     return join
 
@@ -210,11 +209,11 @@ def approve_join_request(*, request_id: int, by: User) -> SponsorMember:
         member.save(update_fields=["sponsor", "updated_at"])
         _set_role(member, MemberRole.MEMBER, by=by, note=join.sponsor.name)
     _decide(join, JoinStatus.APPROVED, by)
-    send_after_commit(
-        to=[join.user.email],
-        template="team_join_approved",
+    notify_user(
+        join.user,
+        sponsor=join.sponsor,
+        message="team_join_approved",
         context={"sponsor": join.sponsor, "name": display_name_of(join.user)},
-        language=join.sponsor.language,
     )
     return member
 

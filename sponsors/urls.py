@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sponsors import event_views, phone_views, team_views, views
+from sponsors import event_views, notification_views, phone_views, team_views, views
 
 app_name = "sponsors"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("sponsor/events/<int:pk>/", event_views.signup, name="event_signup"),
     path("sponsor/events/<int:pk>/withdraw/", event_views.withdraw, name="withdraw_signup"),
     path("sponsor/hours/", event_views.hours, name="hours"),
+    path("sponsor/notifications/", notification_views.notifications, name="notifications"),
     path("sponsor/team/", team_views.team, name="team"),
     path("sponsor/team/invites/", team_views.create_invite, name="create_invite"),
     path("sponsor/team/invites/<int:pk>/", team_views.invite_detail, name="invite"),

@@ -32,6 +32,7 @@ REGISTERED = {
     "sponsors.JoinRequest": "JoinRequestAdmin",
     "sponsors.VerifiedPhone": "VerifiedPhoneAdmin",
     "sponsors.PhoneCode": "PhoneCodeAdmin",
+    "sponsors.NotificationPreference": "NotificationPreferenceAdmin",
     "wishes.AccessLog": "AccessLogAdmin",
     "wishes.Attendee": "AttendeeAdmin",
     "wishes.Campaign": "CampaignAdmin",

@@ -39,7 +39,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
-from huamu.mail import notify_staff, send_after_commit
+from huamu.mail import notify_staff
+from sponsors.notifications import notify_sponsor
 from wishes.audit import last_entered, record_change
 from wishes.claiming.handover import send_handover_reminders
 from wishes.models import (
@@ -175,11 +176,11 @@ def release_overdue_claim(*, claim_id: int, by: User) -> Claim:
             "within %(days)d days."
         ) % {"days": max_days_without_date()}
     claim = cancel_claim(claim_id=claim.pk, by=by, reason=reason)
-    send_after_commit(
-        to=claim.sponsor.addresses(),
-        template="claim_released_sponsor",
+    notify_sponsor(
+        claim.sponsor,
+        message="claim_released_sponsor",
         context={"claim": claim, "wish": wish, "reason": reason},
-        language=claim.sponsor.language,
+        sms_params={"code": wish.code},
         screen=screen_for([wish.child]),
     )
     return claim
@@ -240,11 +241,15 @@ def send_reminders(today: datetime.date) -> dict[int, list[Claim]]:
             )
             sponsor = claims[0].sponsor
             children = [claim.wish.child for claim in claims]
-            send_after_commit(
-                to=sponsor.addresses(),
-                template="claim_reminder",
+            dates = sorted(c.promised_on for c in claims if c.promised_on is not None)
+            notify_sponsor(
+                sponsor,
+                message="claim_reminder",
                 context={"sponsor": sponsor, "lines": reminder_lines(claims)},
-                language=sponsor.language,
+                sms_params={
+                    "count": len(claims),
+                    "date": dates[0].isoformat() if dates else "",
+                },
                 screen=screen_for(children),
             )
             reminded[sponsor_id] = claims

@@ -24,7 +24,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from huamu.mail import send_after_commit
+from sponsors.notifications import notify_sponsor
 from wishes.models import (
     Claim,
     ClaimStatus,
@@ -166,11 +166,15 @@ def _send_handover_reminder(claims: Sequence[Claim], *, late: bool) -> None:
     # The drop-off points are the association's own words: an office may stand on a
     # child's road.
     ours = point_passages(point for line in lines for point in line.points)
-    send_after_commit(
-        to=sponsor.addresses(),
-        template="handover_reminder",
+    deadlines = sorted(line.deadline for line in lines if line.deadline is not None)
+    notify_sponsor(
+        sponsor,
+        message="handover_reminder",
         context={"sponsor": sponsor, "handover_lines": lines, "late": late},
-        language=sponsor.language,
+        sms_params={
+            "count": len(lines),
+            "date": deadlines[0].isoformat() if deadlines else "",
+        },
         screen=screen_for([claim.wish.child for claim in claims], ours=ours),
     )
 

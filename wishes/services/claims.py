@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from huamu.mail import notify_staff, send_after_commit
+from huamu.mail import notify_staff
 from huamu.roles import display_name_of, is_office_staff
 from sponsors.models import (
     MemberRole,
@@ -21,6 +21,7 @@ from sponsors.models import (
     SponsorMember,
     VerificationStatus,
 )
+from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, set_status
 from wishes.claiming.handover import HandoverLine, handovers_for, point_passages
 from wishes.models import (
@@ -216,16 +217,16 @@ def _confirm_to_sponsor(sponsor: Sponsor, claims: list[Claim]) -> None:
         if handovers[claim.wish_id]
     ]
     ours = [*instructions, *point_passages(p for line in lines for p in line.points)]
-    send_after_commit(
-        to=sponsor.addresses(),
-        template="claim_confirmed",
+    notify_sponsor(
+        sponsor,
+        message="claim_confirmed",
         context={
             "sponsor": sponsor,
             "claims": claims,
             "instructions": instructions,
             "handover_lines": lines,
         },
-        language=sponsor.language,
+        sms_params={"code": claims[0].wish.code, "count": len(claims)},
         screen=screen_for(children, ours=ours),
     )
 

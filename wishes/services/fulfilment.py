@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.images import CleanImage
-from huamu.mail import send_after_commit
 from huamu.storage import files_removed_on_error, store_file
+from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, record_changes, set_status
 from wishes.models import (
     LIVE_CLAIM_STATUSES,
@@ -76,11 +76,11 @@ def _fulfil_locked(
     _store_photos(fulfilment, photos, by, saved)
     set_status(claim, ClaimStatus.FULFILLED, by=by)
     set_status(wish, WishStatus.FULFILLED, by=by)
-    send_after_commit(
-        to=claim.sponsor.addresses(),
-        template="wish_fulfilled",
+    notify_sponsor(
+        claim.sponsor,
+        message="wish_fulfilled",
         context={"claim": claim, "wish": wish, "fulfilment": fulfilment},
-        language=claim.sponsor.language,
+        sms_params={"code": wish.code},
         screen=screen_for([wish.child]),
     )
     return fulfilment

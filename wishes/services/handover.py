@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy
 
 from huamu.errors import TransitionError
 from huamu.images import CleanImage
-from huamu.mail import send_after_commit
 from huamu.roles import Visitor, coordinates, is_office_staff
 from huamu.storage import files_removed_on_error, store_file
+from sponsors.notifications import notify_sponsor
 from wishes.audit import set_status
 from wishes.claiming.handover import missing_gifts
 from wishes.models import Claim, ClaimStatus, GiftReceipt, Wish
@@ -60,11 +60,11 @@ def receive_gift(
             store_file(receipt.photo, f"parcel.{photo.extension}", photo.content, saved)
         receipt.save()
         set_status(claim, ClaimStatus.GIFT_RECEIVED, by=by, note=note)
-        send_after_commit(
-            to=claim.sponsor.addresses(),
-            template="gift_received",
+        notify_sponsor(
+            claim.sponsor,
+            message="gift_received",
             context={"claim": claim, "wish": wish, "receipt": receipt},
-            language=claim.sponsor.language,
+            sms_params={"code": wish.code},
             screen=screen_for([wish.child]),
         )
         return receipt
@@ -85,11 +85,11 @@ def release_missing_gift(*, claim_id: int, by: User) -> Claim:
             "Released by staff: the gift did not arrive by the drop-off deadline %(date)s."
         ) % {"date": missing.gift_deadline.isoformat()}
         claim = cancel_claim(claim_id=claim.pk, by=by, reason=reason)
-        send_after_commit(
-            to=claim.sponsor.addresses(),
-            template="claim_released_sponsor",
+        notify_sponsor(
+            claim.sponsor,
+            message="claim_released_sponsor",
             context={"claim": claim, "wish": wish, "reason": reason, "gift_missing": True},
-            language=claim.sponsor.language,
+            sms_params={"code": wish.code},
             screen=screen_for([wish.child]),
         )
         return claim

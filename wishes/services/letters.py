@@ -13,8 +13,9 @@ from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
 from huamu.images import CleanImage, clean_masks, sponsor_copy
-from huamu.mail import notify_staff, send_after_commit
+from huamu.mail import notify_staff
 from huamu.storage import files_removed_on_error, store_file
+from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
 from wishes.privacy.guard import LETTER_TEXT, check_text, screen_for
@@ -155,11 +156,11 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
         set_status(
             letter, LetterStatus.APPROVED, by=by, fields=["reviewed_by", "reviewed_at", "preview"]
         )
-        send_after_commit(
-            to=claim.sponsor.addresses(),
-            template="letter_delivered",
+        notify_sponsor(
+            claim.sponsor,
+            message="letter_delivered",
             context={"claim": claim, "wish": claim.wish, "letter": letter},
-            language=claim.sponsor.language,
+            sms_params={"code": claim.wish.code},
             screen=screen_for([claim.wish.child]),
         )
         return letter

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from huamu.mail import send_after_commit
+from sponsors.notifications import notify_sponsor
 from wishes.audit import set_status
 from wishes.models import LIVE_CLAIM_STATUSES, Claim, ClaimStatus, Consent, Wish, WishStatus
 from wishes.privacy.guard import PUBLIC_TEXT, check_text, screen_for
@@ -65,11 +65,11 @@ def withdraw_wish(*, wish_id: int, by: User | None, reason: str) -> Wish:
     if claim is not None:
         claim.cancel_reason = reason
         set_status(claim, ClaimStatus.CANCELLED, by=by, note=reason, fields=["cancel_reason"])
-        send_after_commit(
-            to=claim.sponsor.addresses(),
-            template="claim_cancelled_sponsor",
+        notify_sponsor(
+            claim.sponsor,
+            message="claim_cancelled_sponsor",
             context={"claim": claim, "wish": wish, "reason": reason},
-            language=claim.sponsor.language,
+            sms_params={"code": wish.code},
             screen=screen_for([wish.child]),
         )
     set_status(wish, WishStatus.WITHDRAWN, by=by, note=reason)
