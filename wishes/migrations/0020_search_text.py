@@ -1,4 +1,5 @@
-"""The search tokens of each wish's code and public text, and their index on PostgreSQL.
+"""The search tokens of each wish's code and public text, and their index on PostgreSQL;
+an index for the back office's list of wishes, newest first.
 
 `search_text` holds every character and every pair of neighbouring characters of the code
 and the public text (huamu.search); on PostgreSQL a GIN full-text index over it lets the
@@ -70,4 +71,8 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(fill_tokens, migrations.RunPython.noop, elidable=True),
         migrations.RunPython(add_index, remove_index),
+        migrations.AddIndex(
+            model_name="wish",
+            index=models.Index(fields=["created_at", "id"], name="wish_created"),
+        ),
     ]
