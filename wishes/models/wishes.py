@@ -112,13 +112,17 @@ class WishQuerySet(models.QuerySet):
         return updated
 
 
-def refresh_search_text(wishes: "models.QuerySet[Wish]") -> None:
-    """Rewrite the search tokens of these wishes from their code and public text."""
+def refresh_search_text(wishes: "models.QuerySet[Wish]") -> int:
+    """Rewrite the search tokens of these wishes from their code and public text where they
+    differ; how many were rewritten."""
     rows = wishes.order_by("pk").only("pk", "code", "public_text", "search_text")
+    rewritten = 0
     for wish in rows.iterator(chunk_size=500):
         tokens = wish.searchable_tokens()
         if tokens != wish.search_text:
             Wish.objects.filter(pk=wish.pk).update(search_text=tokens)
+            rewritten += 1
+    return rewritten
 
 
 class Wish(TimeStampedModel):

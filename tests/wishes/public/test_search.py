@@ -2,9 +2,11 @@
 on PostgreSQL through the index, and never a word of a private field."""
 
 import importlib
+import io
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
@@ -220,3 +222,18 @@ def test_postgresql_has_the_index_over_the_tokens():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'wish_search_text'")
         (definition,) = cursor.fetchone()
     assert "gin" in definition and "to_tsvector('simple'" in definition
+
+
+def test_the_rebuild_command_rewrites_stale_tokens_only():
+    wishes = [WishFactory(public_text=text) for text in TEXTS[:2]]
+    Wish.objects.filter(pk=wishes[0].pk).update(search_text="")
+    out = io.StringIO()
+
+    call_command("rebuild_search_text", stdout=out)
+    call_command("rebuild_search_text", stdout=out)
+
+    assert _tokens_of(wishes[0]) == search_tokens(wishes[0].code, wishes[0].public_text)
+    assert out.getvalue().split("\n")[:2] == [
+        "1 wishes had their search tokens rewritten.",
+        "0 wishes had their search tokens rewritten.",
+    ]
