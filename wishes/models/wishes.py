@@ -210,10 +210,12 @@ class Wish(TimeStampedModel):
         return search_tokens(self.code, self.public_text)
 
     def save(self, *args, **kwargs) -> None:
-        self.search_text = self.searchable_tokens()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and SEARCHED_FIELDS & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_text"}
+        # A save of other fields only (a status change) leaves the tokens as they are.
+        if update_fields is None or SEARCHED_FIELDS & set(update_fields):
+            self.search_text = self.searchable_tokens()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
         if not self.code:
             # The code is public and stable: campaign year plus the row number.
