@@ -249,6 +249,11 @@ class ChildAdmin(FieldHistoryMixin, RefusalOnFormMixin, LoggedReadsAdmin, Domain
     ]
     list_select_related = ["school", "home_region"]
     search_fields = ["alias", "real_name", "guardian_name", "guardian_phone", "school__name"]
+    search_help_text = _(
+        "Finds children by alias, real name, guardian's name or phone, or school."
+    )
+    # A filtered list counts its own rows only: no second count of every child.
+    show_full_result_count = False
     autocomplete_fields = ["school", "home_region"]
     fieldsets = [
         (

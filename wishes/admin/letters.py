@@ -172,6 +172,9 @@ class ThankYouLetterAdmin(
         "reviewed_by",
     ]
     search_fields = ["fulfilment__claim__wish__code", "transcription"]
+    search_help_text = _("Finds letters by the wish's code or words of the transcription.")
+    # A filtered list counts its own rows only: no second count of every letter.
+    show_full_result_count = False
     autocomplete_fields = ["fulfilment"]
     date_hierarchy = "created_at"
     fields = (

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from huamu.search import contains_all, filter_by_tokens
 from wishes.models import Campaign, GradeBand, PublicLocation, Region, Wish, WishCategory
 from wishes.public.selectors import (
     LONGEST_WAITING_FIRST,
@@ -18,6 +19,20 @@ from wishes.public.selectors import (
 # region cannot reveal where the child lives. (With SCHOOL the school is shown, which is at
 # least as precise as the region, so the region may be used.)
 REGION_IS_PUBLIC = Q(child__public_location__in=[PublicLocation.REGION, PublicLocation.SCHOOL])
+
+
+def search_public_text(wishes: QuerySet[Wish], value: str) -> QuerySet[Wish]:
+    """Wishes whose public text or code holds every word of `value` (case-insensitive).
+
+    Public text and code only: the child's own words and private fields are never searched.
+    On PostgreSQL the tokens' index (`search_text`, made of the code and public text alone)
+    picks the candidates and LIKE checks them; elsewhere LIKE alone: the same wishes.
+    """
+    words = value.split()
+    if not words:
+        return wishes
+    wishes = filter_by_tokens(wishes, words, "search_text")
+    return wishes.filter(contains_all(words, ["public_text", "code"]))
 
 
 class Ordering:
@@ -95,10 +110,7 @@ class WishFilter(django_filters.FilterSet):
         fields = ["q", "category", "grade", "region", "campaign", "value", "order"]
 
     def search(self, queryset: QuerySet[Wish], name: str, value: str) -> QuerySet[Wish]:
-        # Public text and code only: the child's own words and private fields are never searched.
-        for word in value.split():
-            queryset = queryset.filter(Q(public_text__icontains=word) | Q(code__icontains=word))
-        return queryset
+        return search_public_text(queryset, value)
 
     def filter_grade(self, queryset: QuerySet[Wish], name: str, value: str) -> QuerySet[Wish]:
         return queryset.filter(grade_band_condition(value))

@@ -4,14 +4,16 @@ Templates get PublicWish objects from wishes.public.selectors only, never a Wish
 """
 
 import hashlib
+from math import ceil
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -27,6 +29,9 @@ from wishes.public.share import site_share_card, wish_share_card
 from wishes.services import may_receive_gift, receive_gift
 
 WISHES_PER_PAGE = 24
+# Pages beyond this are not served: OFFSET grows with the page number, and nobody browses
+# 2,400 wishes page by page; the filters and the search narrow the list instead.
+MAX_PAGES = 100
 SHARE_CARD_MAX_AGE = 60 * 60
 
 # Query-string keys that narrow nothing: the list is not "filtered" by them.
@@ -39,18 +44,48 @@ _NOT_FILTERS = {"page", "order"}
 def wish_list(request: HttpRequest) -> HttpResponse:
     """Wishes waiting to be claimed, filtered and paged, longest-waiting first."""
     wish_filter = WishFilter(request.GET or None)
-    paginator = Paginator(open_public_wishes(wish_filter.qs), WISHES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    paginator = CappedPaginator(open_public_wishes(wish_filter.qs), WISHES_PER_PAGE)
+    number = _page_number(request.GET.get("page"))
+    too_deep = number > MAX_PAGES
+    # No rows are read for a page past the cap: the page says to narrow the list.
+    page = Page([], number, paginator) if too_deep else paginator.get_page(number)
     used = {key for key, value in request.GET.items() if value and key != "page"}
     # Only the form goes to the template: the FilterSet itself holds Wish querysets.
     context = {
         "page_obj": page,
+        "too_deep": too_deep,
+        "max_pages": MAX_PAGES,
         "filter_form": wish_filter.form,
         "filtering": bool(used - _NOT_FILTERS),
         # The search box stands outside the panel: only the other filters open it.
         "show_filters": bool(used - {"q"}),
     }
     return render(request, "wishes/wish_list.html", context)
+
+
+class CappedPaginator(Paginator):
+    """A paginator that offers MAX_PAGES pages at most, however many wishes there are."""
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        hits = max(1, self.count - self.orphans)
+        return min(ceil(hits / self.per_page), MAX_PAGES)
+
+    @property
+    def is_capped(self) -> bool:
+        """Whether more wishes match than the pages offered show."""
+        return self.count > MAX_PAGES * self.per_page
+
+
+def _page_number(value: str | None) -> int:
+    # Anything but a positive whole number is the first page, as Paginator.get_page does.
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return max(number, 1)
 
 
 def _is_verified_unit(user: Visitor) -> bool:

@@ -29,6 +29,7 @@ from wishes.models import (
     WishCategory,
     WishStatus,
 )
+from wishes.public import views
 from wishes.public.selectors import (
     PublicWish,
     current_campaign,
@@ -745,3 +746,58 @@ def test_an_open_wish_card_invites_to_claim_it(client):
     html = client.get(LIST, **EN).text
     assert f'href="/wishes/{wish.pk}/claim/">I\'ll make it come true</a>' in html
     assert f"img/categories/{wish.category}.svg" in html
+
+
+# --- deep pages -----------------------------------------------------------------------------
+
+
+def test_pages_past_the_cap_say_to_narrow_the_list_and_read_no_wishes(
+    client, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    _bulk_open_wishes(60)
+
+    # 1 the count for the heading, 2 region choices, 3 campaign choices: no page of wishes.
+    with django_assert_num_queries(3):
+        response = client.get(LIST, {"q": "书", "page": 2000}, **EN)
+
+    html = response.text
+    assert response.status_code == 200
+    assert "Only the first 2 pages of the list are shown." in html
+    assert 'href="?q=%E4%B9%A6&amp;page=1"' in html
+    assert "wish-card" not in html
+    assert "60 wishes are waiting" in html
+
+
+def test_the_pager_offers_no_page_past_the_cap(client, monkeypatch):
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    _bulk_open_wishes(60)
+
+    first = client.get(LIST, **EN)
+    last = client.get(LIST, {"page": 2}, **EN)
+
+    assert "Page 1 of 2" in first.text
+    assert 'href="?page=2"' in first.text and 'href="?page=3"' not in first.text
+    assert "Only the first 2 pages are offered." in first.text
+    assert len(_codes(last)) == 24
+    assert not last.context["page_obj"].has_next()
+
+
+def test_the_pager_says_nothing_of_a_cap_a_short_list_does_not_reach(client, monkeypatch):
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    _bulk_open_wishes(30)
+
+    html = client.get(LIST, **EN).text
+
+    assert "Page 1 of 2" in html
+    assert "are offered" not in html
+
+
+@pytest.mark.parametrize("page", ["0", "-5", "x", "1e9", "9" * 5000])
+def test_odd_page_numbers_give_the_first_page(client, page):
+    wish = _open()
+
+    response = client.get(LIST, {"page": page})
+
+    assert response.status_code == 200
+    assert _codes(response) == [wish.code]
