@@ -1,0 +1,56 @@
+"""What a phone (390×844) shows: chart labels readable, batch claim as cards with big targets.
+
+Sizes are measured in the browser: a chart's text is drawn in SVG units, so its size on the
+screen is its font size times the SVG's scale (getScreenCTM), checked against its box too.
+"""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Page
+
+from tests.factories import ClaimFactory, WishFactory
+from wishes.models import YearTotal
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MIN_TEXT_PX = 12
+MIN_TARGET_PX = 44
+
+# Every <text> of the page's charts: its rendered font size and its box height, in CSS px.
+MEASURE_CHART_TEXT = """() => [...document.querySelectorAll('figure svg text')].map(text => {
+    const scale = text.ownerSVGElement.getScreenCTM().a;
+    const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+    return {text: text.textContent, size, height: text.getBoundingClientRect().height};
+})"""
+
+
+def log_in(page: Page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_impact_chart_labels_are_at_least_12_px_on_a_phone(language, live_server, page: Page):
+    YearTotal.objects.create(year=2019, wishes_fulfilled=12, units=3, individuals=4)
+    YearTotal.objects.create(year=2020, wishes_fulfilled=25, units=5, individuals=9)
+    WishFactory(open=True)
+    ClaimFactory()
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+    )
+    page.goto(live_server.url + "/impact/")
+
+    texts = page.evaluate(MEASURE_CHART_TEXT)
+
+    assert page.locator("figure svg").count() == 4
+    assert texts
+    small = [t for t in texts if t["size"] < MIN_TEXT_PX or t["height"] < MIN_TEXT_PX]
+    assert not small, small
+    # 2013 to 2018 have no figures: one line says so, no label lists them.
+    assert not [t for t in texts if t["text"] in {"2013", "2018"}]
+    assert page.get_by_text("2013–2018").is_visible()
