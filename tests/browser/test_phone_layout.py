@@ -54,3 +54,32 @@ def test_impact_chart_labels_are_at_least_12_px_on_a_phone(language, live_server
     # 2013 to 2018 have no figures: one line says so, no label lists them.
     assert not [t for t in texts if t["text"] in {"2013", "2018"}]
     assert page.get_by_text("2013–2018").is_visible()
+
+
+def test_batch_claim_is_cards_with_44_px_targets_on_a_phone(live_server, page: Page, sponsor):
+    WishFactory(open=True, child__alias="小赵同学", public_text="想要一套水彩颜料")
+    wish = WishFactory(open=True, child__alias="小林同学", public_text="想要一架天文望远镜")
+    log_in(page, live_server, sponsor)
+    page.goto(live_server.url + "/wishes/batch-claim/")
+
+    assert page.locator("main table").count() == 0
+    cards = page.locator(".batch-wish")
+    assert cards.count() == 2
+    targets = [
+        *[cards.nth(i).locator("label") for i in range(2)],
+        *[cards.nth(i).locator("a") for i in range(2)],
+        page.locator("main button[type=submit]").last,
+    ]
+    for target in targets:
+        box = target.bounding_box()
+        assert box["height"] >= MIN_TARGET_PX and box["width"] >= MIN_TARGET_PX, box
+    # Nothing is squeezed: a card is about as wide as the phone, its text on whole lines.
+    assert cards.first.bounding_box()["width"] > 300
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # A tap on the wish's text ticks its box; a second tap unticks it.
+    box = page.locator(f"#wish-{wish.pk}")
+    page.get_by_text("想要一架天文望远镜").click()
+    assert box.is_checked()
+    page.get_by_text("想要一架天文望远镜").click()
+    assert not box.is_checked()
