@@ -83,3 +83,25 @@ def test_batch_claim_is_cards_with_44_px_targets_on_a_phone(live_server, page: P
     assert box.is_checked()
     page.get_by_text("想要一架天文望远镜").click()
     assert not box.is_checked()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_failed_sign_up_summary_is_on_the_first_screen_and_links_to_fields(
+    javascript, live_server, browser, browser_context_args
+):
+    context = browser.new_context(**browser_context_args, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(live_server.url + "/sponsors/register/")
+    page.locator("main form button[type=submit]").click()
+
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert summary.bounding_box()["y"] < 844
+    if javascript:
+        # The script gives the summary focus, so a screen reader reads it first.
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+    link = summary.locator('a[href="#id_email"]')
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "id_email"
+    assert page.locator("#id_email").is_visible()
+    context.close()
