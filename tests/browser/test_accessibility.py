@@ -1,4 +1,4 @@
-"""axe-core checks of the public and sponsor pages, in Chinese and in English, on a phone.
+"""axe-core checks of the public, sponsor and main admin pages, in Chinese and English, on a phone.
 
 Only "serious" and "critical" violations fail a test; the message lists each one with its
 page, rule id, the elements it found and axe's explanation. One test visits several pages:
