@@ -369,6 +369,8 @@ HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL = env_int("HUAMU_MAX_ACTIVE_CLAIMS_INDIVIDUAL
 # before the promised date; a claim without a date counts as overdue after this many days
 # (0: never).
 HUAMU_REMINDER_DAYS = env_int("HUAMU_REMINDER_DAYS", 3)
+# The working days staff usually take to verify a new sponsor, as sign-up tells them.
+HUAMU_VERIFY_WORKING_DAYS = env_positive_int("HUAMU_VERIFY_WORKING_DAYS", 3)
 # Days before a drop-off deadline the daily follow-up reminds sponsors of their gifts.
 HUAMU_HANDOVER_REMINDER_DAYS = env_int("HUAMU_HANDOVER_REMINDER_DAYS", 3)
 HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE = env_int("HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE", 60)

@@ -69,7 +69,12 @@ def register(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="huamu.auth.RoleAwareBackend")
             messages.success(request, _("Thank you for signing up! Your account is ready."))
             return redirect("sponsors:dashboard")
-    return render(request, "sponsors/register.html", {"form": form, "next": return_to})
+    context = {
+        "form": form,
+        "next": return_to,
+        "verify_working_days": settings.HUAMU_VERIFY_WORKING_DAYS,
+    }
+    return render(request, "sponsors/register.html", context)
 
 
 def _invitation_token(path: str) -> str:
@@ -170,6 +175,7 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         "hours_form": HoursPeriodForm(),
         "year_form": CertificateYearForm(),
         "claims_and_letters": mark_safe(markup),  # noqa: S308
+        "verify_working_days": settings.HUAMU_VERIFY_WORKING_DAYS,
     }
     return render(request, "sponsors/dashboard.html", context)
 

@@ -1,4 +1,4 @@
-"""axe-core checks of the public and sponsor pages, in Chinese and in English, on a phone.
+"""axe-core checks of the public, sponsor and main admin pages, in Chinese and English, on a phone.
 
 Only "serious" and "critical" violations fail a test; the message lists each one with its
 page, rule id, the elements it found and axe's explanation. One test visits several pages:
@@ -136,21 +136,20 @@ def test_sponsor_pages_have_no_serious_accessibility_violations(
     assert not failures, describe(failures)
 
 
-# Back-office pages staff use all day: a child's add form, the intake page, a wish's page.
+# Back-office pages staff use all day: the dashboard, lists, a child's add form, the intake
+# page, a wish's page (with its claims inline) and a claim's page.
 ADMIN_PAGES = {
+    "admin dashboard": "/admin/",
+    "admin wishes": "/admin/wishes/wish/",
+    "admin claims": "/admin/wishes/claim/",
+    "admin sponsors": "/admin/sponsors/sponsor/",
+    "admin event add": "/admin/wishes/event/add/",
     "admin child add": "/admin/wishes/child/add/",
     "admin intake": "/admin/wishes/child/intake/",
     "admin wish": "/admin/wishes/wish/{wish_pk}/change/",
 }
 
 
-# Known and not fixed yet: Select2's autocomplete comboboxes (school, home region) have no
-# accessible name until a value is chosen (aria-input-field-name), and a wish's claims
-# inline scrolls without keyboard access (scrollable-region-focusable, English only).
-# Strict: the day both are fixed this test fails and the mark must go.
-@pytest.mark.xfail(
-    strict=True, reason="Select2 comboboxes unnamed; claims inline not keyboard-scrollable"
-)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_admin_pages_have_no_serious_accessibility_violations(
     language, live_server, page: Page, axe_path, wish, staff

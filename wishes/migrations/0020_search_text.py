@@ -58,7 +58,7 @@ def remove_index(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wishes", "0016_handover"),
+        ("wishes", "0019_task_progress"),
     ]
 
     operations = [

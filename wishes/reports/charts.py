@@ -21,7 +21,10 @@ MUTED_FILL = "#6c757d"
 AXIS_STROKE = "#dee2e6"
 
 FONT = 'font-family="system-ui, sans-serif"'
-WIDTH = 640
+# Drawn narrow, so that a phone (a 366 px column at 390 px) shows the 13-unit text at 13 px;
+# `.chart` in site.css caps the width on wide screens, where it grows to about 17 px.
+WIDTH = 360
+FONT_SIZE = 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ def _svg(
 ) -> SafeString:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'class="img-fluid w-100" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'class="chart w-100" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f"id={_attr(chart_id)} {FONT}>"
         f'<title id="{chart_id}-title">{_text(title)}</title>'
         f'<desc id="{chart_id}-desc">{_text(desc)}</desc>'
@@ -76,44 +79,11 @@ def _svg(
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 (every text is escaped)
 
 
-def column_chart(
-    *, chart_id: str, title: str | Promise, desc: str | Promise, bars: list[Bar]
-) -> SafeString:
-    """Vertical bars side by side, e.g. one per year; the label under, the number above."""
-    height, top, bottom, left, right = 260, 24, 32, 8, 8
-    plot_height = height - top - bottom
-    slot = (WIDTH - left - right) / max(len(bars), 1)
-    peak = max((bar.value for bar in bars), default=0) or 1
-    baseline = top + plot_height
-    body = [
-        f'<line x1="{left}" y1="{baseline}" x2="{WIDTH - right}" y2="{baseline}" '
-        f'stroke="{AXIS_STROKE}"/>'
-    ]
-    for index, bar in enumerate(bars):
-        x = left + index * slot
-        centre = x + slot / 2
-        bar_height = plot_height * bar.value / peak
-        fill = EARLIER_FILL if bar.muted else BAR_FILL
-        body.append(f"<g><title>{_text(bar.label)}: {_text(bar.text)}</title>")
-        if bar.value > 0:
-            body.append(
-                f'<rect x="{x + slot * 0.2:.1f}" y="{baseline - bar_height:.1f}" '
-                f'width="{slot * 0.6:.1f}" height="{bar_height:.1f}" fill="{fill}"/>'
-            )
-        body.append(
-            f'<text x="{centre:.1f}" y="{baseline - bar_height - 6:.1f}" text-anchor="middle" '
-            f'font-size="11" fill="{TEXT_FILL}">{_text(bar.text)}</text>'
-            f'<text x="{centre:.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
-            f'fill="{MUTED_FILL}">{_text(_short(str(bar.label), 8))}</text></g>'
-        )
-    return _svg(chart_id, title, desc, height, body)
-
-
 def bar_chart(
     *, chart_id: str, title: str | Promise, desc: str | Promise, bars: list[Bar]
 ) -> SafeString:
     """Horizontal bars, one per line: the label on the left, the number after the bar."""
-    row, top, label_width, number_width = 30, 8, 210, 110
+    row, top, label_width, number_width = 28, 6, 128, 88
     height = top * 2 + row * max(len(bars), 1)
     plot_width = WIDTH - label_width - number_width
     peak = max((bar.value for bar in bars), default=0) or 1
@@ -122,10 +92,11 @@ def bar_chart(
         y = top + index * row
         length = plot_width * bar.value / peak
         fill = EARLIER_FILL if bar.muted else BAR_FILL
+        label = _short(str(bar.label), 17)
         body.append(
             f"<g><title>{_text(bar.label)}: {_text(bar.text)}</title>"
-            f'<text x="{label_width - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end" '
-            f'font-size="12" fill="{TEXT_FILL}">{_text(_short(str(bar.label), 32))}</text>'
+            f'<text x="{label_width - 6}" y="{y + row / 2 + 5:.1f}" text-anchor="end" '
+            f'font-size="{FONT_SIZE}" fill="{TEXT_FILL}">{_text(label)}</text>'
         )
         if bar.value > 0:
             body.append(
@@ -139,7 +110,7 @@ def bar_chart(
                 f'height="{row - 10}" fill="{PART_FILL}"/>'
             )
         body.append(
-            f'<text x="{label_width + length + 6:.1f}" y="{y + row / 2 + 4:.1f}" '
-            f'font-size="12" fill="{TEXT_FILL}">{_text(bar.text)}</text></g>'
+            f'<text x="{label_width + length + 5:.1f}" y="{y + row / 2 + 5:.1f}" '
+            f'font-size="{FONT_SIZE}" fill="{TEXT_FILL}">{_text(bar.text)}</text></g>'
         )
     return _svg(chart_id, title, desc, height, body)

@@ -127,6 +127,20 @@ class Impact:
     # Other centres that claimed on the city platform, with their number of claims.
     platform_centres: list[tuple[str, int]]
 
+    @property
+    def shown_years(self) -> list[YearFigures]:
+        """The years from the first one with figures on: a run of empty years is not a chart."""
+        for index, year in enumerate(self.years):
+            if year.has_figures:
+                return self.years[index:]
+        return self.years[-1:]
+
+    @property
+    def years_without_figures(self) -> tuple[int, int] | None:
+        """The first and last of the leading years that have no figures, if any."""
+        hidden = self.years[: len(self.years) - len(self.shown_years)]
+        return (hidden[0].year, hidden[-1].year) if hidden else None
+
 
 def _system_years() -> dict[int, Mapping[str, Any]]:
     # Query 1: fulfilments and distinct sponsors per year.

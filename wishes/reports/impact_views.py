@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
-from wishes.reports.charts import Bar, bar_chart, column_chart
+from wishes.reports.charts import Bar, bar_chart
 from wishes.reports.impact import Impact, Share, impact_figures
 
 
@@ -28,14 +28,14 @@ def _charts(impact: Impact) -> dict[str, SafeString]:
             str(y.fulfilled) if y.has_figures else "—",
             muted=y.from_earlier_records,
         )
-        for y in impact.years
+        for y in impact.shown_years
     ]
     categories = [
         Bar(c.label, c.published, f"{c.fulfilled} / {c.published}", part=c.fulfilled)
         for c in impact.categories
     ]
     return {
-        "years": column_chart(
+        "years": bar_chart(
             chart_id="chart-years",
             title=_("Wishes fulfilled per year"),
             desc=_("Light bars are figures from the association's earlier records."),

@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from sponsors.models import Sponsor, SponsorKind, UnitCategory, VerificationStatus
@@ -33,6 +34,7 @@ from wishes.models import (
     Wish,
     WishStatus,
 )
+from wishes.public.selectors import public_photos
 from wishes.staff_group import STAFF_GROUP
 
 pytestmark = pytest.mark.django_db
@@ -293,6 +295,22 @@ class TestSeededDatabase:
         assert Event.objects.filter(date__month=12, date__day=5).exists()
         for fulfilment in Fulfilment.objects.exclude(event=None).select_related("event"):
             assert fulfilment.event.date == fulfilment.fulfilled_on
+
+    def test_past_events_have_drawn_photos_cleared_for_their_public_page(self, client):
+        photos = public_photos()
+        events = Event.objects.filter(date__lt=timezone.localdate(), fulfilments__isnull=False)
+        assert events.exists()
+        for event in events.distinct():
+            shown = photos.filter(fulfilment__event=event)
+            assert 1 <= shown.count() <= 2, event.title
+            html = client.get(reverse("events:detail", args=[event.pk])).text
+            for photo in shown:
+                assert reverse("files:photo_thumbnail", args=[photo.pk]) in html
+        # A drawn scene, decoded and thumbnailed like an upload; an upcoming event has none.
+        photo = photos.first()
+        assert (photo.width, photo.height) == (1200, 800)
+        assert photo.thumbnail
+        assert not photos.filter(fulfilment__event__date__gt=timezone.localdate()).exists()
 
     def test_every_child_has_a_consent_and_drafts_lack_the_publishing_one(self):
         assert not Child.objects.filter(consents=None).exists()

@@ -344,3 +344,26 @@ def test_today_and_upcoming_are_told_apart_by_the_local_date(client):
 
     assert [(e.is_today, e.is_upcoming) for e in shown] == [(True, False), (False, True)]
     assert [e.id for e in shown] == [today.pk, tomorrow.pk]
+
+
+def test_an_event_without_public_photos_shows_the_drawn_scene(client, staff):
+    event = EventFactory(is_public=True)
+    # A photo staff have not cleared leaves the drawn scene in place.
+    fulfil_at(event, staff, cleared=False)
+
+    html = client.get(detail(event)).text
+
+    assert "img/event." in html
+    assert "/thumbnail" not in html
+
+
+def test_an_event_with_a_public_photo_shows_it_as_its_cover(client, staff):
+    event = EventFactory(is_public=True)
+    first, second = fulfil_at(event, staff, photos=2)
+
+    html = client.get(detail(event)).text
+
+    cover = html.split('class="card-img-top event-cover"')[1].split(">")[0]
+    assert thumbnail_url(first) in cover
+    assert thumbnail_url(second) in html
+    assert "img/event." not in html

@@ -456,3 +456,28 @@ def test_the_median_of_a_day_histogram_is_the_median_of_the_days():
         days = [rng.choice([0, 1, 1, 2, 5, 9, 30, 200]) for _ in range(size)]
         assert _median(Counter(days)) == float(statistics.median(days)), days
     assert _median(Counter()) is None
+
+
+def test_leading_years_without_figures_are_one_line_not_a_column_of_dashes(client):
+    YearTotal.objects.create(year=2019, wishes_fulfilled=12, units=3, individuals=4)
+
+    response = client.get(reverse("impact:index"), **EN)
+    html = response.text
+
+    figures = response.context["impact"]
+    assert figures.years_without_figures == (2013, 2018)
+    assert "no figures have been recorded for 2013–2018 yet" in html
+    # Neither the table nor the chart lists the years 2013 to 2018 one by one.
+    assert '<th scope="row">2018</th>' not in html
+    assert '<th scope="row">2019</th>' in html
+    titles = [t.text for t in _svgs(html)[0].iter(f"{SVG}title")]
+    assert "2019: 12" in titles
+    assert not any(title.startswith("2018") for title in titles)
+
+
+def test_no_line_about_missing_years_when_2013_has_figures(known, client):
+    html = client.get(reverse("impact:index"), **EN).text
+
+    assert "no figures have been recorded" not in html
+    # A year without figures between two that have them stays in the table.
+    assert '<th scope="row">2014</th>' in html

@@ -16,10 +16,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from huamu.images import clean_image
 from huamu.models import TimeStampedModel
 from huamu.roles import display_name_of
 from sponsors.models import MemberRole, Sponsor, SponsorMember
@@ -43,6 +45,7 @@ from wishes.management.demo.cast import (
 )
 from wishes.management.demo.children import ChildSpec, child_specs, letter_text
 from wishes.management.demo.events import event_specs
+from wishes.management.demo.scenes import draw_scene
 from wishes.management.demo.stories import WishPlan
 from wishes.models import (
     Attendee,
@@ -57,6 +60,8 @@ from wishes.models import (
     DropOffPoint,
     Event,
     EventSignup,
+    Fulfilment,
+    FulfilmentPhoto,
     Region,
     School,
     SchoolCoordinator,
@@ -69,11 +74,13 @@ from wishes.models import (
 )
 from wishes.privacy.redaction import redact_for_child
 from wishes.services import (
+    add_fulfilment_photos,
     cancel_claim,
     claim_wish,
     publish_wish,
     receive_gift,
     record_fulfilment,
+    set_photo_publication,
     withdraw_wish,
 )
 from wishes.staff_group import ensure_staff_group
@@ -292,6 +299,8 @@ def _load_child(cast: _Cast, spec: ChildSpec) -> None:
             publish_wish=spec.consents_to_publish,
             # Where staff show the school, the guardian agreed to it.
             publish_school=spec.consents_to_publish and spec.public_location == "school",
+            # The demo's event "photos" are drawn scenes, cleared for the event pages.
+            publish_photos=spec.consents_to_publish,
             share_photos_with_sponsor=spec.consents_to_publish,
             share_letter_with_sponsor=spec.consents_to_publish,
             method=spec.consent_method,
@@ -412,12 +421,36 @@ def _fulfil(cast: _Cast, spec: ChildSpec, claim: Claim) -> datetime.date:
         note="爱心单位代表在活动现场把心愿礼物送到孩子手中。" if on_time else "",
     )
     _stamp(fulfilment, clock.moment(day))
+    if on_time:
+        _add_event_photo(cast, fulfilment, seed=spec.number, moment=clock.moment(day))
     if spec.plan.letter:
         letter = ThankYouLetter.objects.create(
             fulfilment=fulfilment, transcription=letter_text(spec.item), uploaded_by=recorder
         )
         _stamp(letter, clock.moment(day + datetime.timedelta(days=3)))
     return day
+
+
+# Drawn scenes per event, so that an event page shows a few pictures and stays light.
+PHOTOS_PER_EVENT = 2
+
+
+def _add_event_photo(
+    cast: _Cast, fulfilment: Fulfilment, *, seed: int, moment: datetime.datetime
+) -> None:
+    """A drawn scene (never a child) as the fulfilment's photo, cleared for the event page."""
+    event = fulfilment.event
+    if event is None or FulfilmentPhoto.objects.filter(fulfilment__event=event).count() >= (
+        PHOTOS_PER_EVENT
+    ):
+        return
+    # Through the upload decoder and the services, as a coordinator's photo would go.
+    image = clean_image(SimpleUploadedFile("scene.jpg", draw_scene(seed), "image/jpeg"))
+    (photo,) = _as_of(
+        moment, add_fulfilment_photos, fulfilment_id=fulfilment.pk, by=cast.staff, images=[image]
+    )
+    _as_of(moment, set_photo_publication, photo_id=photo.pk, by=cast.staff, public=True)
+    _stamp(photo, moment)
 
 
 @transaction.atomic

@@ -1,0 +1,67 @@
+// Names the admin's Select2 comboboxes after their field's label (Select2 names them by the
+// chosen value, so an empty picker has no name), and makes scrolling inline tables reachable
+// by keyboard. Runs after Django's autocomplete.js has set the pickers up.
+(function () {
+  "use strict";
+
+  function labelFor(select) {
+    var label = select.id && document.querySelector('label[for="' + select.id + '"]');
+    if (label) {
+      return label.textContent.replace(/[:：]\s*$/, "").trim();
+    }
+    // Inline rows have no <label>: the column heading names the field.
+    var cell = select.closest("td");
+    var table = select.closest("table");
+    if (cell && table) {
+      var heading = table.querySelectorAll("thead th")[cell.cellIndex];
+      if (heading) {
+        return heading.textContent.trim();
+      }
+    }
+    return "";
+  }
+
+  function nameComboboxes(root) {
+    root.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      var container = select.nextElementSibling;
+      var name = labelFor(select);
+      if (!name || !container || !container.classList.contains("select2")) {
+        return;
+      }
+      var named = '[role="combobox"], [role="textbox"], .select2-search__field';
+      container.querySelectorAll(named).forEach(function (el) {
+        el.setAttribute("aria-label", name);
+      });
+    });
+  }
+
+  function focusableScrollers(root) {
+    root.querySelectorAll(".inline-related.tabular div.wrapper").forEach(function (wrapper) {
+      var fieldset = wrapper.closest("fieldset");
+      wrapper.setAttribute("tabindex", "0");
+      wrapper.setAttribute("role", "region");
+      if (fieldset && fieldset.getAttribute("aria-labelledby")) {
+        wrapper.setAttribute("aria-labelledby", fieldset.getAttribute("aria-labelledby"));
+      }
+    });
+  }
+
+  function run() {
+    nameComboboxes(document);
+    focusableScrollers(document);
+  }
+
+  if (window.django && window.django.jQuery) {
+    // Queued after autocomplete.js's own ready handler, so Select2 is in place.
+    window.django.jQuery(run);
+    // A multiple picker redraws its search box when a value is added or removed.
+    window.django.jQuery(document).on("change", "select.admin-autocomplete", function () {
+      nameComboboxes(this.parentNode);
+    });
+    document.addEventListener("formset:added", function (event) {
+      nameComboboxes(event.target);
+    });
+  } else {
+    document.addEventListener("DOMContentLoaded", run);
+  }
+})();
