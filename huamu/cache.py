@@ -328,7 +328,12 @@ def _tags_of_change(sender, instance, **kwargs) -> list[str]:
     if label == "wishes.Claim":
         if deleted:
             return [ALL]
-        claimed = [f"sponsor:{instance.sponsor_id}", f"wish:{instance.wish_id}", "wishes", "impact"]
+        claimed = [
+            f"sponsor:{instance.sponsor_id}",
+            f"wish:{instance.wish_id}",
+            "wishes",
+            "impact",
+        ]
         # An event page counts the claims made on the spot there.
         return [*claimed, "events"] if getattr(instance, "event_id", None) else claimed
     if label == "wishes.YearTotal":
