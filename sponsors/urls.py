@@ -9,6 +9,7 @@ urlpatterns = [
     path("sponsor/", views.dashboard, name="dashboard"),
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
+    path("sponsor/claims/<int:pk>/feedback/", views.feedback, name="feedback"),
     path("sponsor/claims/<int:pk>/reassign/", team_views.reassign, name="reassign_claim"),
     path("sponsor/team/", team_views.team, name="team"),
     path("sponsor/team/invites/", team_views.create_invite, name="create_invite"),

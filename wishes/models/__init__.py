@@ -29,6 +29,14 @@ from wishes.models.events import (  # noqa: F401
     Event,
     EventKind,
 )
+from wishes.models.feedback import (  # noqa: F401
+    COMMENT_MAX_LENGTH,
+    MAX_RATING,
+    MIN_RATING,
+    Feedback,
+    FeedbackRole,
+    FeedbackState,
+)
 from wishes.models.files import (  # noqa: F401
     import_path,
     letter_path,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("fulfil/", school_views.fulfil, name="fulfil"),
     path("fulfilments/<int:pk>/photos/", school_views.photos, name="photos"),
     path("fulfilments/<int:pk>/letter/", school_views.letter, name="letter"),
+    path("fulfilments/<int:pk>/feedback/", school_views.feedback, name="feedback"),
 ]
