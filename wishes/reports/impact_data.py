@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wishes.reports.exports import Column, Sheet, neutralise, sheets_workbook_bytes
 from wishes.reports.impact import Impact, Share
@@ -42,7 +43,7 @@ def _summary(impact: Impact) -> Table:
         [_("Average rating (1 to 5)"), impact.ratings.average],
         [_("Ratings given"), impact.ratings.count],
     ]
-    return Table("summary", _("In short"), [_("Figure"), _("Value")], rows)
+    return Table("summary", _("In short"), [_("Figure"), pgettext("figure", "Value")], rows)
 
 
 def _years(impact: Impact) -> Table:

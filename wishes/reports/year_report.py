@@ -17,9 +17,10 @@ from xml.sax.saxutils import escape
 from django.db.models import Count, F, Q
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib.colors import white
+from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -35,10 +36,13 @@ from wishes.models import (
     Fulfilment,
     WishCategory,
 )
+from wishes.reports.charts import EARLIER_FILL
 from wishes.reports.impact import Ratings, YearFigures, impact_figures, ratings_of
 from wishes.reports.pdf import GREY, INK, LIGHT, RED, cjk_font
 
 PAGE_WIDTH = A4[0] - 36 * mm
+# The light bar of the impact page's chart (wishes/reports/charts.py).
+EARLIER = HexColor(EARLIER_FILL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +182,8 @@ class _Styles:
             spaceBefore=8,
             spaceAfter=4,
             wordWrap="CJK",
+            # A heading never ends a page alone, away from its table.
+            keepWithNext=1,
         )
         self.body = ParagraphStyle(
             "body", fontName=font, fontSize=10, leading=15, textColor=INK, wordWrap="CJK"
@@ -224,6 +230,11 @@ def _table(rows: list[list[object]], styles: _Styles, widths: list[float]) -> Ta
     return table
 
 
+def _step(peak: int) -> int:
+    """A whole-number step for a count axis: about five ticks, never halves of a wish."""
+    return max(1, -(-peak // 5))
+
+
 def _years_chart(report: YearReport, font: str) -> Drawing:
     height = 60 * mm
     drawing = Drawing(PAGE_WIDTH, height)
@@ -231,15 +242,21 @@ def _years_chart(report: YearReport, font: str) -> Drawing:
     # ReportLab types these as int; points are floats.
     chart.x, chart.y = 10 * mm, 12 * mm  # type: ignore[assignment]
     chart.width, chart.height = PAGE_WIDTH - 20 * mm, height - 22 * mm  # type: ignore[assignment]
-    chart.data = [[y.fulfilled for y in report.years]]
+    # A year without figures has no bar (and no "0"), as on the impact page.
+    chart.data = [[y.fulfilled if y.has_figures else None for y in report.years]]
     chart.categoryAxis.categoryNames = [str(y.year)[2:] for y in report.years]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueStep = _step(max((y.fulfilled for y in report.years), default=0))
     chart.bars[0].fillColor = RED
     chart.bars[0].strokeColor = white
+    # Lighter bars: figures from the association's earlier records, as on the impact page.
+    for index, year in enumerate(report.years):
+        if year.from_earlier_records:
+            chart.bars[(0, index)].fillColor = EARLIER
     chart.barLabelFormat = "%d"
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 6.5
@@ -261,6 +278,7 @@ def _categories_chart(report: YearReport, font: str) -> Drawing:
     # Largest at the top: a horizontal chart draws its first category at the bottom.
     ordered = list(reversed(report.categories))
     chart.data = [[count for _label, count in ordered]]
+    chart.valueAxis.valueStep = _step(max((count for _label, count in ordered), default=0))
     chart.categoryAxis.categoryNames = [label for label, _count in ordered]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8
@@ -302,7 +320,7 @@ def _story(report: YearReport, styles: _Styles, font: str) -> list[Flowable]:
             _("Earlier records") if figures.from_earlier_records else _("Recorded in this system")
         )
         rows: list[list[object]] = [
-            [_("Figure"), _("Value")],
+            [_("Figure"), pgettext("figure", "Value")],
             [_("Wishes fulfilled"), figures.fulfilled],
             [
                 _("of which claimed through the city platform"),
