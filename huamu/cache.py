@@ -101,6 +101,8 @@ PUBLIC_MODELS = (
     "wishes.Event",
     "wishes.Fulfilment",
     "wishes.FulfilmentPhoto",
+    # Only its average and count reach the impact page.
+    "wishes.Feedback",
     "wishes.ThankYouLetter",
     "wishes.YearTotal",
     "wishes.School",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sponsor/", views.dashboard, name="dashboard"),
     path("sponsor/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("sponsor/claims/<int:pk>/cancel/", views.cancel_claim, name="cancel_claim"),
+    path("sponsor/claims/<int:pk>/feedback/", views.feedback, name="feedback"),
     path("sponsor/claims/<int:pk>/reassign/", team_views.reassign, name="reassign_claim"),
     path("sponsor/events/<int:pk>/", event_views.signup, name="event_signup"),
     path("sponsor/events/<int:pk>/withdraw/", event_views.withdraw, name="withdraw_signup"),

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -30,9 +30,10 @@ from sponsors.selectors import (
     upcoming_events_with_signup,
 )
 from wishes.audit import histories_of
+from wishes.claiming.feedback import feedback_page, without_feedback
 from wishes.claiming.follow_up import days_overdue
 from wishes.claiming.handover import handover_for
-from wishes.models import Claim, ClaimStatus, GiftReceipt
+from wishes.models import Claim, ClaimStatus, FeedbackRole, GiftReceipt
 from wishes.public.selectors import public_wish
 from wishes.reports.hours import HoursPeriodForm, total_hours
 from wishes.reports.print_views import CertificateYearForm
@@ -132,6 +133,9 @@ def _claims_and_letters(request: HttpRequest, sponsor: Sponsor, status: str | No
         "claims": claims_with_history(sponsor, list(page.object_list)),
         "letters": letters[:LATEST_LETTERS],
         "more_letters": len(letters) > LATEST_LETTERS,
+        # Feedback is public data for the cache (its average is on /impact/): giving it
+        # drops this fragment, and the prompt goes at once.
+        "feedback_wanted": _feedback_wanted(sponsor),
     }
     return render_to_string("sponsors/includes/claims_and_letters.html", context, request)
 
@@ -178,6 +182,29 @@ def dashboard(request: HttpRequest, sponsor: Sponsor) -> HttpResponse:
         "verify_working_days": settings.HUAMU_VERIFY_WORKING_DAYS,
     }
     return render(request, "sponsors/dashboard.html", context)
+
+
+# The newest fulfilled wishes waiting for the sponsor's feedback that the dashboard names.
+FEEDBACK_PROMPTS = 5
+
+
+def _feedback_wanted(sponsor: Sponsor) -> list[Claim]:
+    claims = without_feedback(Claim.objects.filter(sponsor=sponsor), FeedbackRole.SPONSOR)
+    return list(
+        claims.select_related("wish", "fulfilment").order_by("-fulfilment__fulfilled_on", "-pk")[
+            :FEEDBACK_PROMPTS
+        ]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@sponsor_required
+def feedback(request: AuthenticatedRequest, pk: int, sponsor: Sponsor) -> HttpResponse:
+    """The sponsor rates a fulfilled claim of its own (1–5) with a short comment, once."""
+    claim = get_claim_for_sponsor(sponsor, pk)
+    return feedback_page(
+        request, claim, role=FeedbackRole.SPONSOR, back=reverse("sponsors:dashboard")
+    )
 
 
 @require_http_methods(["GET", "POST"])

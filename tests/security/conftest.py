@@ -91,6 +91,7 @@ def build_world(*, staff, sponsor, other_sponsor, coordinator, school, open_wish
         "draft_wish": WishFactory(child__school=school),
         "claim": claim,
         "fulfilment": fulfilment,
+        "fulfilled_claim": fulfilment.claim,
         "event": event,
         "photo": photo,
         "letter": ThankYouLetter.objects.get(pk=letter.pk),

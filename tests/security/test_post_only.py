@@ -51,6 +51,7 @@ OBJECT_OF_URL = {
     "school:child": "child",
     "school:photos": "fulfilment",
     "school:letter": "fulfilment",
+    "school:feedback": "fulfilment",
     "files:photo": "photo",
     "files:photo_thumbnail": "photo",
     "files:letter_scan": "letter",
@@ -59,6 +60,7 @@ OBJECT_OF_URL = {
     "sponsors:claim": "claim",
     "files:signed_form": "consent",
     "sponsors:cancel_claim": "claim",
+    "sponsors:feedback": "fulfilled_claim",
     "sponsors:reassign_claim": "claim",
     "sponsors:invite": "invite",
     "sponsors:revoke_invite": "invite",
@@ -174,6 +176,9 @@ def url_for(route: Route, world: dict) -> str:
         elif param == "attendee":
             # The door's tick of one attendee: nobody signed up in the world, so a 404.
             values[param] = MISSING_ID
+        elif param == "key":
+            # A table of the impact page's downloads (wishes/reports/impact_data.py).
+            values[param] = "years"
         elif param == "action":
             # A change page's button (wishes/admin/buttons.py): the wish's publish.
             values[param] = "publish"

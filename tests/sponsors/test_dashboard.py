@@ -355,8 +355,9 @@ def test_dashboard_query_count_does_not_grow_with_claims(
     # claims, 6-8 the drop-off deadlines, events and points of the page's active claims,
     # 9 photos shared with the sponsor and 10 letters pending or delivered for the page's
     # fulfilled claims, 11 the newest approved letters, 12 the member's volunteer hours,
-    # 13 the upcoming events with the sponsor's sign-up.
-    with django_assert_num_queries(13):
+    # 13 the upcoming events with the sponsor's sign-up, 14 the fulfilled claims still
+    # waiting for the sponsor's feedback.
+    with django_assert_num_queries(14):
         response = client.get(DASHBOARD)
     rows = response.context["claims"]
     assert len(rows) == 10

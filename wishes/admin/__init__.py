@@ -22,6 +22,7 @@ from huamu.admin_kit import (
 from wishes.admin.children import ChildAdmin, ConsentAdmin, ConsentInline, WishOfChildInline
 from wishes.admin.claims import ClaimAdmin, FulfilmentForm, OfflineClaimForm, OverdueClaimFilter
 from wishes.admin.events import EventAdmin, FulfilmentOfEventInline
+from wishes.admin.feedback import FeedbackAdmin, FeedbackInline
 from wishes.admin.fulfilment import FulfilmentAdmin, FulfilmentPhotoAdmin, PublishConsentFilter
 from wishes.admin.handover import (
     DropOffPointAdmin,
@@ -46,6 +47,8 @@ __all__ = [
     "BOTH_PLACES",
     "AccessLogAdmin",
     "CampaignAdmin",
+    "FeedbackAdmin",
+    "FeedbackInline",
     "ChildAdmin",
     "ClaimAdmin",
     "ClaimOfWishInline",

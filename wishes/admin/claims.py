@@ -29,6 +29,7 @@ from huamu.admin_kit import (
 from huamu.roles import AuthenticatedRequest
 from huamu.search import contains_all
 from sponsors.models import Sponsor, VerificationStatus
+from wishes.admin.feedback import FeedbackInline
 from wishes.admin.history import StatusChangeInline
 from wishes.city_platform.views import platform_claim_urls
 from wishes.claiming.follow_up import overdue_condition, release_overdue_claim
@@ -175,7 +176,7 @@ class ClaimAdmin(DomainAdmin):
         "reminder_sent_at",
         "overdue_reported_at",
     ]
-    inlines = [StatusChangeInline]
+    inlines = [FeedbackInline, StatusChangeInline]
     actions = ["cancel", "fulfil", "release_overdue"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -35,6 +35,14 @@ from wishes.models.events import (  # noqa: F401
     EventSignup,
     SignupStatus,
 )
+from wishes.models.feedback import (  # noqa: F401
+    COMMENT_MAX_LENGTH,
+    MAX_RATING,
+    MIN_RATING,
+    Feedback,
+    FeedbackRole,
+    FeedbackState,
+)
 from wishes.models.files import (  # noqa: F401
     download_path,
     import_path,

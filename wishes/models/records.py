@@ -35,6 +35,7 @@ class AccessAction(models.TextChoices):
     PRINT_ROSTER = "print_roster", _("Printed an event roster")
     PREVIEW_IMPORT = "preview_import", _("Viewed a spreadsheet import")
     IMPORT_FILE = "import_file", _("Downloaded an imported spreadsheet")
+    YEAR_REPORT = "year_report", _("Downloaded the year's report")
 
 
 class AccessLog(models.Model):

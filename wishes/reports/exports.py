@@ -462,3 +462,15 @@ def campaign_child_ids(campaign: Campaign) -> set[int]:
 
 def campaign_filename(campaign: Campaign) -> str:
     return f"huamu-campaign-{campaign.year}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+def sheets_workbook_bytes(sheets: Iterable[Sheet], *, title: str) -> bytes:
+    """Any list of sheets as an .xlsx file, written as the campaign workbook is (text cells
+    neutralised, headers styled and frozen)."""
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        _write_sheet(workbook, sheet)
+    workbook.properties.title = title
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

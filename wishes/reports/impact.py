@@ -14,8 +14,10 @@ Rules (also stated on the page and in the tests):
   from the wish's publication to the claim, and from the claim to the fulfilment date.
 - Shares count active and fulfilled claims (cancelled ones are left out), by the sponsor's
   region and by channel; claims made on the city platform by other centres are shown apart.
+- Ratings are the feedback (评单) sponsors and coordinators gave on fulfilled wishes: their
+  average (1–5, to one decimal) and their number; never the comments.
 
-Everything comes from six queries, however much data there is.
+Everything comes from seven queries, however much data there is.
 """
 
 import datetime
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
+    Avg,
     Case,
     CharField,
     Count,
@@ -50,6 +53,7 @@ from wishes.models import (
     Claim,
     ClaimChannel,
     ClaimStatus,
+    Feedback,
     Fulfilment,
     Wish,
     WishCategory,
@@ -112,6 +116,14 @@ class Share:
 
 
 @dataclass(frozen=True, slots=True)
+class Ratings:
+    """The feedback's average rating (None without any) and how many ratings it is over."""
+
+    count: int
+    average: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Impact:
     years: list[YearFigures]
     total_fulfilled: int
@@ -126,6 +138,7 @@ class Impact:
     channels: list[Share]
     # Other centres that claimed on the city platform, with their number of claims.
     platform_centres: list[tuple[str, int]]
+    ratings: Ratings
 
     @property
     def shown_years(self) -> list[YearFigures]:
@@ -338,8 +351,17 @@ def _claim_shares() -> tuple[int, list[Share], list[Share], list[tuple[str, int]
     return total, region_shares, channel_shares, platform
 
 
+def ratings_of(feedback: QuerySet[Feedback]) -> Ratings:
+    """The average rating and the count of some feedback, in one query."""
+    row = feedback.aggregate(count=Count("pk"), average=Avg("rating"))
+    average = row["average"]
+    return Ratings(
+        count=row["count"], average=None if average is None else round(float(average), 1)
+    )
+
+
 def impact_figures(today: datetime.date | None = None) -> Impact:
-    """Every number of the impact page, in six queries."""
+    """Every number of the impact page, in seven queries."""
     depends_on("impact")
     years = _years(today or timezone.localdate())
     to_claim, to_fulfil = _timings()
@@ -356,4 +378,6 @@ def impact_figures(today: datetime.date | None = None) -> Impact:
         regions=regions,
         channels=channels,
         platform_centres=centres,
+        # Query 7: the feedback's ratings, never its comments.
+        ratings=ratings_of(Feedback.objects.all()),
     )

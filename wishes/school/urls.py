@@ -15,4 +15,5 @@ urlpatterns = [
     path("events/<int:pk>/roster.pdf", event_views.roster, name="event_roster"),
     path("events/<int:pk>/check-in/", event_views.check_in, name="event_check_in"),
     path("events/<int:pk>/check-in/<int:attendee>/", event_views.tick, name="event_tick"),
+    path("fulfilments/<int:pk>/feedback/", school_views.feedback, name="feedback"),
 ]

@@ -7,6 +7,7 @@ the access log, naming the children it showed.
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,8 +16,9 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from huamu.errors import TransitionError
-from huamu.roles import AuthenticatedRequest
-from wishes.models import AccessAction, Event, Fulfilment, School, WishStatus
+from huamu.roles import AuthenticatedRequest, coordinator_of
+from wishes.claiming.feedback import feedback_page, without_feedback
+from wishes.models import AccessAction, Event, FeedbackRole, Fulfilment, School, WishStatus
 from wishes.privacy.access_log import log_access
 from wishes.school.access import (
     child_wish_records,
@@ -27,6 +29,7 @@ from wishes.school.access import (
     get_preselected_event,
     get_school_for_page,
     school_children,
+    school_claims,
     school_events,
     school_required,
     school_todos,
@@ -116,8 +119,26 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
         "show_label": next(label for value, label, _ in tabs if value == show),
         "page_obj": page,
         "events": school_events(school),
+        "feedback_wanted": _feedback_wanted(request, school),
     }
     return render(request, "school/overview.html", context)
+
+
+# The newest fulfilled wishes waiting for the coordinator's feedback that the overview names.
+FEEDBACK_PROMPTS = 10
+
+
+def _feedback_wanted(request: AuthenticatedRequest, school: School) -> list:
+    """The school's fulfilled claims its coordinator has not rated yet (none for staff)."""
+    coordinator = coordinator_of(request.user)
+    if coordinator is None or coordinator.school_id != school.pk:
+        return []
+    claims = without_feedback(school_claims(school), FeedbackRole.COORDINATOR)
+    return list(
+        claims.select_related("wish", "fulfilment").order_by("-fulfilment__fulfilled_on", "-pk")[
+            :FEEDBACK_PROMPTS
+        ]
+    )
 
 
 @school_required
@@ -276,3 +297,19 @@ def letter(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "overview_url": _overview_url(fulfilment.claim.wish.child.school),
     }
     return render(request, "school/letter.html", context, status=BAD_REQUEST if posted else 200)
+
+
+@school_required
+@require_http_methods(["GET", "POST"])
+def feedback(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The coordinator of the child's school rates a fulfilment (1–5) with a comment, once."""
+    # Staff are let into the school pages, but the feedback is the coordinator's own.
+    if coordinator_of(request.user) is None:
+        raise PermissionDenied
+    fulfilment = get_fulfilment_for_coordinator(request, pk)
+    return feedback_page(
+        request,
+        fulfilment.claim,
+        role=FeedbackRole.COORDINATOR,
+        back=_overview_url(fulfilment.claim.wish.child.school),
+    )

@@ -27,6 +27,7 @@ from wishes.services.events import (
     upcoming_events_for,
     withdraw_signup,
 )
+from wishes.services.feedback import give_feedback, may_give_feedback
 from wishes.services.fulfilment import (
     add_fulfilment_photos,
     record_fulfilment,
@@ -76,8 +77,10 @@ __all__ = [
     "delete_history",
     "erase_child",
     "expired_children",
+    "give_feedback",
     "letter_sharing_consented",
     "lock_claim",
+    "may_give_feedback",
     "lock_wish",
     "lock_wish_and_claim",
     "may_receive_gift",
