@@ -2,14 +2,22 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.mail import notify_staff
-from sponsors.models import MemberRole, Sponsor, SponsorMember, VerificationStatus
+from sponsors.models import (
+    MemberRole,
+    NotificationChannel,
+    Sponsor,
+    SponsorMember,
+    VerificationStatus,
+)
 from sponsors.phone_login import link_phone
 from sponsors.teams import request_to_join
 from wishes.audit import record_change
@@ -64,7 +72,7 @@ def register_sponsor(
     user.first_name = contact_name[: user._meta.get_field("first_name").max_length]
     user.save(update_fields=["first_name"])
     if login_phone:
-        link_phone(user=user, phone=login_phone)
+        _link_and_text(user, login_phone, email=email, language=language)
     member = SponsorMember.objects.create(
         user=user, sponsor=sponsor, role=MemberRole.ADMINISTRATOR
     )
@@ -72,6 +80,22 @@ def register_sponsor(
     record_change(subject=member, from_status="", to_status=MemberRole.ADMINISTRATOR, by=user)
     notify_staff(template="sponsor_registered", context={"sponsor": sponsor})
     return user
+
+
+def _link_and_text(user: User, phone: str, *, email: str, language: str) -> None:
+    """A number proved by a code logs in, and is told by text message from the start (with
+    e-mail too when one was given): someone who signs up by phone lives on their phone."""
+    from sponsors.services import set_notification_preference
+
+    link_phone(user=user, phone=phone)
+    languages = dict(settings.LANGUAGES)
+    set_notification_preference(
+        user=user,
+        channel=NotificationChannel.BOTH if email else NotificationChannel.SMS,
+        language=language if language in languages else settings.LANGUAGE_CODE,
+        mobile=phone,
+        by=user,
+    )
 
 
 def _phone_username() -> str:
@@ -104,6 +128,6 @@ def register_colleague(
             % {"username": username}
         ) from None
     if login_phone:
-        link_phone(user=user, phone=login_phone)
+        _link_and_text(user, login_phone, email=email, language=get_language() or "")
     request_to_join(token=token, user=user)
     return user

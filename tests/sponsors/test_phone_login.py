@@ -536,3 +536,22 @@ def test_an_expired_invitation_is_refused_on_the_phone_path_too(client, invite, 
     response = client.post(SIGN_UP_URL, {"name": "王小明", "email": "", "next": join_url})
     assert response.status_code == 410
     assert not get_user_model().objects.filter(first_name="王小明").exists()
+
+
+def test_who_signs_up_by_phone_is_told_of_the_verification_by_text_message(
+    client, sms_outbox, staff, django_capture_on_commit_callbacks
+):
+    from sponsors.models import NotificationChannel
+
+    prove(client, UNKNOWN, sms_outbox)
+    client.post(SIGN_UP_URL, individual())
+    sponsor = Sponsor.objects.get(name="陈爱心")
+    user = sponsor.members.get().user
+    assert user.notification_preference.channel == NotificationChannel.SMS
+    assert user.notification_preference.mobile == UNKNOWN
+    sms_outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verify_sponsor(sponsor_id=sponsor.pk, by=staff)
+
+    assert [(m.phone, m.template) for m in sms_outbox] == [(UNKNOWN, "sponsor_verified")]
