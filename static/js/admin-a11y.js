@@ -46,9 +46,20 @@
     });
   }
 
+  // The changelist's search box is labelled by a magnifier icon; with a help text below
+  // it, axe counts only that description. Its name is the icon's own text ("搜索").
+  function nameSearchbar() {
+    var bar = document.getElementById("searchbar");
+    var icon = document.querySelector('label[for="searchbar"] img');
+    if (bar && !bar.hasAttribute("aria-label")) {
+      bar.setAttribute("aria-label", (icon && icon.getAttribute("alt")) || "Search");
+    }
+  }
+
   function run() {
     nameComboboxes(document);
     focusableScrollers(document);
+    nameSearchbar();
   }
 
   if (window.django && window.django.jQuery) {

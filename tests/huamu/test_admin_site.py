@@ -43,6 +43,7 @@ REGISTERED = {
     "wishes.DropOffPoint": "DropOffPointAdmin",
     "wishes.Event": "EventAdmin",
     "wishes.EventSignup": "EventSignupAdmin",
+    "wishes.Feedback": "FeedbackAdmin",
     "wishes.Fulfilment": "FulfilmentAdmin",
     "wishes.FulfilmentPhoto": "FulfilmentPhotoAdmin",
     "wishes.GiftReceipt": "GiftReceiptAdmin",

@@ -138,6 +138,9 @@ def admin_model(route: Route):
 
 
 def object_id_for(route: Route, world: dict) -> int:
+    if route.name == "files:parcel_photo":
+        # The world has no gift receipt: the file view answers 404 and changes nothing.
+        return MISSING_ID
     if route.name in OBJECT_OF_URL:
         return world[OBJECT_OF_URL[route.name]].pk
     model = admin_model(route)
@@ -179,6 +182,10 @@ def url_for(route: Route, world: dict) -> str:
         elif param == "key":
             # A table of the impact page's downloads (wishes/reports/impact_data.py).
             values[param] = "years"
+        elif param == "year":
+            # The campaign poster (wishes/public/poster.py): the world's campaign, if any.
+            campaign = world.get("open_wish").campaign if world.get("open_wish") else None
+            values[param] = campaign.year if campaign else 2026
         elif param == "action":
             # A change page's button (wishes/admin/buttons.py): the wish's publish.
             values[param] = "publish"
