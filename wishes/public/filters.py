@@ -5,7 +5,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from huamu.search import contains_all, filter_by_tokens
-from wishes.models import Campaign, GradeBand, PublicLocation, Region, Wish, WishCategory
+from wishes.models import (
+    Campaign,
+    GradeBand,
+    PublicLocation,
+    Region,
+    Wish,
+    WishCategory,
+    WishStatus,
+)
 from wishes.public.selectors import (
     LONGEST_WAITING_FIRST,
     ValueBand,
@@ -62,7 +70,11 @@ def _regions_with_open_wishes() -> QuerySet[Region]:
 
 
 def _campaigns_with_open_wishes() -> QuerySet[Campaign]:
-    return Campaign.objects.filter(Exists(open_wishes().filter(campaign=OuterRef("pk"))))
+    # A campaign is public; whether its open wishes are all hidden says nothing of a child,
+    # so the status alone decides (the campaign index finds the first one at once, where
+    # the visibility rules would join every child and consent for each campaign).
+    open_in_campaign = Wish.objects.filter(campaign=OuterRef("pk"), status=WishStatus.OPEN)
+    return Campaign.objects.filter(Exists(open_in_campaign)).order_by("-year", "name")
 
 
 class WishFilter(django_filters.FilterSet):

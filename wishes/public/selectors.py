@@ -214,8 +214,12 @@ class PublicWishList:
     def __init__(self, wishes: QuerySet[Wish]) -> None:
         self._rows = _public_rows(wishes)
 
-    def count(self) -> int:
-        return self._rows.count()
+    def count(self, *, up_to: int | None = None) -> int:
+        """How many wishes, or with `up_to`, how many but at most `up_to`: counting stops
+        there instead of reading every matching row."""
+        if up_to is None:
+            return self._rows.count()
+        return self._rows.order_by().values("pk")[:up_to].count()
 
     def __len__(self) -> int:
         return self.count()

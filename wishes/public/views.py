@@ -24,7 +24,12 @@ from wishes.models import LIVE_CLAIM_STATUSES, Campaign, Claim
 from wishes.public.filters import WishFilter
 from wishes.public.forms import GiftReceivedForm
 from wishes.public.poster import campaign_poster_pdf, campaign_poster_png
-from wishes.public.selectors import open_public_wishes, public_wish, similar_open_wishes
+from wishes.public.selectors import (
+    PublicWishList,
+    open_public_wishes,
+    public_wish,
+    similar_open_wishes,
+)
 from wishes.public.share import site_share_card, wish_share_card
 from wishes.services import may_receive_gift, receive_gift
 
@@ -64,7 +69,22 @@ def wish_list(request: HttpRequest) -> HttpResponse:
 
 
 class CappedPaginator(Paginator):
-    """A paginator that offers MAX_PAGES pages at most, however many wishes there are."""
+    """A paginator that offers MAX_PAGES pages at most, however many wishes there are.
+
+    It counts no further than one wish past the last page offered, so a list of 80,000
+    wishes costs the count of 2,401; the page then says "more than 2,400".
+    """
+
+    object_list: PublicWishList
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.count(up_to=self.offered + 1)
+
+    @property
+    def offered(self) -> int:
+        """The most wishes the pages show."""
+        return MAX_PAGES * self.per_page
 
     @cached_property
     def num_pages(self) -> int:
@@ -76,7 +96,7 @@ class CappedPaginator(Paginator):
     @property
     def is_capped(self) -> bool:
         """Whether more wishes match than the pages offered show."""
-        return self.count > MAX_PAGES * self.per_page
+        return self.count > self.offered
 
 
 def _page_number(value: str | None) -> int:

@@ -180,6 +180,45 @@ def test_region_choices_hold_only_regions_of_visible_wishes(client):
     assert choices[1:] == ["北蔡镇"]
 
 
+def test_campaign_choices_hold_only_campaigns_with_open_wishes_newest_first(client):
+    _open(campaign=CampaignFactory(year=2025, name="2025 圆梦季"))
+    _open(campaign=CampaignFactory(year=2026, name="2026 圆梦季"))
+    finished = CampaignFactory(year=2024, name="2024 圆梦季")
+    WishFactory(campaign=finished)  # a draft: not open
+
+    html = client.get(LIST).text
+
+    assert '<option value="" selected>' in html
+    assert html.index("2026 圆梦季") < html.index("2025 圆梦季")
+    assert "2024 圆梦季" not in html
+
+
+def test_the_filters_drop_downs_keep_the_choice_and_label_each_field(client):
+    wish = _open(child__home_region=RegionFactory(name="北蔡镇"))
+    region = wish.child.home_region
+
+    html = client.get(LIST, {"region": region.pk, "category": wish.category}, **EN).text
+
+    assert '<label for="id_region" class="form-label">Region</label>' in html
+    assert f'<option value="{region.pk}" selected>北蔡镇</option>' in html
+    assert f'<option value="{wish.category}" selected>' in html
+    assert '<option value="" selected>Any campaign</option>' in html
+
+
+def test_a_choice_that_is_not_offered_is_marked_on_its_field(client):
+    wish = _open()
+
+    response = client.get(LIST, {"category": "spaceships"}, **EN)
+
+    html = response.text
+    assert response.status_code == 200
+    assert 'class="select form-select is-invalid" id="id_category" aria-invalid="true"' in html
+    assert 'aria-describedby="id_category_error"' in html
+    assert '<div id="id_category_error" class="invalid-feedback">' in html
+    assert "spaceships" in html.split('id="id_category_error"')[1].split("</div>")[0]
+    assert _codes(response) == [wish.code]
+
+
 def test_campaign_filter_keeps_only_that_campaign(client):
     old = _open(campaign=CampaignFactory(year=2025))
     _open(campaign=CampaignFactory(year=2026))
@@ -766,7 +805,30 @@ def test_pages_past_the_cap_say_to_narrow_the_list_and_read_no_wishes(
     assert "Only the first 2 pages of the list are shown." in html
     assert 'href="?q=%E4%B9%A6&amp;page=1"' in html
     assert "wish-card" not in html
-    assert "60 wishes are waiting" in html
+    assert "More than 48 wishes are waiting" in html
+
+
+def test_the_count_stops_one_past_the_last_page_offered(client, monkeypatch):
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    _bulk_open_wishes(60)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, **EN)
+
+    # 2 pages of 24 are offered: the count reads 49 rows, not 60, and says "more than".
+    assert response.context["page_obj"].paginator.count == 49
+    assert "More than 48 wishes are waiting" in response.text
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    assert len(counts) == 1 and "LIMIT 49" in counts[0]
+
+
+def test_a_list_within_the_pages_offered_says_its_exact_count(client, monkeypatch):
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    _bulk_open_wishes(48)
+
+    html = client.get(LIST, **EN).text
+
+    assert "48 wishes are waiting" in html and "More than" not in html
 
 
 def test_the_pager_offers_no_page_past_the_cap(client, monkeypatch):
