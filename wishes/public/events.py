@@ -32,7 +32,7 @@ from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page, depends_on
 from sponsors.models import Sponsor, SponsorKind
-from wishes.models import Claim, ClaimStatus, Event, EventKind
+from wishes.models import Claim, ClaimStatus, Event, EventKind, Fulfilment
 from wishes.privacy.redaction import mask_contact_details
 from wishes.public.selectors import public_photos
 
@@ -79,6 +79,10 @@ class EventSponsors:
     individuals: int
 
 
+def _shown_events() -> QuerySet[Event]:
+    return Event.objects.filter(is_public=True)
+
+
 def _public_events() -> QuerySet:
     depends_on("events")
     claimed_here = (
@@ -89,10 +93,19 @@ def _public_events() -> QuerySet:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    # Counted per event by subqueries, not by grouping a join: the database then counts
+    # only the events of the page, not every fulfilment of every event first.
+    fulfilled = (
+        Fulfilment.objects.filter(event=OuterRef("pk"))
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return (
-        Event.objects.filter(is_public=True)
+        _shown_events()
         .annotate(
-            fulfilled=Count("fulfilments"),
+            fulfilled=Coalesce(Subquery(fulfilled, output_field=IntegerField()), 0),
             claimed_here=Coalesce(Subquery(claimed_here, output_field=IntegerField()), 0),
         )
         .values(
@@ -133,7 +146,12 @@ def _sponsors_of(event_id: int) -> EventSponsors:
     # Sponsors listed for the event and those whose wishes came true there. An individual's
     # name is replaced in SQL, so it never leaves the database.
     rows = list(
-        Sponsor.objects.filter(Q(events=event_id) | Q(claims__fulfilment__event=event_id))
+        # Two IN lists rather than one OR over two joins, which made distinct rows of every
+        # claim of every sponsor first.
+        Sponsor.objects.filter(
+            Q(pk__in=Event.sponsors.through.objects.filter(event=event_id).values("sponsor"))
+            | Q(pk__in=Claim.objects.filter(fulfilment__event=event_id).values("sponsor"))
+        )
         .values(
             "pk",
             "kind",
@@ -156,6 +174,8 @@ def _sponsors_of(event_id: int) -> EventSponsors:
 def event_list(request: HttpRequest) -> HttpResponse:
     """Public events, upcoming first, then past ones, 20 a page."""
     paginator = Paginator(_upcoming_then_past(_public_events()), EVENTS_PER_PAGE)
+    # The same events counted without the per-event numbers.
+    paginator.count = _shown_events().count()
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = [_to_public(row) for row in page.object_list]
     return render(request, "events/event_list.html", {"page_obj": page})

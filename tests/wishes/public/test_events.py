@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -124,6 +126,18 @@ def test_list_pages_20_events_at_a_time(client):
 
     assert len(first.context["page_obj"]) == 20
     assert len(second.context["page_obj"]) == 1
+
+
+def test_the_list_counts_public_events_without_reading_their_fulfilments(client):
+    EventFactory.create_batch(3)
+    EventFactory(is_public=False)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("events:list"))
+
+    assert response.context["page_obj"].paginator.count == 3
+    count = next(query["sql"] for query in queries.captured_queries if "COUNT(*)" in query["sql"])
+    assert "fulfilment" not in count and "claim" not in count
 
 
 @pytest.mark.parametrize("rows", [3, 30])
