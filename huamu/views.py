@@ -7,12 +7,7 @@ from django.views.decorators.http import require_safe
 
 from huamu.cache import cache_public_page
 from huamu.roles import coordinator_of, sponsor_member_of
-from wishes.public.selectors import (
-    campaign_progress,
-    current_campaign,
-    impact_numbers,
-    open_public_wishes,
-)
+from wishes.public.selectors import current_campaign, front_page_numbers, open_public_wishes
 
 # How many of the longest-waiting wishes the front page shows.
 HOME_WISHES = 3
@@ -23,10 +18,11 @@ HOME_WISHES = 3
 def home(request: HttpRequest) -> HttpResponse:
     """What the programme is, its impact so far, the current campaign and wishes waiting."""
     campaign = current_campaign()
+    impact, progress = front_page_numbers(campaign)
     context = {
-        "impact": impact_numbers(),
+        "impact": impact,
         "campaign": campaign,
-        "progress": campaign_progress(campaign) if campaign is not None else None,
+        "progress": progress,
         "waiting_wishes": open_public_wishes()[:HOME_WISHES],
     }
     return render(request, "home.html", context)

@@ -32,6 +32,7 @@ from wishes.models import (
 from wishes.public import views
 from wishes.public.selectors import (
     PublicWish,
+    campaign_progress,
     current_campaign,
     impact_numbers,
     open_public_wishes,
@@ -425,11 +426,33 @@ def test_home_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     _bulk_open_wishes(20)
     FulfilmentFactory()
 
-    # 1 fulfilled wishes counted, 2 waiting wishes counted, 3 sponsor numbers, 4 the
-    # campaign, 5 and 6 its progress (waiting; claimed and fulfilled), 7 the
-    # longest-waiting wishes.
-    with django_assert_num_queries(7):
-        client.get("/")
+    # 1 the campaign, 2 waiting wishes counted in all and in the campaign at once,
+    # 3 fulfilled wishes counted, 4 sponsor numbers, 5 the campaign's claimed and
+    # fulfilled, 6 the longest-waiting wishes.
+    with django_assert_num_queries(6):
+        response = client.get("/")
+
+    assert response.status_code == 200
+
+
+def test_the_front_pages_numbers_equal_the_impact_numbers_and_the_campaigns_progress(client):
+    _bulk_open_wishes(5)
+    today = timezone.localdate()
+    running = CampaignFactory(
+        year=2099,  # another campaign than the one of the five wishes above
+        starts_on=today - datetime.timedelta(days=3),
+        ends_on=today + datetime.timedelta(days=3),
+    )
+    _open(campaign=running)
+    _open(campaign=running, child__withdrawn_at=timezone.now())  # not waiting: hidden
+
+    context = client.get("/").context
+
+    assert context["campaign"] == running
+    assert context["impact"] == impact_numbers()
+    assert context["impact"].waiting == 6
+    assert context["progress"] == campaign_progress(running)
+    assert context["progress"].waiting == 1
 
 
 # --- the wish page --------------------------------------------------------------------------
