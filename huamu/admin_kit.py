@@ -45,6 +45,17 @@ class DomainAdmin(admin.ModelAdmin):
         return inlines
 
 
+class ReadOnlyAdmin(DomainAdmin):
+    """A back-office model whose rows only the services and the users' own pages write:
+    staff look, nobody adds, changes or deletes a row here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class _SavingRequest(HttpRequest):
     """For the type checker: the marks RefusalOnFormMixin leaves on the request it handles."""
 

@@ -17,6 +17,12 @@ from huamu.tasks import runs_in_background, send_mail_task
 logger = logging.getLogger(__name__)
 
 
+def mail_language() -> str:
+    """The language the visitor is reading now, which their e-mail should use too."""
+    current = translation.get_language()
+    return current if current in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def send_after_commit(
     *,
     to: list[str],

@@ -14,6 +14,7 @@ from huamu.admin_kit import (
     BOTH_PLACES,
     DomainAdmin,
     NoDeleteInline,
+    ReadOnlyAdmin,
     ReasonForm,
     action_form_page,
     apply_to_each,
@@ -218,7 +219,7 @@ JOIN_REQUEST_FIELDS = ("user", "sponsor", "status", "created_at", "decided_by", 
 
 
 @admin.register(TeamInvite)
-class TeamInviteAdmin(DomainAdmin):
+class TeamInviteAdmin(ReadOnlyAdmin):
     """Invitations are made and withdrawn by the units' administrators; staff look only."""
 
     list_display = ["sponsor", "status", "note", "created_by", "created_at", "expires_at"]
@@ -229,15 +230,9 @@ class TeamInviteAdmin(DomainAdmin):
     readonly_fields = INVITE_FIELDS
     inlines = [StatusChangeInline]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(DomainAdmin):
+class JoinRequestAdmin(ReadOnlyAdmin):
     """Requests to join a unit, answered by its administrators; staff look only."""
 
     list_display = ["user", "sponsor", "status", "created_at", "decided_by", "decided_at"]
@@ -247,12 +242,6 @@ class JoinRequestAdmin(DomainAdmin):
     fields = JOIN_REQUEST_FIELDS
     readonly_fields = JOIN_REQUEST_FIELDS
     inlines = [StatusChangeInline]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(VerifiedPhone)
@@ -292,7 +281,7 @@ PREFERENCE_FIELDS = ("user", "channel", "language", "mobile", "created_at", "upd
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(DomainAdmin):
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
     """Each person chooses on "my notifications"; staff look only (and see the history)."""
 
     list_display = ["user", "channel", "language", "updated_at"]
@@ -302,9 +291,3 @@ class NotificationPreferenceAdmin(DomainAdmin):
     fields = PREFERENCE_FIELDS
     readonly_fields = PREFERENCE_FIELDS
     inlines = [StatusChangeInline]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

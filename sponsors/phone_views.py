@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huamu.errors import TransitionError
+from huamu.mail import mail_language
 from huamu.net import client_ip
 from huamu.phones import mask_phone
+from sponsors import navigation
 from sponsors.access import get_sponsor_member
 from sponsors.forms import (
     ColleaguePhoneSignupForm,
@@ -28,7 +30,6 @@ from sponsors.models import TeamInvite
 from sponsors.phone_login import check_login_code, link_phone, send_login_code, user_with_phone
 from sponsors.registration import register_colleague, register_sponsor
 from sponsors.teams import check_invite
-from sponsors.views import _invitation_token, _mail_language, _return_to
 
 # The number waiting for its code, and where to go afterwards.
 PENDING_KEY = "phone_login"
@@ -61,7 +62,7 @@ def phone_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         try:
-            send_login_code(phone=phone, ip_address=client_ip(request), language=_mail_language())
+            send_login_code(phone=phone, ip_address=client_ip(request), language=mail_language())
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
@@ -130,11 +131,11 @@ def register_phone(request: HttpRequest) -> HttpResponse:
     """Sign up a unit or an individual with a proved mobile number, no password."""
     if request.user.is_authenticated and get_sponsor_member(request) is not None:
         return redirect("sponsors:dashboard")
-    return_to = _return_to(request)
+    return_to = navigation.return_to(request)
     phone = _verified_phone(request)
     if not phone:
         return redirect(_with_next("phone_login", return_to))
-    token = _invitation_token(return_to)
+    token = navigation.invitation_token(return_to)
     if token:
         return _join_by_phone(request, token=token, phone=phone)
     form = PhoneSponsorRegistrationForm(request.POST if request.method == "POST" else None)
@@ -144,7 +145,7 @@ def register_phone(request: HttpRequest) -> HttpResponse:
                 **form.registration_data(),
                 phone=phone,
                 login_phone=phone,
-                language=_mail_language(),
+                language=mail_language(),
                 return_to=return_to,
             )
         except TransitionError as error:

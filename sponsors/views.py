@@ -7,16 +7,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from huamu.cache import cached_fragment
 from huamu.errors import TransitionError
+from huamu.mail import mail_language
 from huamu.roles import AuthenticatedRequest
+from sponsors import navigation
 from sponsors.access import get_claim_for_sponsor, get_sponsor_member, sponsor_required
 from sponsors.forms import CancelClaimForm, SponsorRegistrationForm
 from sponsors.models import Sponsor
@@ -41,19 +42,13 @@ from wishes.services import cancel_claim as cancel_claim_service
 from wishes.services import letter_sharing_consented
 
 
-def _mail_language() -> str:
-    """The language the visitor is reading now, which their e-mail should use too."""
-    current = translation.get_language()
-    return current if current in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Sign up a unit or an individual; the new account is logged in, pending verification."""
     if request.user.is_authenticated and get_sponsor_member(request) is not None:
         return redirect("sponsors:dashboard")
-    return_to = _return_to(request)
-    invitation = _invitation_token(return_to)
+    return_to = navigation.return_to(request)
+    invitation = navigation.invitation_token(return_to)
     if invitation:
         # Coming from an invitation (through the login page): a colleague signs up to join
         # that unit, not to register a new sponsor.
@@ -62,7 +57,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = register_sponsor(
-                **form.registration_data(), language=_mail_language(), return_to=return_to
+                **form.registration_data(), language=mail_language(), return_to=return_to
             )
         except TransitionError as error:
             form.add_error(None, str(error))
@@ -76,27 +71,6 @@ def register(request: HttpRequest) -> HttpResponse:
         "verify_working_days": settings.HUAMU_VERIFY_WORKING_DAYS,
     }
     return render(request, "sponsors/register.html", context)
-
-
-def _invitation_token(path: str) -> str:
-    """The token of a team invitation if `path` is its page, else ""."""
-    try:
-        match = resolve(path.split("?", 1)[0])
-    except Resolver404:
-        return ""
-    return match.kwargs["token"] if match.view_name == "sponsors:join" else ""
-
-
-def _return_to(request: HttpRequest) -> str:
-    """The page the visitor came from (`next`), if it is a path on this site, else ""."""
-    wanted = (request.POST.get("next") or request.GET.get("next") or "").strip()
-    if (
-        not wanted.startswith("/")
-        or len(wanted) > Sponsor._meta.get_field("return_to").max_length  # type: ignore[operator]
-        or not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
-    ):
-        return ""
-    return wanted
 
 
 # A page of claims stays quick to render and to read on a phone, however many wishes a

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from huamu.admin_kit import DomainAdmin, ReadOnlyInline
+from huamu.admin_kit import DomainAdmin, ReadOnlyAdmin, ReadOnlyInline
 from huamu.roles import AuthenticatedRequest, is_office_staff
 from wishes.admin.history import StatusChangeInline
 from wishes.models import Attendee, AttendeeStatus, Event, EventSignup, Fulfilment
@@ -152,18 +152,9 @@ ATTENDEE_FIELDS = (
 )
 
 
-class _ServiceMadeAdmin(DomainAdmin):
-    """Sign-ups and attendees come from the sponsors' pages and the door's check-in only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
+# Sign-ups and attendees come from the sponsors' pages and the door's check-in only.
 @admin.register(EventSignup)
-class EventSignupAdmin(_ServiceMadeAdmin):
+class EventSignupAdmin(ReadOnlyAdmin):
     list_display = ["event", "sponsor", "status", "headcount", "signed_up_by", "updated_at"]
     list_filter = ["status", "event"]
     list_select_related = ["event", "sponsor", "signed_up_by"]
@@ -173,7 +164,7 @@ class EventSignupAdmin(_ServiceMadeAdmin):
 
 
 @admin.register(Attendee)
-class AttendeeAdmin(_ServiceMadeAdmin):
+class AttendeeAdmin(ReadOnlyAdmin):
     list_display = ["name", "signup", "user", "status", "checked_in_at", "hours"]
     list_filter = ["status", "signup__event"]
     list_select_related = ["signup__event", "signup__sponsor", "user"]

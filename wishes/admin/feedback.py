@@ -5,11 +5,10 @@ shown here to staff only, never on a public page or in the public downloads.
 """
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from huamu.admin_kit import DomainAdmin, ReadOnlyInline
+from huamu.admin_kit import ReadOnlyAdmin, ReadOnlyInline
 from wishes.models import Feedback
 
 
@@ -24,7 +23,7 @@ class FeedbackInline(ReadOnlyInline):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(DomainAdmin):
+class FeedbackAdmin(ReadOnlyAdmin):
     """Given by the sponsor and the coordinator on their own pages; nobody edits it here."""
 
     list_display = ["claim", "role", "rating", "short_comment", "given_by", "created_at"]
@@ -34,12 +33,6 @@ class FeedbackAdmin(DomainAdmin):
     date_hierarchy = "created_at"
     fields = ["claim", "role", "rating", "comment", "given_by", "created_at"]
     readonly_fields = ["claim", "role", "rating", "comment", "given_by", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Feedback) -> str:

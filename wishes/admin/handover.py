@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from huamu.admin_kit import DomainAdmin, apply_to_each
+from huamu.admin_kit import DomainAdmin, ReadOnlyAdmin, apply_to_each
 from huamu.roles import AuthenticatedRequest
 from wishes.claiming.handover import missing_gifts, remind_missing_gifts
 from wishes.models import DropOffPoint, GiftReceipt, HandoverReminder, MissingGift
@@ -37,18 +37,8 @@ class DropOffPointAdmin(DomainAdmin):
     ]
 
 
-class _ReadOnlyAdmin(DomainAdmin):
-    """Rows written by the services only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(GiftReceipt)
-class GiftReceiptAdmin(_ReadOnlyAdmin):
+class GiftReceiptAdmin(ReadOnlyAdmin):
     list_display = ["claim", "received_at", "received_by", "has_photo"]
     list_select_related = ["claim__wish", "claim__sponsor", "received_by"]
     search_fields = ["claim__wish__code", "claim__sponsor__name"]
@@ -76,7 +66,7 @@ class GiftReceiptAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(HandoverReminder)
-class HandoverReminderAdmin(_ReadOnlyAdmin):
+class HandoverReminderAdmin(ReadOnlyAdmin):
     list_display = ["claim", "deadline", "sent_at", "sent_by"]
     list_select_related = ["claim__wish", "claim__sponsor", "sent_by"]
     search_fields = ["claim__wish__code", "claim__sponsor__name"]
@@ -84,7 +74,7 @@ class HandoverReminderAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(MissingGift)
-class MissingGiftAdmin(_ReadOnlyAdmin):
+class MissingGiftAdmin(ReadOnlyAdmin):
     """Active claims whose gift has not arrived by the drop-off deadline, sponsor by sponsor."""
 
     # The sponsor, its phone and its count head each group of rows

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from huamu.admin_kit import DomainAdmin
+from huamu.admin_kit import DomainAdmin, ReadOnlyAdmin
 from wishes.admin.history import StatusChangeInline, StatusLabels, ToStatusFilter
 from wishes.importing import views as import_views
 from wishes.models import (
@@ -56,7 +56,7 @@ def _record_link(content_type, object_id: int) -> str:
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(StatusLabels, admin.ModelAdmin):
+class StatusChangeAdmin(StatusLabels, ReadOnlyAdmin):
     """The audit trail is written by the services only; nobody edits or removes a row."""
 
     list_display = ["at", "content_type", "subject_link", "from_label", "to_label", "by"]
@@ -71,18 +71,9 @@ class StatusChangeAdmin(StatusLabels, admin.ModelAdmin):
     def subject_link(self, obj: StatusChange) -> str:
         return _record_link(obj.content_type, obj.object_id)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Who read which children's data; written by the views, never edited.
 
     Filter by user and by child (a child's own page links to its rows), by action and date.
@@ -135,15 +126,6 @@ class AccessLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("children shown"), ordering="children_count")
     def children_count(self, obj: "_LogWithCount") -> int:
         return obj.children_count
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 # --- impact: earlier years' totals -----------------------------------------------------------
@@ -231,7 +213,7 @@ class ImportBatchAdmin(DomainAdmin):
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(admin.ModelAdmin):
+class ScheduledRunAdmin(ReadOnlyAdmin):
     """The daily jobs' runs (manage.py run_scheduled): written by the scheduler, never edited."""
 
     list_display = ["day", "job", "status", "attempts", "started_at", "finished_at"]
@@ -240,18 +222,9 @@ class ScheduledRunAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     fields = ["job", "day", "status", "attempts", "started_at", "finished_at", "summary"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(Download)
-class DownloadAdmin(admin.ModelAdmin):
+class DownloadAdmin(ReadOnlyAdmin):
     """Files a worker made for the user (exports, PDFs): each user sees only their own."""
 
     list_display = ["created_at", "kind", "status", "finished_at", "progress_link"]
@@ -270,12 +243,3 @@ class DownloadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).filter(requested_by_id=request.user.pk)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

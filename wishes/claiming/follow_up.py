@@ -56,6 +56,7 @@ from wishes.privacy.guard import is_clean, screen_for
 # The lock order of every claim service (the wish, then its claim): a release racing a
 # fulfilment or a withdrawal must not deadlock.
 from wishes.services import cancel_claim, lock_wish_and_claim
+from wishes.services.notices import notify_claim_sponsor
 
 logger = logging.getLogger(__name__)
 
@@ -176,13 +177,7 @@ def release_overdue_claim(*, claim_id: int, by: User) -> Claim:
             "within %(days)d days."
         ) % {"days": max_days_without_date()}
     claim = cancel_claim(claim_id=claim.pk, by=by, reason=reason)
-    notify_sponsor(
-        claim.sponsor,
-        message="claim_released_sponsor",
-        context={"claim": claim, "wish": wish, "reason": reason},
-        sms_params={"code": wish.code},
-        screen=screen_for([wish.child]),
-    )
+    notify_claim_sponsor(claim, wish=wish, message="claim_released_sponsor", reason=reason)
     return claim
 
 

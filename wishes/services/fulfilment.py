@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from huamu.errors import TransitionError
 from huamu.images import CleanImage
 from huamu.storage import files_removed_on_error, store_file
-from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, record_changes, set_status
 from wishes.models import (
     LIVE_CLAIM_STATUSES,
@@ -28,9 +27,9 @@ from wishes.models import (
     PhotoState,
     WishStatus,
 )
-from wishes.privacy.guard import screen_for
 from wishes.services import locks
 from wishes.services.consents import publish_photos_consented
+from wishes.services.notices import notify_claim_sponsor
 
 
 def _store_photos(
@@ -76,13 +75,7 @@ def _fulfil_locked(
     _store_photos(fulfilment, photos, by, saved)
     set_status(claim, ClaimStatus.FULFILLED, by=by)
     set_status(wish, WishStatus.FULFILLED, by=by)
-    notify_sponsor(
-        claim.sponsor,
-        message="wish_fulfilled",
-        context={"claim": claim, "wish": wish, "fulfilment": fulfilment},
-        sms_params={"code": wish.code},
-        screen=screen_for([wish.child]),
-    )
+    notify_claim_sponsor(claim, wish=wish, message="wish_fulfilled", fulfilment=fulfilment)
     return fulfilment
 
 

@@ -10,13 +10,13 @@ from huamu.errors import TransitionError
 from huamu.images import CleanImage
 from huamu.roles import Visitor, coordinates, is_office_staff
 from huamu.storage import files_removed_on_error, store_file
-from sponsors.notifications import notify_sponsor
 from wishes.audit import set_status
 from wishes.claiming.handover import missing_gifts
 from wishes.models import Claim, ClaimStatus, GiftReceipt, Wish
-from wishes.privacy.guard import check_text, screen_for
+from wishes.privacy.guard import check_text
 from wishes.services import locks
 from wishes.services.claims import cancel_claim
+from wishes.services.notices import notify_claim_sponsor
 
 NOTE_TEXT = gettext_lazy("The note on the gift")
 
@@ -60,13 +60,7 @@ def receive_gift(
             store_file(receipt.photo, f"parcel.{photo.extension}", photo.content, saved)
         receipt.save()
         set_status(claim, ClaimStatus.GIFT_RECEIVED, by=by, note=note)
-        notify_sponsor(
-            claim.sponsor,
-            message="gift_received",
-            context={"claim": claim, "wish": wish, "receipt": receipt},
-            sms_params={"code": wish.code},
-            screen=screen_for([wish.child]),
-        )
+        notify_claim_sponsor(claim, wish=wish, message="gift_received", receipt=receipt)
         return receipt
 
 
@@ -85,11 +79,7 @@ def release_missing_gift(*, claim_id: int, by: User) -> Claim:
             "Released by staff: the gift did not arrive by the drop-off deadline %(date)s."
         ) % {"date": missing.gift_deadline.isoformat()}
         claim = cancel_claim(claim_id=claim.pk, by=by, reason=reason)
-        notify_sponsor(
-            claim.sponsor,
-            message="claim_released_sponsor",
-            context={"claim": claim, "wish": wish, "reason": reason, "gift_missing": True},
-            sms_params={"code": wish.code},
-            screen=screen_for([wish.child]),
+        notify_claim_sponsor(
+            claim, wish=wish, message="claim_released_sponsor", reason=reason, gift_missing=True
         )
         return claim

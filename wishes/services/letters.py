@@ -15,12 +15,12 @@ from huamu.errors import TransitionError
 from huamu.images import CleanImage, clean_masks, sponsor_copy
 from huamu.mail import notify_staff
 from huamu.storage import files_removed_on_error, store_file
-from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, set_status
 from wishes.models import Fulfilment, LetterStatus, ThankYouLetter
-from wishes.privacy.guard import LETTER_TEXT, check_text, screen_for
+from wishes.privacy.guard import LETTER_TEXT, check_text
 from wishes.privacy.redaction import redact_for_child
 from wishes.services.consents import letter_sharing_consented
+from wishes.services.notices import notify_claim_sponsor
 
 # The watermark says both languages on every copy, whoever reads it, so it is not passed
 # through gettext: the programme's own name in Chinese, and the same in English.
@@ -156,13 +156,7 @@ def approve_letter(*, letter_id: int, by: User) -> ThankYouLetter:
         set_status(
             letter, LetterStatus.APPROVED, by=by, fields=["reviewed_by", "reviewed_at", "preview"]
         )
-        notify_sponsor(
-            claim.sponsor,
-            message="letter_delivered",
-            context={"claim": claim, "wish": claim.wish, "letter": letter},
-            sms_params={"code": claim.wish.code},
-            screen=screen_for([claim.wish.child]),
-        )
+        notify_claim_sponsor(claim, wish=claim.wish, message="letter_delivered", letter=letter)
         return letter
 
 

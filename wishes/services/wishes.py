@@ -6,11 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
-from sponsors.notifications import notify_sponsor
 from wishes.audit import set_status
 from wishes.models import LIVE_CLAIM_STATUSES, Claim, ClaimStatus, Consent, Wish, WishStatus
-from wishes.privacy.guard import PUBLIC_TEXT, check_text, screen_for
+from wishes.privacy.guard import PUBLIC_TEXT, check_text
 from wishes.services import locks
+from wishes.services.notices import notify_claim_sponsor
 
 
 def may_be_public(wish: Wish) -> bool:
@@ -65,12 +65,6 @@ def withdraw_wish(*, wish_id: int, by: User | None, reason: str) -> Wish:
     if claim is not None:
         claim.cancel_reason = reason
         set_status(claim, ClaimStatus.CANCELLED, by=by, note=reason, fields=["cancel_reason"])
-        notify_sponsor(
-            claim.sponsor,
-            message="claim_cancelled_sponsor",
-            context={"claim": claim, "wish": wish, "reason": reason},
-            sms_params={"code": wish.code},
-            screen=screen_for([wish.child]),
-        )
+        notify_claim_sponsor(claim, wish=wish, message="claim_cancelled_sponsor", reason=reason)
     set_status(wish, WishStatus.WITHDRAWN, by=by, note=reason)
     return wish

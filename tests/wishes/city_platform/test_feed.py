@@ -777,3 +777,14 @@ def test_claims_list_links_to_the_upload_for_staff_only(client_for, bare_staff):
 
     assert UPLOAD in client_for("staff").get(changelist).text
     assert UPLOAD not in client_for("bare_staff").get(changelist).text
+
+
+def test_upload_error_note_is_in_chinese(client_for, db):
+    # The page shares the back-office form rows (admin/includes/huamu_form_fields.html).
+    upload = SimpleUploadedFile("claims.csv", b"foo,bar\n1,2\n")
+
+    response = client_for("staff").post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 200
+    assert "请更正以下错误。" in response.text
+    assert "Please correct" not in response.text
