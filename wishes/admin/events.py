@@ -99,7 +99,7 @@ class EventAdmin(DomainAdmin):
     autocomplete_fields = ["school", "campaign", "sponsors", "wishes"]
     date_hierarchy = "date"
     fieldsets = [
-        (None, {"fields": ["kind", "title", "date", "venue", "school", "campaign"]}),
+        (None, {"fields": ["kind", "title", "date", "start_time", "venue", "school", "campaign"]}),
         (_("Public page"), {"fields": ["is_public", "description"]}),
         (
             _("Planning"),
