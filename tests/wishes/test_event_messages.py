@@ -47,7 +47,10 @@ def soon(event):
     """The `event` fixture two days from now, at 14:30, with a drop-off point of its own."""
     Event.objects.filter(pk=event.pk).update(start_time=datetime.time(14, 30))
     DropOffPointFactory(
-        campaign=event.wishes.get().campaign, event=event, name="协会办公室", address="花木路 100 号"
+        campaign=event.wishes.get().campaign,
+        event=event,
+        name="协会办公室",
+        address="花木路 100 号",
     )
     return _move(event, 2)
 
@@ -104,10 +107,18 @@ def test_the_members_on_the_list_are_told_and_the_rest_of_the_team_is_not(
 
 
 def test_withdrawing_tells_who_was_coming(
-    client_for, sponsor, colleague, soon, mailoutbox, sms_outbox, django_capture_on_commit_callbacks
+    client_for,
+    sponsor,
+    colleague,
+    soon,
+    mailoutbox,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
 ):
     client = client_for("sponsor")
-    _sign_up(client, soon, django_capture_on_commit_callbacks, members=[str(unit_of(colleague).pk)])
+    _sign_up(
+        client, soon, django_capture_on_commit_callbacks, members=[str(unit_of(colleague).pk)]
+    )
     mailoutbox.clear()
     _choose(colleague, NotificationChannel.SMS)
     with django_capture_on_commit_callbacks(execute=True):
@@ -149,7 +160,9 @@ def test_the_reminder_is_sent_once(
     assert EventSignup.objects.get(event=soon).reminded_at is not None
 
 
-def test_no_reminder_before_the_window(client_for, soon, mailoutbox, django_capture_on_commit_callbacks):
+def test_no_reminder_before_the_window(
+    client_for, soon, mailoutbox, django_capture_on_commit_callbacks
+):
     _sign_up(client_for("sponsor"), soon, django_capture_on_commit_callbacks)
     _move(soon, 5)
     mailoutbox.clear()
@@ -173,7 +186,9 @@ def test_a_withdrawn_signup_is_not_reminded(
     assert EventSignup.objects.get(event=soon).reminded_at is None
 
 
-def test_a_past_event_is_not_reminded(client_for, soon, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_past_event_is_not_reminded(
+    client_for, soon, mailoutbox, django_capture_on_commit_callbacks
+):
     _sign_up(client_for("sponsor"), soon, django_capture_on_commit_callbacks)
     _move(soon, -1)
     mailoutbox.clear()
