@@ -121,7 +121,8 @@ class EventAdmin(DomainAdmin):
         form = HoursPeriodForm(request.GET if "format" in request.GET else None)
         if form.is_valid():
             rows = hours_between(form.cleaned_data["start"], form.cleaned_data["end"])
-            return hours_download(rows, form)
+            # The city's volunteer system needs the whole number.
+            return hours_download(rows, form, full_phones=True)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Export volunteer hours"),
