@@ -196,3 +196,44 @@ def test_a_past_event_is_not_reminded(
     with django_capture_on_commit_callbacks(execute=True):
         assert send_event_reminders() == []
     assert mailoutbox == []
+
+
+def test_a_wish_text_that_names_its_child_is_left_out_of_the_message(
+    client_for, soon, mailoutbox, django_capture_on_commit_callbacks
+):
+    wish = soon.wishes.get()
+    type(wish).objects.filter(pk=wish.pk).update(public_text=f"{REAL_NAME}想要一套画笔")
+
+    _sign_up(client_for("sponsor"), soon, django_capture_on_commit_callbacks)
+
+    [mail] = mailoutbox
+    assert wish.code in mail.body
+    assert REAL_NAME not in mail.body
+    assert "画笔" not in mail.body
+
+
+def test_a_signup_another_run_reminded_meanwhile_is_skipped(
+    client_for, soon, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from wishes.services import events
+
+    _sign_up(client_for("sponsor"), soon, django_capture_on_commit_callbacks)
+    mailoutbox.clear()
+    real = events._due_for_event_reminder
+    calls = []
+
+    def due_then_taken(today):
+        due = real(today)
+        if not calls:
+            # The second scheduler reads the same sign-ups; the first marks them right after.
+            ids = list(due.values_list("pk", flat=True))
+            EventSignup.objects.filter(pk__in=ids).update(reminded_at=timezone.now())
+            calls.append(ids)
+            return EventSignup.objects.filter(pk__in=ids)
+        return due
+
+    monkeypatch.setattr(events, "_due_for_event_reminder", due_then_taken)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_event_reminders() == []
+
+    assert calls and mailoutbox == []
