@@ -313,12 +313,12 @@ def send_event_reminders(today: datetime.date | None = None) -> list[EventSignup
         # One transaction per sign-up: the mark and the messages go together, or not at all.
         with transaction.atomic():
             # The conditional update is the claim: of two runs at once, one marks the row,
-            # the other finds it marked (or waits for the first and then does) and skips it.
-            taken = (
-                _due_for_event_reminder(today)
-                .filter(pk=signup_id)
-                .update(reminded_at=timezone.now())
-            )
+            # the other waits for it and then finds it marked. Its WHERE names the row's own
+            # columns only: PostgreSQL re-reads those after the wait, not a subquery's (a
+            # filter on the event's date would make Django update through a subquery).
+            taken = EventSignup.objects.filter(
+                pk=signup_id, status=SignupStatus.ACTIVE, reminded_at__isnull=True
+            ).update(reminded_at=timezone.now())
             if not taken:
                 continue
             signup = EventSignup.objects.select_related("event", "sponsor", "signed_up_by").get(
