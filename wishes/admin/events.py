@@ -59,7 +59,15 @@ class SignupOfEventInline(ReadOnlyInline):
     """The sponsors' sign-ups: who comes, how many, and who of them was checked in."""
 
     model = EventSignup
-    fields = ("sponsor", "status", "headcount", "attendee_names", "signed_up_by", "updated_at")
+    fields = (
+        "sponsor",
+        "status",
+        "headcount",
+        "attendee_names",
+        "signed_up_by",
+        "updated_at",
+        "reminded_at",
+    )
     readonly_fields = fields
     verbose_name_plural = _("sign-ups")
 
