@@ -14,8 +14,9 @@ class RoleAwareBackend(ModelBackend):
     def get_user(self, user_id):
         user_model = get_user_model()
         try:
+            # The login phone too: sponsors' pages offer to add one when there is none.
             user = user_model._default_manager.select_related(
-                "sponsor_member__sponsor__region", "school_coordinator__school"
+                "sponsor_member__sponsor__region", "school_coordinator__school", "verified_phone"
             ).get(pk=user_id)
         except user_model.DoesNotExist:
             return None

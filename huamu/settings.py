@@ -373,6 +373,8 @@ HUAMU_REMINDER_DAYS = env_int("HUAMU_REMINDER_DAYS", 3)
 HUAMU_VERIFY_WORKING_DAYS = env_positive_int("HUAMU_VERIFY_WORKING_DAYS", 3)
 # Days before a drop-off deadline the daily follow-up reminds sponsors of their gifts.
 HUAMU_HANDOVER_REMINDER_DAYS = env_int("HUAMU_HANDOVER_REMINDER_DAYS", 3)
+# Days before an event the daily run_scheduled job reminds its sign-ups (once each).
+HUAMU_EVENT_REMINDER_DAYS = env_int("HUAMU_EVENT_REMINDER_DAYS", 2)
 HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE = env_int("HUAMU_CLAIM_MAX_DAYS_WITHOUT_DATE", 60)
 
 # Uploads of children's photos and letters: checked before decoding and after.

@@ -296,6 +296,12 @@ class JoinRequest(TimeStampedModel):
         return f"{self.user} → {self.sponsor}"
 
 
+class PhoneState(models.TextChoices):
+    """The one state of a login phone in the audit trail (the note says old → new)."""
+
+    SET = "set", _("Login phone set")
+
+
 class VerifiedPhone(TimeStampedModel):
     """The mobile number a person logs in with, proved by a text-message code.
 
@@ -310,6 +316,9 @@ class VerifiedPhone(TimeStampedModel):
         verbose_name=_("user"),
     )
     phone = PhoneNumberField(_("mobile number"), unique=True)
+
+    # Adding or changing the number is recorded on it in the audit trail (masked numbers).
+    audit_states = PhoneState
 
     class Meta:
         verbose_name = _("login phone")

@@ -8,7 +8,8 @@ A sponsor's people are its current members, each with their `NotificationPrefere
 e-mail, in the sponsor's language), and the sponsor's own address, told by e-mail in the
 sponsor's language unless a member has that address (then the member's choice decides).
 `notify_sponsor` tells them all, `notify_administrators` a unit's administrators (the
-sponsor's address if none can be reached), `notify_user` one person.
+sponsor's address if none can be reached), `notify_user` one person, `notify_users` a few
+(an event's messages go to who signed up and the members coming).
 
 Everything is sent after commit: e-mail through huamu.mail, one message per language to
 all its addresses; text messages through huamu.sms, one per number. The privacy guard's
@@ -60,6 +61,9 @@ MESSAGES: dict[str, NotificationKind] = {
     "gift_received": NotificationKind.HANDOVER,
     "team_join_request": NotificationKind.TEAM,
     "team_join_approved": NotificationKind.TEAM,
+    "event_signup_confirmed": NotificationKind.EVENT,
+    "event_signup_withdrawn": NotificationKind.EVENT,
+    "event_reminder": NotificationKind.EVENT,
 }
 
 
@@ -232,10 +236,26 @@ def notify_user(
     sms_params: Mapping[str, object] | None = None,
 ) -> None:
     """Tell one person, over their channels (in `sponsor`'s language if they never chose)."""
+    notify_users([user], sponsor=sponsor, message=message, context=context, sms_params=sms_params)
+
+
+def notify_users(
+    users: Iterable[User],
+    *,
+    sponsor: Sponsor,
+    message: str,
+    context: Mapping,
+    sms_params: Mapping[str, object] | None = None,
+    screen: Screen | None = None,
+) -> None:
+    """Tell a few people, each over their channels (in `sponsor`'s language if they never
+    chose); a person listed twice is told once."""
+    unique = list({user.pk: user for user in users}.values())
     deliver(
-        [preference_of(user, default_language=sponsor.language)],
+        [preference_of(user, default_language=sponsor.language) for user in unique],
         message=message,
         context=context,
         sms_params=sms_params,
+        screen=screen,
         fallback_language=sponsor.language,
     )

@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from huamu.errors import TransitionError
+from huamu.phones import mask_phone
 from huamu.roles import sees_private_data
 from huamu.sms import SmsError, send_sms
-from sponsors.models import PhoneCode, VerifiedPhone
+from sponsors.models import PhoneCode, PhoneState, VerifiedPhone
+from wishes.audit import record_change
 
 CODE_DIGITS = 6
 CODE_VALID_FOR = datetime.timedelta(minutes=5)
@@ -139,17 +141,29 @@ def user_with_phone(phone: str) -> User | None:
     return found.user
 
 
-def link_phone(*, user: User, phone: str) -> VerifiedPhone:
-    """Make a proved number the login phone of `user` (replacing theirs); TransitionError
-    when it already logs in to another account, or the account sees children's data."""
+def link_phone(*, user: User, phone: str, by: User | None = None) -> VerifiedPhone:
+    """Make a proved number the login phone of `user` (replacing theirs), recorded in the
+    audit trail; TransitionError when it already logs in to another account, or the account
+    sees children's data. Nothing changes on a refusal."""
     if sees_private_data(user):
         raise TransitionError(
             _("Accounts that see children's data log in with their password only.")
         )
     try:
         with transaction.atomic():
+            current = VerifiedPhone.objects.select_for_update().filter(user=user).first()
+            if current is not None and current.phone == phone:
+                return current
+            before = current.phone if current is not None else ""
             verified, _created = VerifiedPhone.objects.update_or_create(
                 user=user, defaults={"phone": phone}
+            )
+            record_change(
+                subject=verified,
+                from_status=PhoneState.SET if before else "",
+                to_status=PhoneState.SET,
+                by=by or user,
+                note=f"{mask_phone(before) if before else '—'} → {mask_phone(phone)}",
             )
     except IntegrityError:
         raise TransitionError(_("This number already logs in to another account.")) from None

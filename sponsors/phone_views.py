@@ -1,4 +1,5 @@
-"""Log in, or sign up as a sponsor, with a mobile number and a text-message code."""
+"""Log in, or sign up as a sponsor, with a mobile number and a text-message code; and a
+logged-in sponsor's member adds or changes the login phone of their account."""
 
 import datetime
 from urllib.parse import urlencode
@@ -18,15 +19,16 @@ from huamu.errors import TransitionError
 from huamu.mail import mail_language
 from huamu.net import client_ip
 from huamu.phones import mask_phone
+from huamu.roles import AuthenticatedRequest
 from sponsors import navigation
-from sponsors.access import get_sponsor_member
+from sponsors.access import get_sponsor_member, sponsor_required
 from sponsors.forms import (
     ColleaguePhoneSignupForm,
     LoginCodeForm,
     MobileNumberForm,
     PhoneSponsorRegistrationForm,
 )
-from sponsors.models import TeamInvite
+from sponsors.models import Sponsor, TeamInvite, VerifiedPhone
 from sponsors.phone_login import check_login_code, link_phone, send_login_code, user_with_phone
 from sponsors.registration import register_colleague, register_sponsor
 from sponsors.teams import check_invite
@@ -37,6 +39,8 @@ PENDING_KEY = "phone_login"
 VERIFIED_KEY = "phone_verified"
 # How long a proved number may wait for its sign-up form to be filled in.
 SIGN_UP_WITHIN = datetime.timedelta(minutes=30)
+# The number a logged-in member is adding as their login phone, waiting for its code.
+ADD_PHONE_KEY = "add_login_phone"
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -184,3 +188,69 @@ def _join_by_phone(request: HttpRequest, *, token: str, phone: str) -> HttpRespo
             return render(request, "sponsors/join_sent.html", {"sponsor": invite.sponsor})
     context = {"form": form, "invite": invite, "masked_phone": mask_phone(phone)}
     return render(request, "sponsors/join_signup_phone.html", context)
+
+
+def _login_phone_of(user: object) -> VerifiedPhone | None:
+    # The request's user arrives with it (huamu.auth.RoleAwareBackend): no query.
+    return getattr(user, "verified_phone", None)
+
+
+@require_http_methods(["GET", "POST"])
+@sponsor_required
+def add_phone(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpResponse:
+    """Step 1 of adding (or changing) the login phone: the number the code goes to."""
+    current = _login_phone_of(request.user)
+    form = MobileNumberForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        if current is not None and current.phone == phone:
+            form.add_error("phone", _("This is already your login phone."))
+        else:
+            try:
+                send_login_code(
+                    phone=phone, ip_address=client_ip(request), language=mail_language()
+                )
+            except TransitionError as error:
+                form.add_error(None, str(error))
+            else:
+                request.session[ADD_PHONE_KEY] = {"phone": phone}
+                return redirect("sponsors:add_phone_code")
+    context = {
+        "form": form,
+        "masked_current": mask_phone(current.phone) if current is not None else "",
+    }
+    return render(request, "sponsors/add_phone.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@sponsor_required
+def add_phone_code(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpResponse:
+    """Step 2: the code from the text message; then the number is the account's login phone
+    (refused, with nothing changed, when it logs in to another account)."""
+    pending = request.session.get(ADD_PHONE_KEY)
+    if not pending:
+        return redirect("sponsors:add_phone")
+    phone = pending["phone"]
+    form = LoginCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_login_code(phone=phone, code=form.cleaned_data["code"])
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            del request.session[ADD_PHONE_KEY]
+            try:
+                link_phone(user=request.user, phone=phone, by=request.user)
+            except TransitionError as error:
+                messages.error(request, str(error))
+                return redirect("sponsors:add_phone")
+            messages.success(
+                request,
+                _("%(phone)s is now your login phone: you can log in with a text-message code.")
+                % {"phone": mask_phone(phone)},
+            )
+            return redirect("sponsors:notifications")
+    context = {"form": form, "masked_phone": mask_phone(phone)}
+    return render(
+        request, "sponsors/add_phone_code.html", context, status=400 if form.errors else 200
+    )

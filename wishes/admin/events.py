@@ -59,7 +59,15 @@ class SignupOfEventInline(ReadOnlyInline):
     """The sponsors' sign-ups: who comes, how many, and who of them was checked in."""
 
     model = EventSignup
-    fields = ("sponsor", "status", "headcount", "attendee_names", "signed_up_by", "updated_at")
+    fields = (
+        "sponsor",
+        "status",
+        "headcount",
+        "attendee_names",
+        "signed_up_by",
+        "updated_at",
+        "reminded_at",
+    )
     readonly_fields = fields
     verbose_name_plural = _("sign-ups")
 
@@ -99,7 +107,7 @@ class EventAdmin(DomainAdmin):
     autocomplete_fields = ["school", "campaign", "sponsors", "wishes"]
     date_hierarchy = "date"
     fieldsets = [
-        (None, {"fields": ["kind", "title", "date", "venue", "school", "campaign"]}),
+        (None, {"fields": ["kind", "title", "date", "start_time", "venue", "school", "campaign"]}),
         (_("Public page"), {"fields": ["is_public", "description"]}),
         (
             _("Planning"),
@@ -121,7 +129,8 @@ class EventAdmin(DomainAdmin):
         form = HoursPeriodForm(request.GET if "format" in request.GET else None)
         if form.is_valid():
             rows = hours_between(form.cleaned_data["start"], form.cleaned_data["end"])
-            return hours_download(rows, form)
+            # The city's volunteer system needs the whole number.
+            return hours_download(rows, form, full_phones=True)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Export volunteer hours"),

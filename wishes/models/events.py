@@ -33,6 +33,12 @@ class Event(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind)
     title = models.CharField(_("title"), max_length=120)
     date = models.DateField(_("date"))
+    start_time = models.TimeField(
+        _("starts at"),
+        null=True,
+        blank=True,
+        help_text=_("Told to the sponsors who sign up, with the date and the venue."),
+    )
     venue = models.CharField(_("venue"), max_length=120)
     school = models.ForeignKey(
         School,
@@ -114,6 +120,8 @@ class EventSignup(TimeStampedModel):
     signed_up_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("signed up by")
     )
+    # Set by the daily job when the reminder before the event is sent: once per sign-up.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("event sign-up")

@@ -1,6 +1,10 @@
 """Volunteer hours (志愿时长): what members earned at events, and the export for the city's
 volunteer system (name, phone, unit, event, date, hours; one row per member and event).
 
+A member's phone is their login phone (VerifiedPhone), else the phone typed with the
+attendee, else the sponsor's contact phone. Staff export it in full (the city's system
+needs it); a unit administrator's export of colleagues masks it.
+
 Names, units and event titles are typed by people: every text cell is neutralised so that
 no spreadsheet takes it for a formula.
 """
@@ -18,6 +22,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from openpyxl import Workbook
 
 from huamu.admin_kit import date_input
+from huamu.phones import mask_phone
 from wishes.models import Attendee, AttendeeStatus, SignupStatus
 from wishes.reports.exports import XLSX_CONTENT_TYPE, neutralise
 from wishes.reports.print_views import download
@@ -32,7 +37,7 @@ def earned_hours() -> QuerySet[Attendee]:
             user__isnull=False,
             hours__isnull=False,
         )
-        .select_related("signup__event", "signup__sponsor")
+        .select_related("signup__event", "signup__sponsor", "user__verified_phone")
         .order_by("signup__event__date", "signup__event_id", "signup__sponsor__name", "name", "pk")
     )
 
@@ -55,7 +60,16 @@ def total_hours(rows: list[Attendee]) -> Decimal:
     return sum((row.hours or Decimal(0) for row in rows), Decimal(0))
 
 
-def _table(rows: QuerySet[Attendee]) -> list[list[object]]:
+def phone_of(attendee: Attendee) -> str:
+    """The number the city's system gets for an attendee (see the module's docstring)."""
+    user = attendee.user
+    verified = getattr(user, "verified_phone", None) if user is not None else None
+    if verified is not None:
+        return verified.phone
+    return attendee.phone or attendee.signup.sponsor.phone
+
+
+def _table(rows: QuerySet[Attendee], *, full_phones: bool) -> list[list[object]]:
     header: list[object] = [
         _("Name"),
         _("Phone"),
@@ -67,10 +81,11 @@ def _table(rows: QuerySet[Attendee]) -> list[list[object]]:
     table = [header]
     for row in rows:
         event = row.signup.event
+        phone = phone_of(row)
         table.append(
             [
                 neutralise(row.name),
-                neutralise(row.phone),
+                neutralise(phone if full_phones or not phone else mask_phone(phone)),
                 neutralise(row.signup.sponsor.name),
                 neutralise(event.title),
                 event.date,
@@ -80,24 +95,24 @@ def _table(rows: QuerySet[Attendee]) -> list[list[object]]:
     return table
 
 
-def hours_csv(rows: QuerySet[Attendee]) -> bytes:
+def hours_csv(rows: QuerySet[Attendee], *, full_phones: bool = True) -> bytes:
     """The rows as CSV, with a BOM so that Excel reads the Chinese correctly."""
     text = io.StringIO()
     writer = csv.writer(text)
-    for line in _table(rows):
+    for line in _table(rows, full_phones=full_phones):
         writer.writerow(
             [value.isoformat() if isinstance(value, datetime.date) else value for value in line]
         )
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 
-def hours_xlsx(rows: QuerySet[Attendee]) -> bytes:
+def hours_xlsx(rows: QuerySet[Attendee], *, full_phones: bool = True) -> bytes:
     """The rows as an .xlsx workbook: dates as dates, hours as numbers."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # noqa: S101 (a new workbook has its sheet)
     sheet.title = _("Volunteer hours")[:31]
-    for line in _table(rows):
+    for line in _table(rows, full_phones=full_phones):
         sheet.append([float(v) if isinstance(v, Decimal) else v for v in line])
     for cell in sheet["E"][1:]:
         cell.number_format = "yyyy-mm-dd"
@@ -131,9 +146,13 @@ class HoursPeriodForm(forms.Form):
         return data
 
 
-def hours_download(rows: QuerySet[Attendee], form: HoursPeriodForm) -> HttpResponse:
+def hours_download(
+    rows: QuerySet[Attendee], form: HoursPeriodForm, *, full_phones: bool
+) -> HttpResponse:
     """The export of `rows` in the form's format, as a file to save."""
     start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
     if form.cleaned_data.get("format") == "xlsx":
-        return download(hours_xlsx(rows), XLSX_CONTENT_TYPE, hours_filename(start, end, "xlsx"))
-    return download(hours_csv(rows), "text/csv; charset=utf-8", hours_filename(start, end, "csv"))
+        content = hours_xlsx(rows, full_phones=full_phones)
+        return download(content, XLSX_CONTENT_TYPE, hours_filename(start, end, "xlsx"))
+    content = hours_csv(rows, full_phones=full_phones)
+    return download(content, "text/csv; charset=utf-8", hours_filename(start, end, "csv"))

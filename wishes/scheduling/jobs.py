@@ -34,6 +34,12 @@ def _follow_up() -> dict:
     return follow_up_claims().as_dict()
 
 
+def _event_reminders() -> dict:
+    from wishes.services import send_event_reminders
+
+    return {"reminded": len(send_event_reminders())}
+
+
 def _anonymise() -> dict:
     from wishes.services import anonymise_expired
 
@@ -63,10 +69,11 @@ def _remove_old_downloads() -> dict:
 
 
 # In this order: the follow-up (reminders, overdue digest, consents to renew, hand-over
-# reminders, old import files), the retention rule, the files of background downloads (they
-# hold children's data), the task queue's old results.
+# reminders, old import files), the reminders before events, the retention rule, the files
+# of background downloads (they hold children's data), the task queue's old results.
 JOBS: dict[str, Callable[[], dict]] = {
     "follow_up_claims": _follow_up,
+    "event_reminders": _event_reminders,
     "anonymise_expired": _anonymise,
     "remove_old_downloads": _remove_old_downloads,
     "prune_task_results": _prune_task_results,

@@ -21,7 +21,9 @@ from wishes.services.consents import (
 from wishes.services.events import (
     NamedAttendee,
     check_in_attendee,
+    event_reminder_days,
     events_concerning,
+    send_event_reminders,
     sign_up_for_event,
     undo_check_in,
     upcoming_events_for,
@@ -58,7 +60,9 @@ from wishes.services.wishes import may_be_public, publish_wish, withdraw_wish
 __all__ = [
     "NamedAttendee",
     "check_in_attendee",
+    "event_reminder_days",
     "events_concerning",
+    "send_event_reminders",
     "sign_up_for_event",
     "undo_check_in",
     "upcoming_events_for",

@@ -4,11 +4,19 @@ A sponsor signs up once per event and may change the sign-up or withdraw it unti
 of the event; the attendees are its unit's members (who earn the event's volunteer hours
 when checked in) and names typed in. Every step is in the audit trail: the sign-up's
 status, each attendee's status (expected, checked in, taken off).
+
+Whoever signs up, changes or withdraws, and the unit's members on the list, are told
+("event_signup_confirmed", "event_signup_withdrawn": when, where, how many, and where the
+gifts of the sponsor's wishes for the event go); the daily job reminds them once,
+HUAMU_EVENT_REMINDER_DAYS (default 2) days before the event ("event_reminder"). The unit's
+administrators see the sign-up on /sponsor/.
 """
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -18,16 +26,20 @@ from django.utils.translation import gettext as _
 from huamu.errors import TransitionError
 from huamu.roles import display_name_of
 from sponsors.models import Sponsor, SponsorMember
+from sponsors.notifications import administrators_of, deliver, notify_users
 from wishes.audit import record_change, set_status
+from wishes.claiming.handover import HandoverLine, handovers_for, point_passages
 from wishes.models import (
     MAX_ATTENDEES,
     Attendee,
     AttendeeStatus,
+    Claim,
     ClaimStatus,
     Event,
     EventSignup,
     SignupStatus,
 )
+from wishes.privacy.guard import is_clean, screen_for
 
 
 @dataclass(frozen=True)
@@ -177,19 +189,148 @@ def sign_up_for_event(
                 note=note,
             )
     _replace_attendees(signup, wanted, by)
+    tell_about_signup(signup, message="event_signup_confirmed", users=[by, *_members_on(signup)])
     return signup
 
 
 @transaction.atomic
 def withdraw_signup(*, signup_id: int, by: User) -> EventSignup:
     """The sponsor will not come after all; its attendees are taken off the list."""
-    signup = EventSignup.objects.select_for_update().select_related("event").get(pk=signup_id)
+    signup = (
+        EventSignup.objects.select_for_update()
+        .select_related("event", "sponsor")
+        .get(pk=signup_id)
+    )
     _check_open(signup.event)
     if signup.status != SignupStatus.ACTIVE:
         raise TransitionError(_("This sign-up is already withdrawn."))
+    # The members who were coming hear that they no longer are.
+    told = [by, *_members_on(signup)]
     set_status(signup, SignupStatus.WITHDRAWN, by=by)
     _replace_attendees(signup, [], by)
+    tell_about_signup(signup, message="event_signup_withdrawn", users=told)
     return signup
+
+
+def _members_on(signup: EventSignup) -> list[User]:
+    """The unit's members on the sign-up's list (not the names typed in)."""
+    return [
+        attendee.user
+        for attendee in signup.attendees.exclude(status=AttendeeStatus.REMOVED)
+        .filter(user__isnull=False)
+        .select_related("user__notification_preference")
+        .order_by("pk")
+        if attendee.user is not None
+    ]
+
+
+def _gift_lines(event: Event, sponsor: Sponsor) -> tuple[list[HandoverLine], list[Claim]]:
+    """What the sponsor brings to the event: each still active claim of the event's wishes,
+    with where and by when its gift goes; and all its claims of the event (for the guard)."""
+    claims = list(
+        Claim.objects.filter(
+            sponsor=sponsor,
+            wish__events=event,
+            status__in=[ClaimStatus.ACTIVE, ClaimStatus.GIFT_RECEIVED, ClaimStatus.FULFILLED],
+        )
+        .select_related("wish__child")
+        .order_by("wish__code")
+    )
+    active = [claim for claim in claims if claim.status == ClaimStatus.ACTIVE]
+    handovers = handovers_for(claim.wish_id for claim in active)
+    lines = []
+    for claim in active:
+        wish = claim.wish
+        # As the other reminders: a wish text that has come to name its child is left out.
+        text = wish.public_text if is_clean(wish.public_text, child=wish.child) else ""
+        handover = handovers[wish.pk]
+        lines.append(
+            HandoverLine(
+                code=wish.code, text=text, deadline=handover.deadline, points=handover.points
+            )
+        )
+    return lines, claims
+
+
+def tell_about_signup(signup: EventSignup, *, message: str, users: Sequence[User]) -> None:
+    """Tell who signed up and the members coming about the sign-up (after commit): when and
+    where the event is, how many come, and where the gifts go; the unit's administrators
+    when none of them is still a member."""
+    event, sponsor = signup.event, signup.sponsor
+    current = set(sponsor.members.current().values_list("user_id", flat=True))
+    people = [user for user in users if user.pk in current]
+    lines, claims = (
+        ([], []) if message == "event_signup_withdrawn" else _gift_lines(event, sponsor)
+    )
+    # The event's title and venue, and the drop-off points, are the association's words.
+    ours = [event.title, event.venue, *point_passages(p for line in lines for p in line.points)]
+    screen = screen_for([claim.wish.child for claim in claims], ours=ours)
+    context = {"sponsor": sponsor, "event": event, "signup": signup, "handover_lines": lines}
+    sms_params = {"date": event.date.isoformat(), "count": signup.headcount}
+    if people:
+        notify_users(
+            people,
+            sponsor=sponsor,
+            message=message,
+            context=context,
+            sms_params=sms_params,
+            screen=screen,
+        )
+    else:
+        deliver(
+            administrators_of(sponsor),
+            message=message,
+            context=context,
+            sms_params=sms_params,
+            screen=screen,
+            fallback_language=sponsor.language,
+        )
+
+
+def event_reminder_days() -> int:
+    """How many days before an event its sign-ups are reminded."""
+    return int(getattr(settings, "HUAMU_EVENT_REMINDER_DAYS", 2))
+
+
+def _due_for_event_reminder(today: datetime.date) -> QuerySet[EventSignup]:
+    # A run missed for a day still reminds: any event from today to the horizon counts.
+    horizon = today + datetime.timedelta(days=event_reminder_days())
+    return EventSignup.objects.filter(
+        status=SignupStatus.ACTIVE,
+        reminded_at__isnull=True,
+        event__date__gte=today,
+        event__date__lte=horizon,
+    )
+
+
+def send_event_reminders(today: datetime.date | None = None) -> list[EventSignup]:
+    """Remind each active sign-up once before its event; return the sign-ups reminded."""
+    today = today or timezone.localdate()
+    reminded = []
+    for signup_id in list(
+        _due_for_event_reminder(today).order_by("pk").values_list("pk", flat=True)
+    ):
+        # One transaction per sign-up: the mark and the messages go together, or not at all.
+        with transaction.atomic():
+            # The conditional update is the claim: of two runs at once, one marks the row,
+            # the other waits for it and then finds it marked. Its WHERE names the row's own
+            # columns only: PostgreSQL re-reads those after the wait, not a subquery's (a
+            # filter on the event's date would make Django update through a subquery).
+            taken = EventSignup.objects.filter(
+                pk=signup_id, status=SignupStatus.ACTIVE, reminded_at__isnull=True
+            ).update(reminded_at=timezone.now())
+            if not taken:
+                continue
+            signup = EventSignup.objects.select_related("event", "sponsor", "signed_up_by").get(
+                pk=signup_id
+            )
+            tell_about_signup(
+                signup,
+                message="event_reminder",
+                users=[signup.signed_up_by, *_members_on(signup)],
+            )
+            reminded.append(signup)
+    return reminded
 
 
 def _lock_attendee(attendee_id: int) -> Attendee:

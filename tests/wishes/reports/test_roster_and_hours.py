@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from huamu.fonts import cjk_font_path
+from sponsors.models import VerifiedPhone
 from tests.factories import (
     ClaimFactory,
     EventFactory,
@@ -140,7 +141,8 @@ def test_staff_export_the_hours_of_a_period_as_csv(client_for, hours, event):
     assert title == event.title
     assert date == today.isoformat()
     assert earned == "2.5"
-    assert phone == ""
+    # The member has no login phone: the sponsor's contact phone, in full.
+    assert phone == hours.sponsor.phone
 
 
 def test_the_xlsx_export_neutralises_formulas_and_keeps_numbers(client_for, hours, colleague):
@@ -201,6 +203,42 @@ def test_the_unit_administrator_exports_only_its_own_members(client_for, hours, 
     # Staff get both units.
     everyone = client_for("staff").get(reverse("admin:wishes_event_hours"), {"format": "csv"})
     assert {row[2] for row in read_csv(everyone.content)[1:]} == {hours.sponsor.name, "别的单位"}
+
+
+def test_a_members_login_phone_is_exported_in_full_to_staff_and_masked_to_the_unit(
+    client_for, hours, colleague
+):
+    VerifiedPhone.objects.create(user=colleague, phone="13712345678")
+
+    staff_rows = read_csv(
+        client_for("staff").get(reverse("admin:wishes_event_hours"), {"format": "csv"}).content
+    )
+    unit_rows = read_csv(client_for("sponsor").get(reverse("sponsors:hours")).content)
+    sheet = load_workbook(
+        io.BytesIO(
+            client_for("staff")
+            .get(reverse("admin:wishes_event_hours"), {"format": "xlsx"})
+            .content
+        )
+    ).active
+
+    assert [row[1] for row in staff_rows[1:]] == ["13712345678"]
+    assert sheet.cell(row=2, column=2).value == "13712345678"
+    assert [row[1] for row in unit_rows[1:]] == ["137****5678"]
+    # The formula-like name stays neutralised beside it.
+    assert staff_rows[1][0] == "'" + FORMULA
+
+
+def test_a_formula_typed_as_the_sponsors_phone_is_neutralised(client_for, hours):
+    from sponsors.models import Sponsor
+
+    Sponsor.objects.filter(pk=hours.sponsor.pk).update(phone="=1+2")
+
+    rows = read_csv(
+        client_for("staff").get(reverse("admin:wishes_event_hours"), {"format": "csv"}).content
+    )
+
+    assert rows[1][1] == "'=1+2"
 
 
 def test_a_bad_period_on_the_sponsor_page_is_a_message(client_for, hours):

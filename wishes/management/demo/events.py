@@ -32,6 +32,8 @@ class EventSpec:
     school: str | None
     sponsors: tuple[str, ...]
     description: str
+    # School sessions and meetings start after lessons; the messages to sponsors say when.
+    start_time: datetime.time = datetime.time(14, 0)
 
     @property
     def year(self) -> int:

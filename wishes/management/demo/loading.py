@@ -239,6 +239,7 @@ def _load_events(cast: _Cast, current_year: int) -> dict[str, Event]:
             defaults={
                 "kind": spec.kind,
                 "date": spec.date,
+                "start_time": spec.start_time,
                 "venue": spec.venue,
                 "school": cast.schools.get(spec.school) if spec.school else None,
                 "description": spec.description,
