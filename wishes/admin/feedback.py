@@ -1,7 +1,10 @@
 """Feedback (评单) in the back office: read-only, on the claim's page and in a list.
 
 The comment is free text a sponsor or coordinator typed, and may speak of the child: it is
-shown here to staff only, never on a public page or in the public downloads.
+shown here to staff only (the association's staff group: a bare is_staff flag has no view
+permission), never on a public page or in the public downloads. Every page of the list and
+every record's page is in the access log, as a letter's are; so is a claim's page that
+shows comments (wishes/admin/claims.py).
 """
 
 from django.contrib import admin
@@ -10,7 +13,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from huamu.admin_kit import DomainAdmin, ReadOnlyInline
-from wishes.models import Feedback
+from wishes.models import AccessAction, Feedback
+from wishes.privacy.access_log import LoggedReadsAdmin
 
 
 class FeedbackInline(ReadOnlyInline):
@@ -24,8 +28,11 @@ class FeedbackInline(ReadOnlyInline):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(DomainAdmin):
+class FeedbackAdmin(LoggedReadsAdmin, DomainAdmin):
     """Given by the sponsor and the coordinator on their own pages; nobody edits it here."""
+
+    read_action = AccessAction.VIEW_FEEDBACK
+    list_action = AccessAction.LIST_FEEDBACK
 
     list_display = ["claim", "role", "rating", "short_comment", "given_by", "created_at"]
     list_filter = ["role", "rating", "created_at", "claim__wish__campaign"]
@@ -40,6 +47,9 @@ class FeedbackAdmin(DomainAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def children_of(self, obj: Feedback) -> list[int]:
+        return [obj.claim.wish.child_id]
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Feedback) -> str:
