@@ -10,10 +10,11 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from huamu.errors import TransitionError
-from tests.factories import SponsorMemberFactory
+from tests.factories import ClaimFactory, SponsorMemberFactory
 from tests.wishes.test_feedback import (  # noqa: F401 (a fixture)
     fulfilment,
     school_url,
@@ -22,7 +23,7 @@ from tests.wishes.test_feedback import (  # noqa: F401 (a fixture)
 from wishes.models import AccessAction, AccessLog, ChildState, Feedback, FeedbackRole
 from wishes.privacy.guard import PrivacyRefusal
 from wishes.reports.impact_data import TABLE_KEYS
-from wishes.services import anonymise_child, give_feedback
+from wishes.services import anonymise_child, give_feedback, record_fulfilment
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,65 @@ def test_anonymising_the_child_cleans_a_comment_naming_it_and_keeps_the_rating(
     assert feedback.rating == 5
     assert child.real_name not in feedback.comment
     assert feedback.comment.endswith("很开心")
+
+
+# --- asked once -------------------------------------------------------------------------
+
+
+def test_staff_recording_the_fulfilment_asks_the_sponsor_and_coordinator_once_by_mail(
+    sponsor,
+    school,
+    coordinator,
+    other_coordinator,
+    staff,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+):
+    claim = ClaimFactory(sponsor=sponsor.sponsor_member.sponsor, wish__child__school=school)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilment = record_fulfilment(
+            claim_id=claim.pk, by=staff, fulfilled_on=timezone.localdate()
+        )
+    # A wish is fulfilled once: a second recording is refused and mails nobody.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionError):
+        record_fulfilment(claim_id=claim.pk, by=staff, fulfilled_on=timezone.localdate())
+
+    told, asked = mailoutbox
+    assert sponsor.email in told.to
+    assert reverse("sponsors:feedback", args=[claim.pk]) in told.body
+    assert asked.to == [coordinator.email]
+    assert reverse("school:feedback", args=[fulfilment.pk]) in asked.body
+    assert claim.wish.code in asked.subject
+    # Only the wish's code: nothing of the child, even to the child's school.
+    assert claim.wish.child.real_name not in asked.subject + asked.body
+    assert all(other_coordinator.email not in mail.to for mail in mailoutbox)
+
+
+def test_a_coordinator_recording_the_fulfilment_is_asked_on_the_page_not_by_mail(
+    sponsor, school, coordinator, django_capture_on_commit_callbacks, mailoutbox, client_for
+):
+    claim = ClaimFactory(sponsor=sponsor.sponsor_member.sponsor, wish__child__school=school)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_fulfilment(claim_id=claim.pk, by=coordinator, fulfilled_on=timezone.localdate())
+
+    (told,) = mailoutbox
+    assert sponsor.email in told.to
+    assert coordinator.email not in told.to
+    page = client_for("coordinator").get(reverse("school:overview")).content.decode()
+    assert 'id="feedback-heading"' in page
+
+
+def test_the_coordinators_second_submit_is_refused_with_a_clear_message(fulfilment, client_for):  # noqa: F811
+    client = client_for("coordinator")
+    client.post(school_url(fulfilment), {"rating": "5"})
+
+    again = client.post(
+        school_url(fulfilment), {"rating": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    reopened = client.get(school_url(fulfilment), follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Feedback on this wish has already been given." in again.content.decode()
+    assert "Feedback on this wish has already been given." in reopened.content.decode()
+    assert list(Feedback.objects.values_list("role", "rating")) == [("coordinator", 5)]

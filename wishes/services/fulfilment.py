@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.images import CleanImage
+from huamu.mail import send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from sponsors.notifications import notify_sponsor
 from wishes.audit import record_change, record_changes, set_status
@@ -26,6 +27,8 @@ from wishes.models import (
     Fulfilment,
     FulfilmentPhoto,
     PhotoState,
+    SchoolCoordinator,
+    Wish,
     WishStatus,
 )
 from wishes.privacy.guard import screen_for
@@ -49,6 +52,24 @@ def _store_photos(
     # Each photo's first state, private, in the audit trail with who uploaded it.
     record_changes(subjects=photos, from_status="", to_status=PhotoState.PRIVATE, by=by)
     return photos
+
+
+def _ask_coordinators_for_feedback(*, wish: Wish, fulfilment: Fulfilment, by: User) -> None:
+    """Ask the coordinators of the child's school by e-mail, once (a wish is fulfilled once),
+    for their feedback; one who recorded the fulfilment is asked on their page already."""
+    addresses = sorted(
+        SchoolCoordinator.objects.filter(school_id=wish.child.school_id, user__is_active=True)
+        .exclude(user=by)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if addresses:
+        send_after_commit(
+            to=addresses,
+            template="feedback_requested",
+            context={"wish": wish, "fulfilment": fulfilment},
+            screen=screen_for([wish.child]),
+        )
 
 
 def _fulfil_locked(
@@ -83,6 +104,7 @@ def _fulfil_locked(
         sms_params={"code": wish.code},
         screen=screen_for([wish.child]),
     )
+    _ask_coordinators_for_feedback(wish=wish, fulfilment=fulfilment, by=by)
     return fulfilment
 
 
