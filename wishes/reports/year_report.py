@@ -359,9 +359,11 @@ def _story(report: YearReport, styles: _Styles, font: str) -> list[Flowable]:
         story.append(Paragraph(escape(_("No event was recorded this year.")), styles.body))
 
     story.append(Paragraph(escape(_("With thanks to")), styles.heading))
-    thanked = []
+    thanked: list[list[list[object]]] = []
     if report.units:
-        thanked.append([[_("Caring units"), _("Wishes fulfilled")], *map(list, report.units)])
+        thanked.append(
+            [[_("Caring units"), _("Wishes fulfilled")], *[[n, c] for n, c in report.units]]
+        )
     if report.individuals:
         # A sponsor records no choice to be named in public: individuals are thanked as a
         # number, units by name.
@@ -371,8 +373,8 @@ def _story(report: YearReport, styles: _Styles, font: str) -> list[Flowable]:
         thanked.append(
             [[_("Caring individuals"), _("Wishes fulfilled")], [people, report.individual_wishes]]
         )
-    for rows in thanked:
-        story.append(_table(rows, styles, [PAGE_WIDTH * 0.75, PAGE_WIDTH * 0.25]))
+    for table in thanked:
+        story.append(_table(table, styles, [PAGE_WIDTH * 0.75, PAGE_WIDTH * 0.25]))
         story.append(Spacer(1, 2 * mm))
     if not report.units and not report.individuals:
         story.append(
