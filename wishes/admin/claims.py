@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -33,7 +33,8 @@ from wishes.admin.feedback import FeedbackInline
 from wishes.admin.history import StatusChangeInline
 from wishes.city_platform.views import platform_claim_urls
 from wishes.claiming.follow_up import overdue_condition, release_overdue_claim
-from wishes.models import Claim, ClaimChannel, Event, Wish
+from wishes.models import AccessAction, Claim, ClaimChannel, Event, Wish
+from wishes.privacy.access_log import log_access
 from wishes.public.filters import search_public_text
 from wishes.services import cancel_claim, record_fulfilment
 
@@ -189,6 +190,31 @@ class ClaimAdmin(DomainAdmin):
     def get_urls(self) -> list:
         # The upload page of claims made on the city platform (wishes/city_platform/views.py).
         return [*platform_claim_urls(self), *super().get_urls()]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Claim | None = None,
+    ) -> HttpResponse:
+        # The feedback inline shows comments, which may speak of the child: a read logged as
+        # the feedback admin logs its own pages (staff without the permission see no inline).
+        if (
+            change
+            and obj is not None
+            and request.user.has_perm("wishes.view_feedback")
+            and obj.feedback.exclude(comment="").exists()
+        ):
+            log_access(
+                request,
+                action=AccessAction.VIEW_FEEDBACK,
+                subject=obj,
+                children=[obj.wish.child_id],
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Claim, form, change: bool) -> None:
         if change and "promised_on" in form.changed_data:

@@ -6,6 +6,7 @@ through their own access rules, then hand it here.
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from wishes.models import (
     Feedback,
     FeedbackRole,
 )
+from wishes.privacy.guard import PrivacyRefusal
 from wishes.public.selectors import public_wish
 from wishes.services import give_feedback
 
@@ -79,6 +81,10 @@ def feedback_page(
                 comment=form.cleaned_data["comment"],
                 by=request.user,
             )
+        except PrivacyRefusal as refusal:
+            # What was typed stays on the form, with the words to take out marked.
+            form.add_error("comment", ValidationError(refusal.as_html()))
+            return _render(request, claim, form, back, status=BAD_REQUEST)
         except TransitionError as error:
             messages.error(request, str(error))
         else:

@@ -36,6 +36,8 @@ class AccessAction(models.TextChoices):
     PREVIEW_IMPORT = "preview_import", _("Viewed a spreadsheet import")
     IMPORT_FILE = "import_file", _("Downloaded an imported spreadsheet")
     YEAR_REPORT = "year_report", _("Downloaded the year's report")
+    VIEW_FEEDBACK = "view_feedback", _("Viewed a feedback comment")
+    LIST_FEEDBACK = "list_feedback", _("Listed feedback")
 
 
 class AccessLog(models.Model):

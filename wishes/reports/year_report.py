@@ -2,8 +2,9 @@
 
 It holds the year's row of the impact page (the same figures, from the same function), a
 chart of the years so far, what the year's fulfilled wishes were, the year's events, the
-units and individuals to thank (sponsors' names: never a child's), the year's ratings and
-the cross-region claims. Nothing about a child is in it, not even an alias: only counts.
+units to thank by name, the caring individuals as a count (Sponsor records no choice to be
+named in public, so no individual is named), the year's ratings and the cross-region claims.
+Nothing about a child is in it, not even an alias: only counts.
 
 A cross-region claim is one whose sponsor is of another sub-district or town than the
 child's school (as Beicai's practice centre claiming for a child who studies in Huamu), or
@@ -17,7 +18,7 @@ from xml.sax.saxutils import escape
 from django.db.models import Count, F, Q
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.colors import HexColor, white
@@ -74,15 +75,17 @@ class YearReport:
     categories: list[tuple[str, int]]
     events: list[EventLine]
     units: list[tuple[str, int]]
-    individuals: list[tuple[str, int]]
+    # Individuals are thanked as a number, never by name: how many, and their wishes.
+    individuals: int
+    individual_wishes: int
     ratings: Ratings
     ratings_by_role: list[tuple[str, Ratings]]
     cross_region: list[CrossRegion]
 
 
-def _fulfilled_by_sponsor(fulfilments, kind: str) -> list[tuple[str, int]]:
+def _fulfilled_by_units(fulfilments) -> list[tuple[str, int]]:
     rows = (
-        fulfilments.filter(claim__sponsor__kind=kind)
+        fulfilments.filter(claim__sponsor__kind=SponsorKind.UNIT)
         .values("claim__sponsor__name")
         .annotate(count=Count("pk"))
         .order_by("-count", "claim__sponsor__name")
@@ -148,6 +151,9 @@ def year_report(year: int) -> YearReport:
         .order_by("date", "pk")
     ]
     feedback = Feedback.objects.filter(claim__fulfilment__fulfilled_on__year=year)
+    by_individuals = fulfilments.filter(claim__sponsor__kind=SponsorKind.INDIVIDUAL).aggregate(
+        sponsors=Count("claim__sponsor", distinct=True), wishes=Count("pk")
+    )
     return YearReport(
         year=year,
         figures=figures,
@@ -155,8 +161,9 @@ def year_report(year: int) -> YearReport:
         total_to_date=sum(y.fulfilled for y in years),
         categories=categories,
         events=events,
-        units=_fulfilled_by_sponsor(fulfilments, SponsorKind.UNIT),
-        individuals=_fulfilled_by_sponsor(fulfilments, SponsorKind.INDIVIDUAL),
+        units=_fulfilled_by_units(fulfilments),
+        individuals=by_individuals["sponsors"],
+        individual_wishes=by_individuals["wishes"],
         ratings=ratings_of(feedback),
         ratings_by_role=[
             (str(role.label), ratings_of(feedback.filter(role=role))) for role in FeedbackRole
@@ -352,14 +359,23 @@ def _story(report: YearReport, styles: _Styles, font: str) -> list[Flowable]:
         story.append(Paragraph(escape(_("No event was recorded this year.")), styles.body))
 
     story.append(Paragraph(escape(_("With thanks to")), styles.heading))
-    for title, sponsors in (
-        (_("Caring units"), report.units),
-        (_("Caring individuals"), report.individuals),
-    ):
-        if sponsors:
-            rows = [[title, _("Wishes fulfilled")], *[[name, count] for name, count in sponsors]]
-            story.append(_table(rows, styles, [PAGE_WIDTH * 0.75, PAGE_WIDTH * 0.25]))
-            story.append(Spacer(1, 2 * mm))
+    thanked: list[list[list[object]]] = []
+    if report.units:
+        thanked.append(
+            [[_("Caring units"), _("Wishes fulfilled")], *[[n, c] for n, c in report.units]]
+        )
+    if report.individuals:
+        # A sponsor records no choice to be named in public: individuals are thanked as a
+        # number, units by name.
+        people = ngettext(
+            "%(count)d caring individual", "%(count)d caring individuals", report.individuals
+        ) % {"count": report.individuals}
+        thanked.append(
+            [[_("Caring individuals"), _("Wishes fulfilled")], [people, report.individual_wishes]]
+        )
+    for table in thanked:
+        story.append(_table(table, styles, [PAGE_WIDTH * 0.75, PAGE_WIDTH * 0.25]))
+        story.append(Spacer(1, 2 * mm))
     if not report.units and not report.individuals:
         story.append(
             Paragraph(escape(_("No wish was fulfilled in this system this year.")), styles.body)

@@ -17,6 +17,7 @@ from wishes.models import (
     FeedbackRole,
     FeedbackState,
 )
+from wishes.privacy.guard import COMMENT_TEXT, check_text
 from wishes.services import locks
 
 
@@ -58,6 +59,9 @@ def give_feedback(
     # The claim is locked: a second submit waits here and then finds the first one.
     if Feedback.objects.filter(claim=claim, role=role).exists():
         raise _already_given()
+    # Free text a sponsor or coordinator typed, checked as a cancellation's reason is: it
+    # may not name the child (staff read it; the year's report and the public see counts).
+    check_text(comment, child=claim.wish.child, what=COMMENT_TEXT, contacts=False)
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
 from huamu.images import CleanImage
+from huamu.mail import send_after_commit
 from huamu.storage import files_removed_on_error, store_file
 from wishes.audit import record_change, record_changes, set_status
 from wishes.models import (
@@ -25,8 +26,11 @@ from wishes.models import (
     Fulfilment,
     FulfilmentPhoto,
     PhotoState,
+    SchoolCoordinator,
+    Wish,
     WishStatus,
 )
+from wishes.privacy.guard import screen_for
 from wishes.services import locks
 from wishes.services.consents import publish_photos_consented
 from wishes.services.notices import notify_claim_sponsor
@@ -48,6 +52,24 @@ def _store_photos(
     # Each photo's first state, private, in the audit trail with who uploaded it.
     record_changes(subjects=photos, from_status="", to_status=PhotoState.PRIVATE, by=by)
     return photos
+
+
+def _ask_coordinators_for_feedback(*, wish: Wish, fulfilment: Fulfilment, by: User) -> None:
+    """Ask the coordinators of the child's school by e-mail, once (a wish is fulfilled once),
+    for their feedback; one who recorded the fulfilment is asked on their page already."""
+    addresses = sorted(
+        SchoolCoordinator.objects.filter(school_id=wish.child.school_id, user__is_active=True)
+        .exclude(user=by)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if addresses:
+        send_after_commit(
+            to=addresses,
+            template="feedback_requested",
+            context={"wish": wish, "fulfilment": fulfilment},
+            screen=screen_for([wish.child]),
+        )
 
 
 def _fulfil_locked(
@@ -76,6 +98,7 @@ def _fulfil_locked(
     set_status(claim, ClaimStatus.FULFILLED, by=by)
     set_status(wish, WishStatus.FULFILLED, by=by)
     notify_claim_sponsor(claim, wish=wish, message="wish_fulfilled", fulfilment=fulfilment)
+    _ask_coordinators_for_feedback(wish=wish, fulfilment=fulfilment, by=by)
     return fulfilment
 
 

@@ -42,12 +42,14 @@ from wishes.audit import last_entered, record_change
 from wishes.importing.problems import ImportFileError
 from wishes.importing.reader import read_rows
 from wishes.models import (
+    COMMENT_MAX_LENGTH,
     PUBLISHED_STATUSES,
     Child,
     ChildState,
     Claim,
     Consent,
     ConsentState,
+    Feedback,
     Fulfilment,
     FulfilmentPhoto,
     GradeBand,
@@ -283,6 +285,12 @@ def anonymise_child(*, child_id: int, by: User | None, reason: str, kind: str) -
             if scrub(claim.cancel_reason) != claim.cancel_reason:
                 claim.cancel_reason = scrub(claim.cancel_reason)
                 claim.save(update_fields=["cancel_reason", "updated_at"])
+        # Feedback keeps its rating for the numbers; a comment naming the child is cleaned.
+        for feedback in Feedback.objects.select_for_update().filter(claim__in=claims):
+            if scrub(feedback.comment) != feedback.comment:
+                # The words said instead may be longer than the name: the column's limit holds.
+                feedback.comment = scrub(feedback.comment)[:COMMENT_MAX_LENGTH]
+                feedback.save(update_fields=["comment", "updated_at"])
         fulfilments = list(
             Fulfilment.objects.select_for_update().filter(claim__wish_id__in=wish_ids)
         )

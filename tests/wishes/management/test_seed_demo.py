@@ -170,6 +170,28 @@ class TestSeededDatabase:
         assert wish_statuses == set(WishStatus.values)
         assert claim_statuses == set(ClaimStatus.values)
 
+    def test_the_demo_unit_and_coordinator_rated_fulfilled_wishes(self, client):
+        from wishes.models import Feedback, FeedbackRole
+
+        feedback = Feedback.objects.select_related("claim__sponsor", "given_by")
+        assert {f.role for f in feedback} == set(FeedbackRole.values)
+        assert {f.given_by.username for f in feedback} == {"unit", "coordinator"}
+        assert all(f.claim.status == ClaimStatus.FULFILLED and f.comment for f in feedback)
+        # Each one's newest fulfilled wish still waits, so its page shows the request.
+        client.force_login(get_user_model().objects.get(username="unit"))
+        assert 'id="feedback-heading"' in client.get(reverse("sponsors:dashboard")).text
+        client.force_login(get_user_model().objects.get(username="coordinator"))
+        assert 'id="feedback-heading"' in client.get(reverse("school:overview")).text
+        # The impact page shows their average and count; the back office lists them.
+        ratings = [f.rating for f in feedback]
+        average = f"{round(sum(ratings) / len(ratings), 1):.1f}"
+        impact = client.get(reverse("impact:index"), HTTP_ACCEPT_LANGUAGE="en").text
+        assert f"Average rating {average} out of 5, over {len(ratings)} ratings." in impact
+        client.force_login(get_user_model().objects.get(username="staff"))
+        listing = client.get(reverse("admin:wishes_feedback_changelist"))
+        assert listing.status_code == 200
+        assert listing.context["cl"].result_count == len(ratings) >= 5
+
     def test_current_campaign_has_live_open_wishes_and_past_ones_are_mostly_fulfilled(self):
         this_year = timezone.localdate().year
         current = Wish.objects.filter(campaign__year=this_year)

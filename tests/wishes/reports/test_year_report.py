@@ -1,5 +1,6 @@
 """The year's report (PDF): staff only, access-logged, its numbers those of the impact page."""
 
+import csv
 import datetime
 import io
 
@@ -16,7 +17,14 @@ from tests.factories import (
     UserFactory,
 )
 from tests.wishes.reports.test_impact import known  # noqa: F401 (a fixture)
-from wishes.models import AccessAction, AccessLog, ClaimChannel, Feedback, FeedbackRole
+from wishes.models import (
+    AccessAction,
+    AccessLog,
+    ClaimChannel,
+    Feedback,
+    FeedbackRole,
+    Fulfilment,
+)
 from wishes.reports.impact import impact_figures
 from wishes.reports.pdf import FontMissing
 
@@ -121,13 +129,68 @@ def test_the_report_numbers_equal_the_impact_pages(known, client_for):  # noqa: 
     assert "99" not in text
 
 
-def test_the_report_thanks_the_years_sponsors_by_name(known, client_for):  # noqa: F811
+def test_the_report_thanks_units_by_name_and_individuals_as_a_number(known, client_for):  # noqa: F811
     text = pdf_text(client_for("staff").get(URL, {"year": "2024"}).content)
 
-    for name in ["上海科技馆", "爱心人士甲", known.centre.name]:
+    for name in ["上海科技馆", known.centre.name]:
         assert name in text
+    # Sponsors record no wish to be named in public: an individual is one of a number.
+    assert "爱心人士甲" not in text
+    assert "爱心人士1位1" in text
     # 2025's sponsors are thanked in 2025's report.
     assert "花木社区卫生服务中心" not in text
+
+
+def test_individuals_are_counted_once_with_all_their_wishes(client_for):
+    person, other = (SponsorFactory(verified=True, individual=True) for _ in range(2))
+    for sponsor in (person, person, other):
+        FulfilmentFactory(claim__sponsor=sponsor, fulfilled_on=datetime.date(2024, 6, 1))
+
+    text = pdf_text(
+        client_for("staff").get(URL, {"year": "2024"}, HTTP_ACCEPT_LANGUAGE="en").content
+    )
+
+    # Two people, three wishes; neither is named.
+    assert "Caringindividuals2" in text
+    assert "2caringindividuals3" in text
+    assert person.name not in text
+    assert other.name not in text
+
+
+def test_the_reports_totals_equal_the_impact_page_and_its_downloads(known, client_for):  # noqa: F811
+    """For each year, the report's numbers are those /impact/ shows and lets download."""
+    rater = UserFactory()
+    for fulfilment, rating in zip(
+        Fulfilment.objects.filter(fulfilled_on__year=2025).order_by("pk"), (5, 2), strict=True
+    ):
+        Feedback.objects.create(
+            claim=fulfilment.claim, role=FeedbackRole.SPONSOR, rating=rating, given_by=rater
+        )
+    public, staff = client_for("anonymous"), client_for("staff")
+    page = public.get(reverse("impact:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    def rows(key: str) -> dict[str, list[str]]:
+        response = public.get(reverse("impact:csv", args=[key]), HTTP_ACCEPT_LANGUAGE="en")
+        return {row[0]: row[1:] for row in csv.reader(io.StringIO(response.text.lstrip("\ufeff")))}
+
+    years, summary = rows("years"), rows("summary")
+    for year in ("2024", "2025"):
+        fulfilled, via_platform, units, individuals, _source = years[year]
+        text = pdf_text(staff.get(URL, {"year": year}, HTTP_ACCEPT_LANGUAGE="en").content)
+
+        assert f"{year}: {fulfilled}" in page, "the impact page's chart of the years"
+        assert f"Wishesfulfilled{fulfilled}of" in text
+        assert f"ofwhichclaimedthroughthecityplatform{via_platform}" in text
+        assert f"Caringunits{units}Caringindividuals{individuals}" in text
+    # The latest year's report counts up to the impact page's total since 2013, and all the
+    # ratings (given on that year's wishes) are the impact page's average and count.
+    (total,) = summary["Wishes fulfilled since 2013"]
+    (average,) = summary["Average rating (1 to 5)"]
+    (count,) = summary["Ratings given"]
+    assert (total, average, count) == ("55", "3.5", "2")
+    assert f"Wishesfulfilledsince2013,uptothisyear{total}" in text
+    assert f"Total{average}{count}" in text
+    assert f"Average rating {average} out of 5, over {count} ratings." in page
 
 
 def test_the_report_lists_the_years_events_ratings_and_cross_region_claims(client_for):

@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from huamu.images import clean_image
@@ -46,7 +46,11 @@ from wishes.management.demo.cast import (
 from wishes.management.demo.children import ChildSpec, child_specs, letter_text
 from wishes.management.demo.events import event_specs
 from wishes.management.demo.scenes import draw_scene
-from wishes.management.demo.stories import WishPlan
+from wishes.management.demo.stories import (
+    COORDINATOR_FEEDBACK,
+    SPONSOR_FEEDBACK,
+    WishPlan,
+)
 from wishes.models import (
     Attendee,
     AttendeeStatus,
@@ -55,11 +59,14 @@ from wishes.models import (
     ChildState,
     Claim,
     ClaimChannel,
+    ClaimStatus,
     Consent,
     ConsentState,
     DropOffPoint,
     Event,
     EventSignup,
+    Feedback,
+    FeedbackRole,
     Fulfilment,
     FulfilmentPhoto,
     Region,
@@ -77,6 +84,7 @@ from wishes.services import (
     add_fulfilment_photos,
     cancel_claim,
     claim_wish,
+    give_feedback,
     publish_wish,
     receive_gift,
     record_fulfilment,
@@ -527,6 +535,49 @@ def _load_event_signups(cast: _Cast) -> None:
                 )
 
 
+def _load_feedback(cast: _Cast) -> None:
+    """The demo unit and the coordinator rated their older fulfilled wishes (so the impact
+    page has an average and the back office a list); each one's newest wish still waits for
+    its rating, so their pages show the request."""
+    clock = cast.clock
+    givers = [
+        (
+            FeedbackRole.SPONSOR,
+            cast.logins["unit"],
+            Q(sponsor=cast.sponsors[MUSEUM]),
+            SPONSOR_FEEDBACK,
+        ),
+        (
+            FeedbackRole.COORDINATOR,
+            cast.coordinator,
+            Q(wish__child__school=cast.schools[HUAMU_CENTRAL]),
+            COORDINATOR_FEEDBACK,
+        ),
+    ]
+    for role, user, whose, texts in givers:
+        fulfilled = list(
+            Claim.objects.filter(whose, status=ClaimStatus.FULFILLED)
+            .select_related("fulfilment")
+            .order_by("fulfilment__fulfilled_on", "pk")
+        )
+        for claim, (rating, comment) in zip(fulfilled[:-1], texts, strict=False):
+            if Feedback.objects.filter(claim=claim, role=role).exists():
+                continue
+            moment = clock.moment(
+                clock.day(claim.fulfilment.fulfilled_on + datetime.timedelta(days=2))
+            )
+            feedback = _as_of(
+                moment,
+                give_feedback,
+                claim_id=claim.pk,
+                role=role,
+                rating=rating,
+                comment=comment,
+                by=user,
+            )
+            _stamp(feedback, moment)
+
+
 def load_demo_data(*, today: datetime.date | None = None) -> None:
     """Create whatever demo data is missing, in one transaction; safe to run again."""
     today = today or timezone.localdate()
@@ -555,3 +606,4 @@ def load_demo_data(*, today: datetime.date | None = None) -> None:
     for spec in child_specs(today.year):
         _load_child(cast, spec)
     _load_event_signups(cast)
+    _load_feedback(cast)

@@ -131,3 +131,17 @@ def wish_plans(current_year: int) -> list[WishPlan]:
         WishPlan(y, open_, YOUYOU),
         WishPlan(y, open_, HUALIN),
     ]
+
+
+# Feedback (评单) the demo unit and the coordinator gave on fulfilled wishes: a rating and
+# a comment that names nobody (the privacy guard checks it as it checks every comment).
+SPONSOR_FEEDBACK = [
+    (5, "活动组织得很周到，孩子收到礼物时特别开心，明年我们还来。"),
+    (4, "送礼物的时间和地点通知得很清楚，现场稍微有点挤。"),
+    (5, "谢谢志愿者们的安排，我们的同事都很受感动。"),
+]
+COORDINATOR_FEEDBACK = [
+    (5, "礼物按时送到学校，孩子和家长都很感谢爱心单位。"),
+    (4, "礼物很合适，希望以后能提前一周告诉学校活动的时间。"),
+    (3, "礼物晚到了几天，不过最后还是在活动上送到了孩子手里。"),
+]
