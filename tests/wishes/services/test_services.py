@@ -30,6 +30,7 @@ from wishes.models import (
     Claim,
     ClaimChannel,
     ClaimStatus,
+    EventSignup,
     Fulfilment,
     GiftReceipt,
     StatusChange,
@@ -701,6 +702,12 @@ def test_mail_template_renders_in_english_with_every_variable(
         ],
         "gift_missing": True,
     }
+    # An event and a sponsor's sign-up for it (the event messages).
+    event = EventFactory(title="Dream meeting", start_time=datetime.time(14, 30))
+    context["event"] = event
+    context["signup"] = EventSignup.objects.create(
+        event=event, sponsor=claim.sponsor, headcount=2, signed_up_by=member.user
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         send_after_commit(to=["x@example.org"], template=template, context=context, language="en")
