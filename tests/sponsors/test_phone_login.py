@@ -15,6 +15,7 @@ from huamu.sms import SmsError
 from sponsors import phone_login
 from sponsors.models import PhoneCode, Sponsor, SponsorKind, VerificationStatus, VerifiedPhone
 from sponsors.services import verify_sponsor
+from wishes.models import StatusChange
 from tests.factories import SponsorFactory, SponsorMemberFactory, UserFactory, WishFactory
 
 PHONE_URL = reverse("phone_login")
@@ -481,14 +482,43 @@ def test_staff_see_the_codes_sent_but_never_a_code(client_for, phone_sponsor, sm
     assert PhoneCode.objects.filter(pk=row.pk).exists()
 
 
-def test_staff_change_a_lost_login_phone(client_for, phone_sponsor):
+def test_staff_change_a_lost_login_phone(client_for, phone_sponsor, staff):
     client = client_for("staff")
     verified = VerifiedPhone.objects.get()
     url = reverse("admin:sponsors_verifiedphone_change", args=[verified.pk])
-    response = client.post(url, {"user": phone_sponsor.pk, "phone": "139 0000 1111"})
+    history = "wishes-statuschange-content_type-object_id"  # the page's read-only history
+    response = client.post(
+        url,
+        {
+            "user": phone_sponsor.pk,
+            "phone": "139 0000 1111",
+            f"{history}-TOTAL_FORMS": "0",
+            f"{history}-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302
     verified.refresh_from_db()
     assert verified.phone == "13900001111"
+    change = StatusChange.objects.filter(object_id=verified.pk).latest("pk")
+    assert change.by == staff
+    assert change.note == f"{mask_phone(KNOWN)} → {mask_phone('13900001111')}"
+    assert "13900001111" not in change.note
+
+
+def test_staff_cannot_give_a_login_phone_to_an_account_that_sees_childrens_data(client_for, staff):
+    client = client_for("staff")
+    response = client.post(
+        reverse("admin:sponsors_verifiedphone_add"),
+        {
+            "user": staff.pk,
+            "phone": UNKNOWN,
+            "wishes-statuschange-content_type-object_id-TOTAL_FORMS": "0",
+            "wishes-statuschange-content_type-object_id-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "可查看儿童信息的账号只能用密码登录。" in response.text
+    assert not VerifiedPhone.objects.filter(user=staff).exists()
 
 
 @pytest.mark.parametrize("role", ["sponsor", "coordinator", "plain_user"])

@@ -225,6 +225,16 @@ def test_a_refused_sign_up_through_an_invitation_leaves_no_account(sponsor, unit
     assert not UserFactory._meta.model.objects.filter(username="li").exists()
 
 
+@pytest.mark.parametrize("role", ["staff", "bare_staff"])
+def test_an_account_of_the_associations_staff_cannot_join_a_unit(request, invite, role):
+    # Any account with the back office's flag, with or without the staff role: a unit's
+    # member sees the unit's claims, and staff must not act for a sponsor.
+    user = request.getfixturevalue(role)
+    with pytest.raises(TransitionError, match="staff"):
+        teams.request_to_join(token=invite.token, user=user)
+    assert not JoinRequest.objects.filter(user=user).exists()
+
+
 def test_a_member_of_a_sponsor_cannot_join_another(sponsor, other_sponsor, invite):
     with pytest.raises(TransitionError, match="already act for"):
         teams.request_to_join(token=invite.token, user=other_sponsor)
