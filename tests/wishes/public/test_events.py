@@ -226,6 +226,33 @@ def test_cleared_photo_with_consent_at_a_public_event_is_shown(client, staff):
     assert reverse("files:photo", args=[photo.pk]) in response.text
 
 
+def test_each_photo_is_shown_once_the_first_as_the_cover(client, staff):
+    event = EventFactory()
+    first, second, third = fulfil_at(event, staff, photos=3)
+
+    html = client.get(detail(event), HTTP_ACCEPT_LANGUAGE="en").text
+
+    for photo in (first, second, third):
+        assert html.count(thumbnail_url(photo)) == 1
+        assert html.count(f'href="{reverse("files:photo", args=[photo.pk])}"') == 1
+    # The cover is the first photo; the gallery under it holds the other two.
+    cover = html.index('class="card-img-top event-cover"')
+    gallery = html.index('id="photos-heading"')
+    assert cover < html.index(thumbnail_url(first)) < gallery
+    assert gallery < html.index(thumbnail_url(second)) < html.index(thumbnail_url(third))
+
+
+def test_a_single_photo_is_the_cover_with_no_gallery(client, staff):
+    event = EventFactory()
+    [photo] = fulfil_at(event, staff)
+
+    html = client.get(detail(event), HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert html.count(thumbnail_url(photo)) == 1
+    assert 'id="photos-heading"' not in html
+    assert "Photos are shown with the consent of the children's guardians." in html
+
+
 def test_photo_not_cleared_by_staff_is_not_shown(client, staff):
     event = EventFactory()
     [photo] = fulfil_at(event, staff, cleared=False)
