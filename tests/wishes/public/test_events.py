@@ -250,6 +250,7 @@ def test_a_single_photo_is_the_cover_with_no_gallery(client, staff):
 
     assert html.count(thumbnail_url(photo)) == 1
     assert 'id="photos-heading"' not in html
+    assert "{#" not in html
     assert "Photos are shown with the consent of the children's guardians." in html
 
 
