@@ -70,7 +70,7 @@ def test_changelists_fit_a_phone_with_only_the_table_scrolling(
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_dashboard_fits_a_phone(language, live_server, page: Page, staff):
+def test_the_dashboard_fits_a_phone(language, live_server, page: Page, staff, screenshot):
     # An overdue claim (with its release button) and a long-waiting wish on the dashboard.
     ClaimFactory(
         wish__child__alias="小林同学",
@@ -88,4 +88,11 @@ def test_the_dashboard_fits_a_phone(language, live_server, page: Page, staff):
     assert page.locator("#dashboard-overdue-claims input[type=submit]").count() == 1
     width = page.evaluate("document.scrollingElement.scrollWidth")
     wide = page.evaluate(WIDE_ELEMENTS, PHONE_WIDTH)
+    screenshot(f"admin-dashboard-phone-{language}")
     assert width <= PHONE_WIDTH, f"admin ({language}): {width} px wide; past the edge: {wide}"
+    # No cell squeezed to a character a line: the overdue claim's date reads in a few lines.
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('#dashboard-overdue-claims td')]"
+        ".map(td => td.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 120, heights
