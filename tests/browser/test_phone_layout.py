@@ -85,6 +85,22 @@ def test_batch_claim_is_cards_with_44_px_targets_on_a_phone(live_server, page: P
     assert not box.is_checked()
 
 
+def test_recording_hand_overs_has_44_px_boxes_on_a_phone(
+    live_server, page: Page, coordinator, school
+):
+    claim = ClaimFactory(wish__child__school=school, wish__child__real_name="范子轩")
+    log_in(page, live_server, coordinator)
+    page.goto(live_server.url + "/school/fulfil/")
+
+    box = page.locator(f"#claim-{claim.pk}")
+    label = page.locator(f"label[for=claim-{claim.pk}]")
+    assert box.bounding_box()["height"] >= 24
+    assert label.bounding_box()["height"] >= MIN_TARGET_PX
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    label.click()
+    assert box.is_checked()
+
+
 @pytest.mark.parametrize("javascript", [True, False])
 def test_failed_sign_up_summary_is_on_the_first_screen_and_links_to_fields(
     javascript, live_server, browser, browser_context_args
