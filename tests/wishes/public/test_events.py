@@ -395,3 +395,17 @@ def test_an_event_with_a_public_photo_shows_it_as_its_cover(client, staff):
     assert thumbnail_url(first) in cover
     assert thumbnail_url(second) in html
     assert "img/event." not in html
+
+
+def test_an_event_to_come_does_not_say_it_fulfilled_no_wish(client):
+    on_day(10, title="感恩专场")
+    on_day(-10, title="学雷锋日")
+
+    listing = client.get(reverse("events:list"), HTTP_ACCEPT_LANGUAGE="en").text
+    upcoming = client.get(detail(Event.objects.get(title="感恩专场")), HTTP_ACCEPT_LANGUAGE="en")
+    past = client.get(detail(Event.objects.get(title="学雷锋日")), HTTP_ACCEPT_LANGUAGE="en")
+
+    # Only the past event counts its (zero) fulfilled wishes.
+    assert listing.count("0 wishes fulfilled") == 1
+    assert "Wishes fulfilled" not in upcoming.text
+    assert "Wishes fulfilled" in past.text
