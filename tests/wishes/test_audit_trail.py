@@ -414,9 +414,11 @@ def test_a_status_change_reads_by_its_labels_on_the_wish_page(client_for):
     wish = WishFactory(open=True)
     StatusChange.objects.create(subject=wish, from_status="draft", to_status="open")
 
-    html = client_for("staff").get(
-        reverse("admin:wishes_wish_change", args=[wish.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    ).text
+    html = (
+        client_for("staff")
+        .get(reverse("admin:wishes_wish_change", args=[wish.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        .text
+    )
 
     assert "draft → open" not in html
     assert "Draft → Waiting to be claimed" in html
