@@ -39,7 +39,7 @@ WIDE_ELEMENTS = """(width) => [...document.querySelectorAll('body *')]
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_changelists_fit_a_phone_with_only_the_table_scrolling(
-    language, live_server, page: Page, staff
+    language, live_server, page: Page, staff, screenshot
 ):
     # Long names and texts in every column, as on a real campaign's lists.
     WishFactory(open=True, child__alias="小赵同学", public_text="想要一套水彩颜料和一本很厚的画册")
@@ -67,6 +67,7 @@ def test_changelists_fit_a_phone_with_only_the_table_scrolling(
         assert (box["tabindex"], box["role"]) == ("0", "region")
         assert page.locator(f"#{box['name']}").inner_text()
         assert page.evaluate(BROKEN_SHORT_CELLS) == [], path
+        screenshot(f"admin-changelist-phone-{language}-{path.split('/')[-2]}")
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
