@@ -68,6 +68,9 @@ class LastTryWarningMixin(AuthenticationForm):
 class LoginForm(BoundedUsernameMixin, LastTryWarningMixin):
     """The site's login form (`/accounts/login/`)."""
 
+    # A wrong username or password links, in the error summary, to the username.
+    error_summary_field = "username"
+
 
 class AdminLoginForm(BoundedUsernameMixin, AdminAuthenticationForm):
     """The back office's login form (`/admin/login/`)."""

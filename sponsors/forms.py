@@ -165,6 +165,8 @@ class MobileNumberForm(_ShortInputForm):
     """The mobile number a text-message code goes to."""
 
     short_field = "phone"
+    # A refusal to send (too many codes) links, in the error summary, to the number.
+    error_summary_field = "phone"
 
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -192,6 +194,8 @@ class LoginCodeForm(_ShortInputForm):
     """The 6-digit code from the text message."""
 
     short_field = "code"
+    # A wrong or expired code links, in the error summary, to the code.
+    error_summary_field = "code"
 
     code = forms.CharField(
         label=_("Code from the text message"),

@@ -26,8 +26,14 @@ def _anchor(bound: forms.BoundField) -> str:
 
 @register.simple_tag
 def error_summary(form: forms.BaseForm) -> list[SummaryError]:
-    """Every error of `form` in the fields' order, the whole form's errors first."""
-    errors = [SummaryError("", "", str(message)) for message in form.non_field_errors()]
+    """Every error of `form` in the fields' order, the whole form's errors first.
+
+    A form whose whole-form errors are about one field (a login's "wrong username or
+    password", a wrong code) names it in `error_summary_field`: those errors link to it.
+    """
+    name = getattr(form, "error_summary_field", "")
+    whole = _anchor(form[name]) if name in form.fields else ""
+    errors = [SummaryError(whole, "", str(message)) for message in form.non_field_errors()]
     for bound in form:
         anchor, label = _anchor(bound), str(bound.label)
         errors.extend(SummaryError(anchor, label, str(message)) for message in bound.errors)

@@ -109,6 +109,14 @@ def test_public_pages_have_no_serious_accessibility_violations(
     if violations := blocking_violations(page, axe_path):
         failures[f"register with errors ({language})"] = violations
 
+    # Both login tabs after an empty submit: the error summary above the form, its links.
+    for name in ("login", "phone-login"):
+        open_page(page, live_server.url + PAGES[name], language)
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator("#error-summary a").first).to_be_visible()
+        if violations := blocking_violations(page, axe_path):
+            failures[f"{name} with errors ({language})"] = violations
+
     assert not failures, describe(failures)
 
 

@@ -54,6 +54,21 @@ def test_impact_chart_labels_are_at_least_12_px_on_a_phone(language, live_server
     # 2013 to 2018 have no figures: one line says so, no label lists them.
     assert not [t for t in texts if t["text"] in {"2013", "2018"}]
     assert page.get_by_text("2013–2018").is_visible()
+    # The years' table fits without scrolling, no heading broken inside a word (已圆梦心 / 愿).
+    fits = page.evaluate(
+        "() => { const box = document.querySelector('.headings-whole').parentElement;"
+        " return box.scrollWidth <= box.clientWidth; }"
+    )
+    assert fits
+    if language == "zh-hans":
+        lines = page.evaluate(
+            "() => [...document.querySelectorAll('.headings-whole thead th')].map(th => {"
+            " const range = document.createRange(); range.selectNodeContents(th);"
+            " const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));"
+            " return [th.innerText, tops.size]; })"
+        )
+        assert ["已圆梦心愿", 1] in lines
+        assert ["爱心单位", 1] in lines
 
 
 def test_batch_claim_is_cards_with_44_px_targets_on_a_phone(live_server, page: Page, sponsor):
@@ -83,6 +98,22 @@ def test_batch_claim_is_cards_with_44_px_targets_on_a_phone(live_server, page: P
     assert box.is_checked()
     page.get_by_text("想要一架天文望远镜").click()
     assert not box.is_checked()
+
+
+def test_recording_hand_overs_has_44_px_boxes_on_a_phone(
+    live_server, page: Page, coordinator, school
+):
+    claim = ClaimFactory(wish__child__school=school, wish__child__real_name="范子轩")
+    log_in(page, live_server, coordinator)
+    page.goto(live_server.url + "/school/fulfil/")
+
+    box = page.locator(f"#claim-{claim.pk}")
+    label = page.locator(f"label[for=claim-{claim.pk}]")
+    assert box.bounding_box()["height"] >= 24
+    assert label.bounding_box()["height"] >= MIN_TARGET_PX
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    label.click()
+    assert box.is_checked()
 
 
 @pytest.mark.parametrize("javascript", [True, False])

@@ -50,9 +50,11 @@ def ask_code(client: Client, phone: str, next_url: str = "", **extra):
 
 
 def same_for_all(html: str, number: str) -> str:
-    """A page without what differs anyway: the masked number and the CSRF token."""
+    """A page without what differs anyway: the masked number, the CSRF token and the
+    script nonce (new on every response)."""
     html = html.replace(mask_phone(number), "MASKED").replace(number, "NUMBER")
     html = re.sub(r'name="code" value="\d{6}"', "CODE", html)
+    html = re.sub(r'nonce="[^"]+"', "NONCE", html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
 
 

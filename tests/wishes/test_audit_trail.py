@@ -23,6 +23,7 @@ from tests.factories import (
     RegionFactory,
     SchoolFactory,
     UserFactory,
+    WishFactory,
 )
 from tests.security.conftest import admin_form_data
 from tests.wishes.importing.files import good_row, xlsx_bytes
@@ -407,3 +408,17 @@ def test_erasing_a_child_leaves_no_earlier_value_in_the_field_history(staff):
         ChildState.ERASED,
         staff,
     )
+
+
+def test_a_status_change_reads_by_its_labels_on_the_wish_page(client_for):
+    wish = WishFactory(open=True)
+    StatusChange.objects.create(subject=wish, from_status="draft", to_status="open")
+
+    html = (
+        client_for("staff")
+        .get(reverse("admin:wishes_wish_change", args=[wish.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        .text
+    )
+
+    assert "draft → open" not in html
+    assert "Draft → Waiting to be claimed" in html

@@ -197,4 +197,8 @@ class StatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        # By the states' labels (草稿 → 待认领), as the history inline's title shows it.
+        from wishes.audit import status_label  # wishes.audit imports the models
+
+        model = self.content_type.model_class()
+        return f"{status_label(model, self.from_status)} → {status_label(model, self.to_status)}"

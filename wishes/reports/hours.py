@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 
 from huamu.admin_kit import date_input
@@ -129,8 +130,11 @@ def hours_filename(start: datetime.date | None, end: datetime.date | None, suffi
 class HoursPeriodForm(forms.Form):
     """The period of an hours export and its format; both dates optional."""
 
-    start = forms.DateField(label=_lazy("From"), required=False, widget=date_input())
-    end = forms.DateField(label=_lazy("To"), required=False, widget=date_input())
+    # "From"/"To" alone are a field history's old and new values (原值/新值).
+    start = forms.DateField(
+        label=pgettext_lazy("period", "From"), required=False, widget=date_input()
+    )
+    end = forms.DateField(label=pgettext_lazy("period", "To"), required=False, widget=date_input())
     format = forms.ChoiceField(
         label=_lazy("Format"),
         choices=[("csv", "CSV"), ("xlsx", ".xlsx")],

@@ -240,6 +240,34 @@ def test_cleared_photo_with_consent_at_a_public_event_is_shown(client, staff):
     assert reverse("files:photo", args=[photo.pk]) in response.text
 
 
+def test_each_photo_is_shown_once_the_first_as_the_cover(client, staff):
+    event = EventFactory()
+    first, second, third = fulfil_at(event, staff, photos=3)
+
+    html = client.get(detail(event), HTTP_ACCEPT_LANGUAGE="en").text
+
+    for photo in (first, second, third):
+        assert html.count(thumbnail_url(photo)) == 1
+        assert html.count(f'href="{reverse("files:photo", args=[photo.pk])}"') == 1
+    # The cover is the first photo; the gallery under it holds the other two.
+    cover = html.index('class="card-img-top event-cover"')
+    gallery = html.index('id="photos-heading"')
+    assert cover < html.index(thumbnail_url(first)) < gallery
+    assert gallery < html.index(thumbnail_url(second)) < html.index(thumbnail_url(third))
+
+
+def test_a_single_photo_is_the_cover_with_no_gallery(client, staff):
+    event = EventFactory()
+    [photo] = fulfil_at(event, staff)
+
+    html = client.get(detail(event), HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert html.count(thumbnail_url(photo)) == 1
+    assert 'id="photos-heading"' not in html
+    assert "{#" not in html
+    assert "Photos are shown with the consent of the children's guardians." in html
+
+
 def test_photo_not_cleared_by_staff_is_not_shown(client, staff):
     event = EventFactory()
     [photo] = fulfil_at(event, staff, cleared=False)
@@ -381,3 +409,17 @@ def test_an_event_with_a_public_photo_shows_it_as_its_cover(client, staff):
     assert thumbnail_url(first) in cover
     assert thumbnail_url(second) in html
     assert "img/event." not in html
+
+
+def test_an_event_to_come_does_not_say_it_fulfilled_no_wish(client):
+    on_day(10, title="感恩专场")
+    on_day(-10, title="学雷锋日")
+
+    listing = client.get(reverse("events:list"), HTTP_ACCEPT_LANGUAGE="en").text
+    upcoming = client.get(detail(Event.objects.get(title="感恩专场")), HTTP_ACCEPT_LANGUAGE="en")
+    past = client.get(detail(Event.objects.get(title="学雷锋日")), HTTP_ACCEPT_LANGUAGE="en")
+
+    # Only the past event counts its (zero) fulfilled wishes.
+    assert listing.count("0 wishes fulfilled") == 1
+    assert "Wishes fulfilled" not in upcoming.text
+    assert "Wishes fulfilled" in past.text

@@ -255,3 +255,12 @@ def test_hours_of_an_event_are_zero_to_twenty_four(event):
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(volunteer_hours=Decimal("-1"))
     EventFactory(volunteer_hours=Decimal("24"))
+
+
+def test_the_export_period_reads_as_dates_not_a_fields_old_and_new_value(client_for, hours):
+    # "From"/"To" alone are the field history's 原值/新值; the period has its own words.
+    html = client_for("sponsor").get(reverse("sponsors:dashboard")).text
+
+    assert '<label class="form-label" for="hours-start">起始日期</label>' in html
+    assert '<label class="form-label" for="hours-end">截止日期</label>' in html
+    assert "原值" not in html
