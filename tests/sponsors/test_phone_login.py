@@ -15,8 +15,8 @@ from huamu.sms import SmsError
 from sponsors import phone_login
 from sponsors.models import PhoneCode, Sponsor, SponsorKind, VerificationStatus, VerifiedPhone
 from sponsors.services import verify_sponsor
-from wishes.models import StatusChange
 from tests.factories import SponsorFactory, SponsorMemberFactory, UserFactory, WishFactory
+from wishes.models import StatusChange
 
 PHONE_URL = reverse("phone_login")
 CODE_URL = reverse("phone_login_code")
