@@ -101,6 +101,7 @@ LINKS = {
     "register": f'href="{reverse("sponsors:register")}"',
     "dashboard": f'href="{reverse("sponsors:dashboard")}"',
     "admin": 'href="/admin/"',
+    "school": f'href="{reverse("school:overview")}"',
     "logout": f'action="{reverse("logout")}" method="post"',
 }
 
@@ -112,8 +113,8 @@ LINKS = {
         ("sponsor", {"waiting", "dashboard", "logout"}),
         ("unverified_sponsor", {"waiting", "dashboard", "logout"}),
         ("plain_user", {"waiting", "logout"}),
-        ("coordinator", {"waiting", "logout"}),
-        ("staff", {"waiting", "admin", "logout"}),
+        ("coordinator", {"waiting", "school", "logout"}),
+        ("staff", {"waiting", "school", "admin", "logout"}),
     ],
 )
 @pytest.mark.django_db
@@ -123,6 +124,13 @@ def test_navbar_links_depend_on_the_role(client_for, role, shown):
     assert {key for key, snippet in LINKS.items() if snippet in navbar} == shown
     # The language switcher stays.
     assert reverse("set_language") in navbar
+
+
+@pytest.mark.django_db
+def test_a_coordinators_school_stands_in_the_bar_not_only_in_the_menu(client_for):
+    html = client_for("coordinator").get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").text
+    bar = html[html.index("<nav") : html.index('<details class="site-menu">')]
+    assert f'href="{reverse("school:overview")}">My school</a>' in bar
 
 
 @pytest.mark.django_db

@@ -524,7 +524,8 @@ def test_detail_asks_anonymous_visitors_to_log_in_or_sign_up(client):
     html = client.get(wish.get_absolute_url(), **EN).text
 
     assert "Log in or sign up as a sponsor to claim this wish." in html
-    assert f'href="{reverse("login")}?next={claim_url}"' in html
+    # The first button is the claim itself, through the login page.
+    assert f'href="{reverse("login")}?next={claim_url}">I\'ll make it come true</a>' in html
     assert f'href="{reverse("sponsors:register")}"' in html
     assert f'href="{claim_url}"' not in html
 

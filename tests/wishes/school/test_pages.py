@@ -271,6 +271,9 @@ def test_the_childs_record_shows_name_class_guardian_and_wish_history(
     assert "History (2 changes)" in html
     assert "Draft → Waiting to be claimed" in html
     assert "Waiting to be claimed → Claimed" in html
+    assert f"Grade {wish.child.grade} · {wish.child.class_name}" in html
+    chinese = client_for("coordinator").get(child_url(wish.child)).text
+    assert f"{wish.child.grade} 年级 · {wish.child.class_name}" in chinese
 
 
 def test_every_look_at_a_child_is_logged_without_the_name(client_for, coordinator, own_child):
