@@ -18,7 +18,6 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -270,7 +269,11 @@ class SchoolToDos:
 
 
 def _todo(wishes: QuerySet[Wish]) -> ToDo:
-    return ToDo(count=wishes.count(), wishes=list(wishes[:TODO_ITEMS_SHOWN]))
+    # The first few are chosen without the per-wish numbers (the database would otherwise
+    # work them out for every candidate before sorting), then read with them.
+    first = list(wishes.values_list("pk", flat=True)[:TODO_ITEMS_SHOWN])
+    shown = list(wishes.filter(pk__in=first)) if first else []
+    return ToDo(count=wishes.count(), wishes=shown)
 
 
 def school_todos(school: School) -> SchoolToDos:
@@ -294,8 +297,12 @@ def school_todos(school: School) -> SchoolToDos:
         next_event=next_event,
         to_hand_over=_todo(claimed),
         photos_missing=_todo(fulfilled.exclude(Exists(current_photo))),
+        # Missing or sent back: neither approved nor waiting for review (the letter_state
+        # rule, as conditions the database checks only for the school's fulfilled wishes).
         letters_missing=_todo(
-            fulfilled.filter(Q(letter_state__in=[LetterState.MISSING, LetterState.REJECTED]))
+            fulfilled.exclude(_letters(LetterStatus.APPROVED)).exclude(
+                _letters(LetterStatus.PENDING)
+            )
         ),
     )
 
