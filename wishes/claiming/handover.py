@@ -148,13 +148,14 @@ class HandoverLine:
     points: list[DropOffPoint]
 
 
-def _send_handover_reminder(claims: Sequence[Claim], *, late: bool) -> None:
-    """One mail to the claims' sponsor: where and by when to bring each gift."""
+def handover_lines(claims: Sequence[Claim]) -> list[HandoverLine]:
+    """Where and by when each claim's gift goes, for a message to its sponsor (claims with
+    `wish__child` loaded). As the claim reminder: a wish text that has come to name its
+    child is left out."""
     handovers = handovers_for(claim.wish_id for claim in claims)
     lines = []
     for claim in claims:
         wish = claim.wish
-        # As the claim reminder: a wish text that has come to name its child is left out.
         text = wish.public_text if is_clean(wish.public_text, child=wish.child) else ""
         handover = handovers[wish.pk]
         lines.append(
@@ -162,6 +163,12 @@ def _send_handover_reminder(claims: Sequence[Claim], *, late: bool) -> None:
                 code=wish.code, text=text, deadline=handover.deadline, points=handover.points
             )
         )
+    return lines
+
+
+def _send_handover_reminder(claims: Sequence[Claim], *, late: bool) -> None:
+    """One mail to the claims' sponsor: where and by when to bring each gift."""
+    lines = handover_lines(claims)
     sponsor = claims[0].sponsor
     # The drop-off points are the association's own words: an office may stand on a
     # child's road.

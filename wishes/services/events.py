@@ -28,7 +28,7 @@ from huamu.roles import display_name_of
 from sponsors.models import Sponsor, SponsorMember
 from sponsors.notifications import administrators_of, deliver, notify_users
 from wishes.audit import record_change, set_status
-from wishes.claiming.handover import HandoverLine, handovers_for, point_passages
+from wishes.claiming.handover import HandoverLine, handover_lines, point_passages
 from wishes.models import (
     MAX_ATTENDEES,
     Attendee,
@@ -39,7 +39,7 @@ from wishes.models import (
     EventSignup,
     SignupStatus,
 )
-from wishes.privacy.guard import is_clean, screen_for
+from wishes.privacy.guard import screen_for
 
 
 @dataclass(frozen=True)
@@ -237,19 +237,7 @@ def _gift_lines(event: Event, sponsor: Sponsor) -> tuple[list[HandoverLine], lis
         .order_by("wish__code")
     )
     active = [claim for claim in claims if claim.status == ClaimStatus.ACTIVE]
-    handovers = handovers_for(claim.wish_id for claim in active)
-    lines = []
-    for claim in active:
-        wish = claim.wish
-        # As the other reminders: a wish text that has come to name its child is left out.
-        text = wish.public_text if is_clean(wish.public_text, child=wish.child) else ""
-        handover = handovers[wish.pk]
-        lines.append(
-            HandoverLine(
-                code=wish.code, text=text, deadline=handover.deadline, points=handover.points
-            )
-        )
-    return lines, claims
+    return handover_lines(active), claims
 
 
 def tell_about_signup(signup: EventSignup, *, message: str, users: Sequence[User]) -> None:
