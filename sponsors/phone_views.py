@@ -91,8 +91,16 @@ def phone_login_code(request: HttpRequest) -> HttpResponse:
         else:
             del request.session[PENDING_KEY]
             return _after_code(request, phone=phone, next_url=next_url)
-    context = {"form": form, "masked_phone": mask_phone(phone), "next": next_url}
-    return render(request, "registration/phone_login_code.html", context)
+    new_code_url = reverse("phone_login")
+    if next_url:
+        new_code_url += "?" + urlencode({"next": next_url})
+    context = {
+        "form": form,
+        "masked_phone": mask_phone(phone),
+        "action_url": reverse("phone_login_code"),
+        "new_code_url": new_code_url,
+    }
+    return render(request, "registration/phone_code.html", context)
 
 
 def _after_code(request: HttpRequest, *, phone: str, next_url: str) -> HttpResponse:
@@ -250,7 +258,12 @@ def add_phone_code(request: AuthenticatedRequest, sponsor: Sponsor) -> HttpRespo
                 % {"phone": mask_phone(phone)},
             )
             return redirect("sponsors:notifications")
-    context = {"form": form, "masked_phone": mask_phone(phone)}
+    context = {
+        "form": form,
+        "masked_phone": mask_phone(phone),
+        "action_url": reverse("sponsors:add_phone_code"),
+        "new_code_url": reverse("sponsors:add_phone"),
+    }
     return render(
-        request, "sponsors/add_phone_code.html", context, status=400 if form.errors else 200
+        request, "registration/phone_code.html", context, status=400 if form.errors else 200
     )

@@ -68,3 +68,27 @@ def test_a_wrong_code_links_to_the_code(client, phone_sponsor, sms_outbox):  # n
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
     assert summary_links(response.text) == ["id_code"]
+
+
+def test_a_wrong_code_for_a_new_login_phone_links_to_the_code(client_for, sms_outbox):
+    """Adding a login phone asks for its code on the same page as the phone login."""
+    client = client_for("sponsor")
+    client.post(reverse("sponsors:add_phone"), {"phone": "13612345670"}, **EN)
+    sent = sms_outbox[-1].params["code"]
+    wrong = "000000" if sent != "000000" else "111111"
+
+    response = client.post(reverse("sponsors:add_phone_code"), {"code": wrong}, **EN)
+
+    assert response.status_code == 400
+    assert summary_links(response.text) == ["id_code"]
+    assert f'action="{reverse("sponsors:add_phone_code")}"' in response.text
+    assert f'<a href="{reverse("sponsors:add_phone")}">Ask for a new code</a>' in response.text
+
+
+def test_a_new_login_code_keeps_where_the_visitor_was_going(client, phone_sponsor):  # noqa: F811
+    ask_code(client, KNOWN, next_url="/wishes/")
+
+    html = client.get(reverse("phone_login_code"), **EN).text
+
+    assert f'action="{reverse("phone_login_code")}"' in html
+    assert f'<a href="{reverse("phone_login")}?next=%2Fwishes%2F">Ask for a new code</a>' in html
