@@ -103,6 +103,9 @@ def main() -> None:
     for role, template in pages:
         url = template.format(**values)
         with override_settings(HUAMU_PUBLIC_CACHE=False):
+            # A first look warms what a process caches for good (content types, e.g. for
+            # the access log), which depends on the pages probed before, not on the data.
+            _get(clients[role](), url)
             render = _count(clients[role](), url)
             render_ms, cpu_ms = _render_ms(clients[role](), url)
         visitor = clients[role]()

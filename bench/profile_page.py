@@ -4,7 +4,8 @@
         ALLOWED_HOSTS=127.0.0.1 STATIC_ROOT=/tmp/bench-static \\
         .venv/bin/python bench/profile_page.py /wishes/ /bench/listview/
 
-(a database filled by bench/load_data.py, static files collected into STATIC_ROOT). Prints
+(a database filled by bench/load_data.py, static files collected into STATIC_ROOT); add
+`--role staff` (or sponsor, coordinator) to render them logged in as that bench user. Prints
 per URL the median wall-clock and CPU milliseconds of a render, each query with its time,
 and the functions that took the most time under cProfile. Not part of the tests.
 """
@@ -26,9 +27,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.load_data import BENCH_COORDINATOR, BENCH_STAFF, BENCH_USERNAME  # noqa: E402
+
+USERS = {"sponsor": BENCH_USERNAME, "coordinator": BENCH_COORDINATOR, "staff": BENCH_STAFF}
 
 
 def main() -> None:
@@ -36,8 +42,15 @@ def main() -> None:
     parser.add_argument("urls", nargs="+")
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
+    parser.add_argument(
+        "--role", choices=sorted(USERS), help="log in as this bench user (default: anonymous)"
+    )
     args = parser.parse_args()
     client = Client(HTTP_HOST="127.0.0.1")
+    if args.role:
+        # As bench/probe.py logs its cast in.
+        user = get_user_model().objects.get(username=USERS[args.role])
+        client.force_login(user, backend="huamu.auth.RoleAwareBackend")
     with override_settings(HUAMU_PUBLIC_CACHE=False):
         for url in args.urls:
             client.get(url)

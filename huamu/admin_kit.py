@@ -16,8 +16,8 @@ from django.contrib.admin.options import ActionLocation
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +32,20 @@ BOTH_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 class DomainAdmin(admin.ModelAdmin):
     """Base of every back-office model: nothing is deleted, history shows on change pages."""
+
+    # Staff read the lists on phones too, and every row costs its render.
+    list_per_page = 50
+
+    def action_checkbox(self, obj: models.Model) -> SafeString:
+        # Django renders each row's box through the form widget templates: on a list of
+        # wishes that was half the page's time. The very same markup, written directly.
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     # Records are withdrawn or cancelled, never deleted; this also hides "delete selected".
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -140,7 +140,16 @@ class ClaimAdmin(DomainAdmin):
         "promised_on",
         "created_at",
     ]
-    list_filter = ["status", OverdueClaimFilter, "channel", "wish__campaign", "event"]
+    # By the day claimed through a filter (today, past 7 days, this month, this year): the
+    # date hierarchy would read the date of every claim on each page to draw its links.
+    list_filter = [
+        "status",
+        OverdueClaimFilter,
+        "channel",
+        "wish__campaign",
+        "event",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["wish__child", "sponsor"]
     # The search itself is `get_search_results`: no LIKE over the joined claims.
     search_fields = ["wish__code", "sponsor__name", "=external_ref", "=claimant_name"]
@@ -150,7 +159,6 @@ class ClaimAdmin(DomainAdmin):
     )
     # A filtered list counts its own rows only: no second count of every claim.
     show_full_result_count = False
-    date_hierarchy = "created_at"
     fields = [
         "wish",
         "sponsor",

@@ -126,7 +126,14 @@ class WishAdmin(ChildPickerMixin, ChangePageButtonsMixin, LoggedReadsAdmin, Doma
         return readonly
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
-        return search_public_text(queryset, search_term), False
+        found = search_public_text(queryset, search_term)
+        if search_term.split() and queryset.query.select_related:
+            # Joined to a search, PostgreSQL joins every wish found (it expects a handful)
+            # before sorting them for the page: at 100,000 wishes a common word took 30 ms
+            # instead of 13. The page's children, schools and campaigns come afterwards,
+            # in three small queries.
+            found = found.select_related(None).prefetch_related(*self.list_select_related)
+        return found, False
 
     @admin.display(description=_("child"), ordering="child__alias")
     def child_alias(self, obj: Wish) -> str:
