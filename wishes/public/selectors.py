@@ -13,7 +13,19 @@ from decimal import Decimal
 from typing import overload
 
 from django.db import models
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -30,6 +42,8 @@ from wishes.models import (
     FulfilmentPhoto,
     GradeBand,
     PublicLocation,
+    Region,
+    School,
     Wish,
     WishCategory,
     WishStatus,
@@ -137,15 +151,22 @@ def _school_consented() -> Exists:
 def _location() -> Case:
     # Decided in SQL, so a school name staff did not choose to show is never even fetched.
     # The school only where the guardian agreed to it; otherwise the region at most.
+    # The names are subqueries, not joins: they are read for the rows shown only, after
+    # the sorting and slicing, where a join was made for every matching wish (a search
+    # that finds thousands of wishes joined the school and region thousands of times).
+    school_name = School.objects.filter(pk=OuterRef("child__school_id")).order_by().values("name")
+    region_name = (
+        Region.objects.filter(pk=OuterRef("child__home_region_id")).order_by().values("name")
+    )
     return Case(
         When(
             _school_consented(),
             child__public_location=PublicLocation.SCHOOL,
-            then=F("child__school__name"),
+            then=Subquery(school_name),
         ),
         When(
             child__public_location__in=[PublicLocation.REGION, PublicLocation.SCHOOL],
-            then=F("child__home_region__name"),
+            then=Subquery(region_name),
         ),
         default=Value(""),
         output_field=CharField(),
@@ -212,14 +233,19 @@ class PublicWishList:
     """A lazy list of PublicWish for the paginator: counted and sliced in the database."""
 
     def __init__(self, wishes: QuerySet[Wish]) -> None:
+        self._wishes = wishes
         self._rows = _public_rows(wishes)
 
     def count(self, *, up_to: int | None = None) -> int:
         """How many wishes, or with `up_to`, how many but at most `up_to`: counting stops
         there instead of reading every matching row."""
+        # Counted over the wishes' own filters, without the joins that only the shown
+        # columns need (school, region): for a search that finds thousands of wishes those
+        # joins were a third of the count's time.
+        wishes = self._wishes.order_by().values("pk")
         if up_to is None:
-            return self._rows.count()
-        return self._rows.order_by().values("pk")[:up_to].count()
+            return wishes.count()
+        return wishes[:up_to].count()
 
     def __len__(self) -> int:
         return self.count()
@@ -345,7 +371,11 @@ def _waiting_counts(campaign: Campaign) -> tuple[int, int]:
     counts = (
         open_wishes()
         .order_by()
-        .aggregate(every=Count("pk"), in_campaign=Count("pk", filter=Q(campaign=campaign)))
+        # Counted over the (never null) campaign, not the id: the status, campaign and
+        # child index answers it without reading the wishes' rows.
+        .aggregate(
+            every=Count("campaign"), in_campaign=Count("campaign", filter=Q(campaign=campaign))
+        )
     )
     return counts["every"], counts["in_campaign"]
 
@@ -408,8 +438,10 @@ def _campaign_progress(campaign: Campaign, *, waiting: int) -> CampaignProgress:
     counts = Wish.objects.filter(
         campaign=campaign, status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]
     ).aggregate(
-        claimed=Count("pk", filter=Q(status=WishStatus.CLAIMED)),
-        fulfilled=Count("pk", filter=Q(status=WishStatus.FULFILLED)),
+        # Counted over the (never null) status, not the id: read from the status and
+        # campaign index alone.
+        claimed=Count("status", filter=Q(status=WishStatus.CLAIMED)),
+        fulfilled=Count("status", filter=Q(status=WishStatus.FULFILLED)),
     )
     return CampaignProgress(waiting=waiting, **counts)
 

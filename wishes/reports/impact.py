@@ -221,7 +221,10 @@ def _categories() -> list[CategoryFigures]:
         Wish.objects.filter(status__in=PUBLISHED_STATUSES)
         .values("category")
         .annotate(
-            published=Count("pk"), fulfilled=Count("pk", filter=Q(status=WishStatus.FULFILLED))
+            # Counted over the (never null) status, not the id: the status and category
+            # index answers it without reading the wishes' rows.
+            published=Count("status"),
+            fulfilled=Count("status", filter=Q(status=WishStatus.FULFILLED)),
         )
         .order_by()
     )
