@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wishes", "0023_feedback_guard"),
+        ("wishes", "0025_public_speed"),
     ]
 
     operations = [
