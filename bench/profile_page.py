@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("urls", nargs="+")
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
+    parser.add_argument("--sort", default="tottime", help="cProfile order (cumulative, …)")
     parser.add_argument(
         "--role", choices=sorted(USERS), help="log in as this bench user (default: anonymous)"
     )
@@ -53,7 +54,9 @@ def main() -> None:
         client.force_login(user, backend="huamu.auth.RoleAwareBackend")
     with override_settings(HUAMU_PUBLIC_CACHE=False):
         for url in args.urls:
-            client.get(url)
+            status = client.get(url).status_code
+            if status != 200:
+                raise SystemExit(f"{url} answered {status}")
             wall, cpu = [], []
             for _ in range(args.renders):
                 started, started_cpu = time.perf_counter(), time.process_time()
@@ -74,7 +77,7 @@ def main() -> None:
                 client.get(url)
             profile.disable()
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
 
 
