@@ -6,7 +6,7 @@ Staff reach every school. Whatever lies outside that reach is a 404, never a 403
 ids of other schools' children cannot even be probed.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -18,10 +18,12 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -187,12 +189,32 @@ def _letters(status: str) -> Exists:
     )
 
 
+# The order of the school's wish lists: by the child's grade, class and name.
+WISH_ORDER = ("child__grade", "child__class_name", "child__real_name", "pk")
+
+
+def _kept_wishes(school: School) -> QuerySet[Wish]:
+    # Read through the wish_child_status index: the child's wishes by status, with their ids.
+    return Wish.objects.filter(child__school=school, child__withdrawn_at__isnull=True)
+
+
 def school_wishes(school: School) -> QuerySet[Wish]:
-    """The wishes of the school's kept children, in one query whatever their number.
+    """The wishes of the school's kept children in list order, without the per-wish facts.
+
+    Pick the wishes a page shows from these (their ids), then read them with
+    `wishes_with_facts`: the facts are then worked out for those few wishes only.
+    """
+    return _kept_wishes(school).order_by(*WISH_ORDER)
+
+
+def wishes_with_facts(ids: Collection[int]) -> list[Wish]:
+    """The wishes of `ids` in list order, with their child; one query whatever the school.
 
     Each wish carries the sponsor and promised date of its live (active or fulfilled)
     claim, its fulfilment, and the state of its thank-you letter.
     """
+    if not ids:
+        return []
     live_claim = (
         Claim.objects.filter(wish_id=OuterRef("pk"))
         .exclude(status=ClaimStatus.CANCELLED)
@@ -201,8 +223,8 @@ def school_wishes(school: School) -> QuerySet[Wish]:
     fulfilment = Fulfilment.objects.filter(
         claim__wish_id=OuterRef("pk"), claim__status=ClaimStatus.FULFILLED
     )
-    return (
-        Wish.objects.filter(child__school=school, child__withdrawn_at__isnull=True)
+    return list(
+        Wish.objects.filter(pk__in=ids)
         .select_related("child")
         .annotate(
             sponsor_name=Subquery(live_claim.values("sponsor__name")[:1]),
@@ -217,19 +239,15 @@ def school_wishes(school: School) -> QuerySet[Wish]:
                 output_field=CharField(),
             ),
         )
-        .order_by("child__grade", "child__class_name", "child__real_name", "pk")
+        .order_by(*WISH_ORDER)
     )
 
 
 def wish_counts(school: School) -> dict[str, int]:
     """How many wishes of the school's kept children are in each status; one query."""
     counts = dict.fromkeys(WishStatus.values, 0)
-    rows = (
-        Wish.objects.filter(child__school=school, child__withdrawn_at__isnull=True)
-        .order_by()
-        .values_list("status")
-        .annotate(count=Count("pk"))
-    )
+    # COUNT(*), not of the id: the database counts from the index without the rows.
+    rows = _kept_wishes(school).order_by().values_list("status").annotate(count=Count("*"))
     counts.update(dict(rows))
     return counts
 
@@ -237,6 +255,21 @@ def wish_counts(school: School) -> dict[str, int]:
 def children_without_wish(school: School) -> QuerySet[Child]:
     """The school's kept children who have no wish yet, in the order of the children list."""
     return school_children(school).exclude(Exists(Wish.objects.filter(child_id=OuterRef("pk"))))
+
+
+@dataclass
+class ChildCounts:
+    total: int
+    without_wish: int
+
+
+def child_counts(school: School) -> ChildCounts:
+    """How many kept children the school has, and how many of them have no wish; one query."""
+    has_wish = Exists(Wish.objects.filter(child_id=OuterRef("pk")))
+    counts = school_children(school).aggregate(
+        total=Count("pk"), without_wish=Count("pk", filter=~Q(has_wish))
+    )
+    return ChildCounts(total=counts["total"], without_wish=counts["without_wish"])
 
 
 @dataclass
@@ -268,19 +301,22 @@ class SchoolToDos:
         return not any(todo.count for todo in todos)
 
 
-def _todo(wishes: QuerySet[Wish]) -> ToDo:
-    # The first few are chosen without the per-wish numbers (the database would otherwise
-    # work them out for every candidate before sorting), then read with them.
-    first = list(wishes.values_list("pk", flat=True)[:TODO_ITEMS_SHOWN])
-    shown = list(wishes.filter(pk__in=first)) if first else []
-    return ToDo(count=wishes.count(), wishes=shown)
+def _first_of(wishes: QuerySet[Wish]) -> tuple[int, list[int]]:
+    """How many `wishes` there are and the ids of the first few in list order; one query."""
+    rows = list(
+        wishes.order_by(*WISH_ORDER)
+        .annotate(total=Window(Count("pk")))
+        .values_list("pk", "total")[:TODO_ITEMS_SHOWN]
+    )
+    return (rows[0][1] if rows else 0), [pk for pk, _ in rows]
 
 
 def school_todos(school: School) -> SchoolToDos:
     """The coordinator's to-dos: gifts to hand over at the next event (or at all), the
     fulfilled wishes that still lack a photo, and those whose thank-you letter is missing
-    or was sent back. Each is two queries (count, first few), whatever the school's size."""
-    wishes = school_wishes(school)
+    or was sent back. Five queries whatever the school's size: the next event, each to-do's
+    count with its first wishes, then those wishes with their per-wish facts."""
+    wishes = _kept_wishes(school)
     next_event = (
         Event.objects.filter(school=school, date__gte=timezone.localdate())
         .order_by("date", "pk")
@@ -293,17 +329,26 @@ def school_todos(school: School) -> SchoolToDos:
         fulfilment__claim__wish_id=OuterRef("pk")
     )
     fulfilled = wishes.filter(status=WishStatus.FULFILLED)
-    return SchoolToDos(
-        next_event=next_event,
-        to_hand_over=_todo(claimed),
-        photos_missing=_todo(fulfilled.exclude(Exists(current_photo))),
+    firsts = [
+        _first_of(claimed),
+        _first_of(fulfilled.exclude(Exists(current_photo))),
         # Missing or sent back: neither approved nor waiting for review (the letter_state
         # rule, as conditions the database checks only for the school's fulfilled wishes).
-        letters_missing=_todo(
+        _first_of(
             fulfilled.exclude(_letters(LetterStatus.APPROVED)).exclude(
                 _letters(LetterStatus.PENDING)
             )
         ),
+    ]
+    read = {wish.pk: wish for wish in wishes_with_facts({pk for _, ids in firsts for pk in ids})}
+    hand_over, photos, letters = (
+        ToDo(count=count, wishes=[read[pk] for pk in ids]) for count, ids in firsts
+    )
+    return SchoolToDos(
+        next_event=next_event,
+        to_hand_over=hand_over,
+        photos_missing=photos,
+        letters_missing=letters,
     )
 
 

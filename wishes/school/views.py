@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,9 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huamu.errors import TransitionError
 from huamu.roles import AuthenticatedRequest, coordinator_of
 from wishes.claiming.feedback import feedback_page, without_feedback
-from wishes.models import AccessAction, Event, FeedbackRole, Fulfilment, School, WishStatus
+from wishes.models import (
+    AccessAction,
+    Claim,
+    Event,
+    FeedbackRole,
+    Fulfilment,
+    School,
+    WishStatus,
+)
 from wishes.privacy.access_log import log_access
 from wishes.school.access import (
+    child_counts,
     child_wish_records,
     children_without_wish,
     claims_to_fulfil,
@@ -28,13 +38,13 @@ from wishes.school.access import (
     get_fulfilment_for_coordinator,
     get_preselected_event,
     get_school_for_page,
-    school_children,
     school_claims,
     school_events,
     school_required,
     school_todos,
     school_wishes,
     wish_counts,
+    wishes_with_facts,
 )
 from wishes.school.forms import IMAGE_ACCEPT, FulfilmentRosterForm, LetterForm, PhotoUploadForm
 from wishes.services import add_fulfilment_photos, record_fulfilments, upload_letter
@@ -88,18 +98,20 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
     if school is None:
         return _pick_school(request)
     counts = wish_counts(school)
-    without_wish = children_without_wish(school)
-    counts[WITHOUT_WISH] = without_wish.count()
+    children = child_counts(school)
+    counts[WITHOUT_WISH] = children.without_wish
     show = request.GET.get("show", "")
     if show not in counts:
         show = next((s for s in DEFAULT_ORDER if counts[s]), WishStatus.CLAIMED)
     page: Page[Any]
     if show == WITHOUT_WISH:
-        page = Paginator(without_wish, PER_PAGE).get_page(request.GET.get("page"))
+        page = _page(request, children_without_wish(school), counts[show])
         shown = {child.pk for child in page}
     else:
-        wishes = school_wishes(school).filter(status=show)
-        page = Paginator(wishes, PER_PAGE).get_page(request.GET.get("page"))
+        ids = school_wishes(school).filter(status=show).values_list("pk", flat=True)
+        page = _page(request, ids, counts[show])
+        # The per-wish facts for the page's wishes only.
+        page.object_list = wishes_with_facts(list(page.object_list))
         shown = {wish.child_id for wish in page}
     todos = school_todos(school)
     log_access(
@@ -112,7 +124,7 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
     tabs.append((WITHOUT_WISH, gettext("Children without a wish yet"), counts[WITHOUT_WISH]))
     context = {
         "school": school,
-        "children_count": school_children(school).count(),
+        "children_count": children.total,
         "todos": todos,
         "tabs": tabs,
         "show": show,
@@ -124,6 +136,14 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "school/overview.html", context)
 
 
+def _page(request: AuthenticatedRequest, rows: QuerySet, count: int) -> Page[Any]:
+    """The `?page=` of `rows`, whose number the status tabs have just counted."""
+    paginator = Paginator(rows, PER_PAGE)
+    # Told, not counted again: the count is what the tab shows, read a moment ago.
+    paginator.count = count
+    return paginator.get_page(request.GET.get("page"))
+
+
 # The newest fulfilled wishes waiting for the coordinator's feedback that the overview names.
 FEEDBACK_PROMPTS = 10
 
@@ -133,11 +153,18 @@ def _feedback_wanted(request: AuthenticatedRequest, school: School) -> list:
     coordinator = coordinator_of(request.user)
     if coordinator is None or coordinator.school_id != school.pk:
         return []
-    claims = without_feedback(school_claims(school), FeedbackRole.COORDINATOR)
+    # A fulfilled claim's wish is fulfilled for good (record_fulfilments sets both, and a
+    # fulfilled wish is closed): saying so lets the database start from the school's
+    # fulfilled wishes (wish_child_status) instead of every claim of the city.
+    claims = without_feedback(
+        school_claims(school).filter(wish__status=WishStatus.FULFILLED), FeedbackRole.COORDINATOR
+    )
+    order = ("-fulfilment__fulfilled_on", "-pk")
+    # The newest few are chosen by id (from indexes, without reading every wish's row),
+    # then read with their wish and fulfilment; one query.
+    newest = claims.order_by(*order).values("pk")[:FEEDBACK_PROMPTS]
     return list(
-        claims.select_related("wish", "fulfilment").order_by("-fulfilment__fulfilled_on", "-pk")[
-            :FEEDBACK_PROMPTS
-        ]
+        Claim.objects.filter(pk__in=newest).select_related("wish", "fulfilment").order_by(*order)
     )
 
 
