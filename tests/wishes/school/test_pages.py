@@ -16,7 +16,7 @@ from tests.factories import (
     FulfilmentFactory,
     WishFactory,
 )
-from wishes.models import AccessAction, AccessLog, Child, School, WishStatus
+from wishes.models import AccessAction, AccessLog, Child, School, Wish, WishStatus
 from wishes.services import (
     add_fulfilment_photos,
     approve_letter,
@@ -334,3 +334,80 @@ def test_bare_is_staff_without_permission_reads_no_school_page(client, db):
     assert detail.status_code in (403, 404)
     assert "王秘密" not in overview.content.decode()
     assert "王秘密" not in detail.content.decode()
+
+
+def _wishes_of_every_kind(school, count: int, event) -> None:
+    """`count` wishes over three children, and a child without a wish. The wishes cycle
+    through claimed (planned for `event`), fulfilled without photo or letter, fulfilled
+    with both, draft and open: three are enough for every list the test opens."""
+    children = ChildFactory.create_batch(3, school=school)
+    ChildFactory(school=school)
+    for n in range(count):
+        child = children[n % len(children)]
+        kind = n % 5
+        if kind == 0:
+            event.wishes.add(ClaimFactory(wish__child=child).wish)
+        elif kind in (1, 2):
+            fulfilment = FulfilmentFactory(claim__wish__child=child)
+            if kind == 2:
+                upload_letter(
+                    fulfilment_id=fulfilment.pk, by=None, scan=None, transcription="谢谢"
+                )
+                add_fulfilment_photos(
+                    fulfilment_id=fulfilment.pk, by=None, images=[image_corpus.clean("good_png")]
+                )
+        else:
+            WishFactory(child=child, open=kind == 4)
+
+
+# An empty list costs fewer queries (no page to read): the lists opened have wishes at both
+# sizes.
+@pytest.mark.parametrize("show", ["", "claimed", "fulfilled", "without-wish"])
+def test_overview_costs_the_same_queries_for_3_or_12_wishes(show, client_for, coordinator, school):
+    client = client_for("coordinator")
+    today = timezone.localdate()
+    event = EventFactory(school=school, date=today.replace(year=today.year + 1))
+    # Django caches content types per process; load School's now so both counts match.
+    ContentType.objects.get_for_model(School)
+    counts = []
+    for size in (3, 9):
+        _wishes_of_every_kind(school, size, event)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(OVERVIEW, {"show": show} if show else {})
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # session, user and roles; status counts; the children and those without a wish; the
+    # page's ids (its count is the tab's) then its rows with the per-wish facts; the next
+    # event; each to-do's count with its first ids, then their rows; the access log row and
+    # its children; two event lists; the newest fulfilled claims waiting for feedback.
+    assert counts[0] <= 18
+
+
+def test_the_childs_record_costs_the_same_queries_for_3_or_12_wishes(
+    client_for, coordinator, school, django_assert_num_queries
+):
+    child = ChildFactory(school=school)
+    client = client_for("coordinator")
+    event = EventFactory(school=school)
+    # Django caches content types per process; load Child's and Wish's now so both counts
+    # match.
+    ContentType.objects.get_for_model(Child)
+    ContentType.objects.get_for_model(Wish)
+    for size in (3, 9):
+        # Each round adds a fulfilled wish with a letter: a child without any fulfilment
+        # needs no photos query.
+        for n in range(size):
+            kind = (n + 3) % 5
+            if kind < 2:
+                WishFactory(child=child, open=bool(kind))
+            elif kind == 2:
+                event.wishes.add(ClaimFactory(wish__child=child).wish)
+            else:
+                fulfilment = FulfilmentFactory(claim__wish__child=child)
+                upload_letter(fulfilment_id=fulfilment.pk, by=None, scan=None, transcription="谢")
+        # session, user, the child, the access log row and its child, the wishes with
+        # campaign, their claims with sponsor, fulfilment and event, the photos, the
+        # letters and the history.
+        with django_assert_num_queries(10):
+            client.get(child_url(child))
