@@ -217,9 +217,13 @@ def _word_hits(folded: Folded, words: Iterable[tuple[str, str]]) -> list[Hit]:
         needle = _fold_word(word)
         if not _long_enough(needle):
             continue
-        for match in re.finditer(re.escape(needle), folded.text):
-            start, end = folded.span(match.start(), match.end())
+        # A plain search, as re.finditer of the escaped word finds them (left to right, not
+        # overlapping), without compiling a pattern per word: a batch has thousands of names.
+        found = folded.text.find(needle)
+        while found != -1:
+            start, end = folded.span(found, found + len(needle))
             hits.append(Hit(kind, start, end, ""))
+            found = folded.text.find(needle, found + len(needle))
     return hits
 
 

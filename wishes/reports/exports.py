@@ -48,6 +48,7 @@ from wishes.models import (
 )
 from wishes.models.wishes import PUBLISHED_STATUSES
 from wishes.privacy.redaction import mask_contact_details, redact_for_child
+from wishes.reports.xlsx_stream import fast_rows
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,6 +95,12 @@ def _cell_value(value: object) -> object:
 
 def _label(choices: type[models.TextChoices], value: str) -> str:
     return str(choices(value).label) if value else ""
+
+
+def _labels(choices: type[models.TextChoices]) -> dict[str | None, str]:
+    """`_label` of every value, translated once per sheet rather than once per row ("" for
+    no value; an unknown value is a KeyError, as `_label` refuses it)."""
+    return {"": "", None: ""} | {value: str(label) for value, label in choices.choices}
 
 
 def _header(model: type[models.Model], field: str) -> str:
@@ -150,11 +157,14 @@ def _write_sheet(workbook: Workbook, sheet: Sheet) -> None:
         worksheet.column_dimensions[get_column_letter(index)].width = _sized(width)
     # The header stays in view while scrolling; filters make the sheet easy to sort.
     worksheet.freeze_panes = "A2"
-    worksheet.append([_header_cell(worksheet, column.header) for column in sheet.columns])
     formats = [column.number_format for column in sheet.columns]
+    # Rows are written as text (wishes/reports/xlsx_stream.py), the same XML as openpyxl's.
+    worksheet._rows = fast_rows(worksheet, formats)
+    next(worksheet._rows)
+    worksheet.append([_header_cell(worksheet, column.header) for column in sheet.columns])
     count = 0
     for values in chain(sample, ([_cell_value(value) for value in row] for row in rows)):
-        worksheet.append(_formatted(worksheet, values, formats))
+        worksheet.append(values)
         count += 1
     last_column = get_column_letter(len(sheet.columns))
     worksheet.auto_filter.ref = f"A1:{last_column}{count + 1}"
@@ -168,23 +178,6 @@ def _header_cell(worksheet: WriteOnlyWorksheet, header: str) -> Cell:
     cell.fill = HEADER_FILL
     cell.alignment = HEADER_ALIGNMENT
     return cell
-
-
-def _formatted(
-    worksheet: WriteOnlyWorksheet, values: list[object], formats: list[str | None]
-) -> list[object]:
-    """The row's values, those of a formatted column (dates, money) as styled cells."""
-    row: list[object] = []
-    for value, number_format in zip(values, formats, strict=True):
-        if number_format and value is not None:
-            cell = WriteOnlyCell(worksheet)
-            # Only dates and amounts (Decimal) have a number format.
-            cell.value = cast(datetime.date | Decimal, value)
-            cell.number_format = number_format
-            row.append(cell)
-        else:
-            row.append(value)
-    return row
 
 
 PUBLISHED = set(PUBLISHED_STATUSES)
@@ -257,6 +250,7 @@ def _wish_rows(wishes: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
     # A published text passed the privacy guard when it was published or last edited; a
     # draft's or a withdrawn wish's text may never have: it goes through the guard here,
     # with its children read one query a chunk.
+    categories, statuses = _labels(WishCategory), _labels(WishStatus)
     while chunk := list(islice(wishes, CHUNK_ROWS)):
         unchecked = {
             w["child_id"] for w in chunk if w["public_text"] and w["status"] not in PUBLISHED
@@ -269,12 +263,12 @@ def _wish_rows(wishes: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
                 w["alias"],
                 w["school"],
                 w["grade"],
-                _label(WishCategory, w["category"]),
+                categories[w["category"]],
                 _guarded(text, children.get(w["child_id"]))
                 if w["status"] not in PUBLISHED
                 else mask_contact_details(text),
                 w["estimated_value"],
-                _label(WishStatus, w["status"]),
+                statuses[w["status"]],
                 _local_date(w["published_at"]),
                 _local_date(w["claimed_at"]),
                 w["fulfilled_on"],
@@ -322,17 +316,19 @@ def _claims_sheet(campaign: Campaign) -> Sheet:
 def _claim_rows(claims: Iterator[Mapping[str, Any]]) -> Iterator[list[object]]:
     # The names to mask are read for a chunk of claims at a time: one query per chunk
     # that has cancellation reasons, never one per claim nor all children at once.
+    kinds, channels = _labels(SponsorKind), _labels(ClaimChannel)
+    statuses = _labels(ClaimStatus)
     while chunk := list(islice(claims, CHUNK_ROWS)):
         children = _children({c["child_id"] for c in chunk if c["cancel_reason"]})
         for c in chunk:
             yield [
                 c["code"],
                 c["sponsor_name"],
-                _label(SponsorKind, c["sponsor_kind"]),
-                _label(ClaimChannel, c["channel"]),
+                kinds[c["sponsor_kind"]],
+                channels[c["channel"]],
                 c["external_ref"],
                 c["claimant_name"],
-                _label(ClaimStatus, c["status"]),
+                statuses[c["status"]],
                 c["promised_on"],
                 c["created_at"],
                 _guarded(c["cancel_reason"], children.get(c["child_id"])),
