@@ -43,6 +43,7 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.models.children import school_year_end
+from wishes.models.wishes import write_codes
 from wishes.privacy.redaction import redact_for_child
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class _Created:
         # The public code is the campaign year and the row number, known once inserted.
         for wish in self.wishes:
             wish.code = f"HM{campaign.year}-{wish.pk:05d}"
-        Wish.objects.bulk_update(self.wishes, ["code"], batch_size=IMPORT_BATCH_ROWS)
+        write_codes(self.wishes)
         record_changes(
             subjects=self.children,
             from_status="",

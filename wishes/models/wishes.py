@@ -1,7 +1,7 @@
 """Campaigns and the wishes children write for them."""
 
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -110,6 +110,37 @@ class WishQuerySet(models.QuerySet):
             updated = super().update(**kwargs)
             refresh_search_text(Wish.objects.filter(pk__in=pks))
         return updated
+
+
+def write_codes(wishes: "list[Wish]", *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write these inserted wishes' codes (already set on them) and the search tokens that
+    go with them: one UPDATE per 500 wishes, joined to the new values.
+
+    `bulk_update` would build a CASE of every wish for each column, which costs seconds
+    of Python for an import of thousands of rows. The join (a WITH of VALUES, then
+    UPDATE … FROM) is understood by PostgreSQL and by SQLite 3.33 and later.
+    """
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(Wish._meta.db_table)
+    pk, code, tokens = (
+        quote(Wish._meta.get_field(name).column) for name in ("id", "code", "search_text")
+    )
+    for start in range(0, len(wishes), 500):
+        chunk = wishes[start : start + 500]
+        params: list[object] = []
+        for wish in chunk:
+            wish.search_text = wish.searchable_tokens()
+            params += [wish.pk, wish.code, wish.search_text]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        sql = (
+            # Only quoted names and placeholders are put in the text; the values are params.
+            f"WITH new_code (id, code, tokens) AS (VALUES {values}) "  # noqa: S608
+            f"UPDATE {table} SET {code} = new_code.code, {tokens} = new_code.tokens "
+            f"FROM new_code WHERE {table}.{pk} = new_code.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def refresh_search_text(wishes: "models.QuerySet[Wish]") -> int:

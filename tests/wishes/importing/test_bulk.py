@@ -68,6 +68,9 @@ def test_bulk_import_keeps_codes_history_and_audit_rows(school, staff):
 
     wishes = list(Wish.objects.order_by("pk"))
     assert [w.code for w in wishes] == [f"HM2026-{w.pk:05d}" for w in wishes]
+    # The codes are written with their search tokens: staff find an imported wish by code.
+    assert [w.search_text for w in wishes] == [w.searchable_tokens() for w in wishes]
+    assert not Wish.objects.filter(code__startswith="~").exists()
     for child in Child.objects.all():
         (created,) = child.history.all()
         assert created.history_type == "+"
