@@ -123,12 +123,11 @@ def write_codes(wishes: "list[Wish]", *, using: str = DEFAULT_DB_ALIAS) -> None:
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(Wish._meta.db_table)
-    pk, code, tokens = (
-        quote(Wish._meta.get_field(name).column) for name in ("id", "code", "search_text")
-    )
+    # The fields' own column names (none of them sets db_column).
+    pk, code, tokens = (quote(name) for name in ("id", "code", "search_text"))
     for start in range(0, len(wishes), 500):
         chunk = wishes[start : start + 500]
-        params: list[object] = []
+        params: list[int | str] = []
         for wish in chunk:
             wish.search_text = wish.searchable_tokens()
             params += [wish.pk, wish.code, wish.search_text]
