@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell ./scripts/find-python)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The suite runs in parallel (pytest-xdist), one worker per core, at most four.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --maxprocesses=4
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: messages-update run test test-postgres lint install lock assets messages font check-python
@@ -19,10 +22,10 @@ run: install assets messages font
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install assets messages font
-	HUAMU_TESTING=true $(PY) -m pytest $(PYTEST_ARGS)
+	HUAMU_TESTING=true $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: install assets messages font
-	HUAMU_TESTING=true DATABASE_URL=$(PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	HUAMU_TESTING=true DATABASE_URL=$(PG_URL) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
