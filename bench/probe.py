@@ -35,7 +35,7 @@ from bench.load_data import (  # noqa: E402
 )
 from wishes.models import Child, Event, Wish, WishStatus  # noqa: E402
 from wishes.public.selectors import open_wishes  # noqa: E402
-from wishes.public.views import WISHES_PER_PAGE  # noqa: E402
+from wishes.public.views import MAX_PAGES, WISHES_PER_PAGE  # noqa: E402
 
 USERS = {"sponsor": BENCH_USERNAME, "coordinator": BENCH_COORDINATOR, "staff": BENCH_STAFF}
 RENDERS = 5
@@ -77,11 +77,14 @@ def _values() -> dict[str, int]:
         "event": Event.objects.filter(is_public=True)
         .order_by("pk")
         .values_list("pk", flat=True)[0],
-        "child": Child.objects.filter(school__name=BENCH_SCHOOL)
+        # A child of the school with a claimed wish: the page then shows a claim, its
+        # photos, letters and history at every size.
+        "child": Child.objects.filter(school__name=BENCH_SCHOOL, wishes__claims__isnull=False)
         .order_by("pk")
         .values_list("pk", flat=True)[0],
-        # The last page of the waiting wishes.
-        "deep": max(1, -(-total // WISHES_PER_PAGE)),
+        # The last page of the waiting wishes a visitor can reach: past MAX_PAGES the list
+        # reads no rows and asks to narrow it down, which would measure nothing.
+        "deep": max(1, min(MAX_PAGES, -(-total // WISHES_PER_PAGE))),
     }
 
 
