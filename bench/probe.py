@@ -34,8 +34,8 @@ from bench.load_data import (  # noqa: E402
     BENCH_USERNAME,
 )
 from wishes.models import Child, Event, Wish, WishStatus  # noqa: E402
-from wishes.public.selectors import open_wishes  # noqa: E402
-from wishes.public.views import MAX_PAGES, WISHES_PER_PAGE  # noqa: E402
+from wishes.public.selectors import open_public_wishes, open_wishes  # noqa: E402
+from wishes.public.views import WISHES_PER_PAGE, CappedPaginator  # noqa: E402
 
 USERS = {"sponsor": BENCH_USERNAME, "coordinator": BENCH_COORDINATOR, "staff": BENCH_STAFF}
 RENDERS = 5
@@ -82,9 +82,9 @@ def _values() -> dict[str, int]:
         "child": Child.objects.filter(school__name=BENCH_SCHOOL, wishes__claims__isnull=False)
         .order_by("pk")
         .values_list("pk", flat=True)[0],
-        # The last page of the waiting wishes a visitor can reach: past MAX_PAGES the list
+        # The last page the list offers (its own paginator says which): past it the list
         # reads no rows and asks to narrow it down, which would measure nothing.
-        "deep": max(1, min(MAX_PAGES, -(-total // WISHES_PER_PAGE))),
+        "deep": CappedPaginator(open_public_wishes(), WISHES_PER_PAGE).num_pages,
     }
 
 

@@ -81,7 +81,7 @@ PAGES = [
     Page("search that finds `/wishes/?q=科普书`", "/wishes/?q=科普书"),
     Page("search that finds nothing `/wishes/?q=没有这个心愿`", "/wishes/?q=没有这个心愿"),
     Page(
-        "deep page (the last one offered, at most 100) `/wishes/?page=<last>`",
+        "deep page (the last one offered) `/wishes/?page=<last>`",
         "/wishes/?page={deep}",
     ),
     Page("a wish page `/wishes/<id>/`", "/wishes/{wish}/"),
