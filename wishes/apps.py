@@ -16,3 +16,6 @@ class WishesConfig(AppConfig):
     def ready(self) -> None:
         # After the last app migrates, so every permission row exists.
         post_migrate.connect(_ensure_groups, sender=self, dispatch_uid="wishes_staff_group")
+        from wishes.reports.tallies import connect_signals
+
+        connect_signals()

@@ -53,6 +53,7 @@ REGISTERED = {
     "wishes.Region": "RegionAdmin",
     "wishes.School": "SchoolAdmin",
     "wishes.ScheduledRun": "ScheduledRunAdmin",
+    "wishes.Tally": "TallyAdmin",
     "wishes.SchoolCoordinator": "SchoolCoordinatorAdmin",
     "wishes.StatusChange": "StatusChangeAdmin",
     "wishes.ThankYouLetter": "ThankYouLetterAdmin",

@@ -294,8 +294,9 @@ def test_release_writes_four_rows_per_claim_and_reads_in_constant_queries(staff)
     # Savepoint, lock the sponsor, update it, its history row; the active claims' wish ids,
     # lock the wishes, lock the claims; per claim: update claim, its history row, update
     # wish, its history row; the released wishes' aliases, the sponsor's members' e-mail;
-    # savepoint release.
-    assert one == 10 + 4
+    # savepoint release; the running totals of the batch's wishes, claims and sponsor read
+    # before and after, and their change inserted.
+    assert one == 10 + 4 + 7
     assert twenty - one == 19 * 4
 
 

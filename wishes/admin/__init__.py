@@ -39,6 +39,7 @@ from wishes.admin.records import (
     ImportBatchAdmin,
     ScheduledRunAdmin,
     StatusChangeAdmin,
+    TallyAdmin,
     YearTotalAdmin,
 )
 from wishes.admin.wishes import ClaimOfWishInline, WishAdmin
@@ -66,6 +67,7 @@ __all__ = [
     "DownloadAdmin",
     "ImportBatchAdmin",
     "ScheduledRunAdmin",
+    "TallyAdmin",
     "LetterAddForm",
     "MissingGiftAdmin",
     "NoDeleteInline",

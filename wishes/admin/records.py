@@ -26,6 +26,7 @@ from wishes.models import (
     ImportBatch,
     ScheduledRun,
     StatusChange,
+    Tally,
     YearTotal,
 )
 from wishes.reports import download_views
@@ -221,6 +222,18 @@ class ScheduledRunAdmin(ReadOnlyAdmin):
     search_fields = ["job"]
     date_hierarchy = "day"
     fields = ["job", "day", "status", "attempts", "started_at", "finished_at", "summary"]
+
+
+@admin.register(Tally)
+class TallyAdmin(ReadOnlyAdmin):
+    """The running totals behind the front and impact pages (wishes.reports.tallies): written
+    by every save, recounted by check_tallies each night, never edited."""
+
+    list_display = ["name", "key", "n"]
+    list_filter = ["name"]
+    search_fields = ["key"]
+    fields = ["name", "key", "n"]
+    ordering = ["name", "key", "pk"]
 
 
 @admin.register(Download)

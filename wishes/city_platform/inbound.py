@@ -21,6 +21,8 @@ from sponsors.models import Sponsor, SponsorKind
 from wishes.importing.problems import ImportFileError
 from wishes.importing.reader import decode_text, text_rows
 from wishes.models import Claim, ClaimChannel, Wish
+from wishes.reports import tallies
+from wishes.reports.tallies import Scope
 from wishes.services import claim_wish
 
 PLATFORM_FIELDS = ("wish_code", "external_ref", "claimant_name", "claimed_on", "promised_on")
@@ -281,7 +283,8 @@ def _record(row: _CleanRow, by: User | None) -> Claim:
         # so that the impact page's "days to claim" is true. Its history keeps the import time.
         moment = _claimed_moment(row.claimed_on)
         if moment < claim.created_at:
-            Claim.objects.filter(pk=claim.pk).update(created_at=moment)
+            with tallies.following(Scope(claims=models.Q(pk=claim.pk))):
+                Claim.objects.filter(pk=claim.pk).update(created_at=moment)
             claim.created_at = moment
     return claim
 

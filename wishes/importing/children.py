@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -45,6 +46,8 @@ from wishes.models import (
 from wishes.models.children import school_year_end
 from wishes.models.wishes import write_codes
 from wishes.privacy.redaction import redact_for_child
+from wishes.reports import tallies
+from wishes.reports.tallies import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +237,8 @@ class _Created:
         for wish in self.wishes:
             wish.code = f"HM{campaign.year}-{wish.pk:05d}"
         write_codes(self.wishes)
+        # bulk_create sends no signals: the new wishes enter the running totals here.
+        tallies.count_new(Scope(wishes=Q(pk__in=[wish.pk for wish in self.wishes])))
         record_changes(
             subjects=self.children,
             from_status="",

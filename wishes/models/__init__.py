@@ -85,6 +85,7 @@ from wishes.models.records import (  # noqa: F401
     StatusChange,
     YearTotal,
 )
+from wishes.models.tallies import Tally  # noqa: F401
 from wishes.models.wishes import (  # noqa: F401
     PUBLISHED_STATUSES,
     Campaign,

@@ -7,6 +7,7 @@ the database; even the exact value and grade are turned into bands in SQL.
 """
 
 import datetime
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +17,6 @@ from django.db import models
 from django.db.models import (
     Case,
     CharField,
-    Count,
     Exists,
     F,
     OuterRef,
@@ -34,10 +34,8 @@ from django.utils.translation import gettext_lazy as _
 from huamu.cache import depends_on
 from sponsors.models import Sponsor, SponsorKind
 from wishes.models import (
-    LIVE_CLAIM_STATUSES,
     PUBLISHED_STATUSES,
     Campaign,
-    ClaimStatus,
     Consent,
     FulfilmentPhoto,
     GradeBand,
@@ -49,6 +47,8 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.privacy.redaction import mask_contact_details
+from wishes.reports import tallies
+from wishes.reports.tallies import Totals
 
 
 class ValueBand(models.TextChoices):
@@ -355,55 +355,60 @@ class ImpactNumbers:
     individuals: int
 
 
+# The running totals the front page's numbers are made of.
+FRONT_PAGE_TOTALS = (tallies.WISH, tallies.OPEN, tallies.SPONSORS)
+
+
 def impact_numbers() -> ImpactNumbers:
-    """The programme's numbers to date, in three queries.
+    """The programme's numbers to date, in one query of the running totals.
 
     A sponsor counts as having taken part once it holds a live or fulfilled claim;
     sponsors whose claims were all cancelled do not count.
     """
-    depends_on("impact")
-    # The waiting-wishes list's rule, so the two numbers always agree.
-    return _impact_numbers(waiting=open_wishes().count())
+    return front_page_numbers(None)[0]
 
 
-def _waiting_counts(campaign: Campaign) -> tuple[int, int]:
-    """Open wishes waiting, in all and in `campaign`: one pass over the list's rule."""
-    counts = (
-        open_wishes()
-        .order_by()
-        # Counted over the (never null) campaign, not the id: the status, campaign and
-        # child index answers it without reading the wishes' rows.
-        .aggregate(
-            every=Count("campaign"), in_campaign=Count("campaign", filter=Q(campaign=campaign))
-        )
-    )
-    return counts["every"], counts["in_campaign"]
+def _waiting(totals: Totals, today: datetime.date, campaign: Campaign | None = None) -> int:
+    """Open wishes waiting today, in all or in `campaign`: the waiting-wishes list's rule (an
+    open wish of a child still in the programme, whose consent to publish it lasts until
+    today or later), so the two numbers always agree."""
+    waiting = 0
+    for (name, key), n in totals.items():
+        if name != tallies.OPEN:
+            continue
+        campaign_id, last_day = key.split("|")
+        if last_day >= today.isoformat() and (campaign is None or campaign_id == str(campaign.pk)):
+            waiting += n
+    return waiting
+
+
+def _wishes_by_status(totals: Totals, campaign: Campaign | None = None) -> Counter:
+    counts: Counter = Counter()
+    for (name, key), n in totals.items():
+        if name != tallies.WISH:
+            continue
+        status, _category, campaign_id = key.split("|")
+        if campaign is None or campaign_id == str(campaign.pk):
+            counts[status] += n
+    return counts
 
 
 def front_page_numbers(
     campaign: Campaign | None,
 ) -> tuple[ImpactNumbers, "CampaignProgress | None"]:
-    """`impact_numbers()` and `campaign_progress(campaign)` together, counting the waiting
-    wishes once for both (at 80,000 open wishes each count is the costliest query)."""
-    if campaign is None:
-        return impact_numbers(), None
+    """`impact_numbers()` and `campaign_progress(campaign)` together, from one read of the
+    running totals (wishes/reports/tallies.py)."""
     depends_on("impact")
-    every, in_campaign = _waiting_counts(campaign)
-    return _impact_numbers(waiting=every), _campaign_progress(campaign, waiting=in_campaign)
-
-
-def _impact_numbers(*, waiting: int) -> ImpactNumbers:
-    # Plain counts, not one aggregate over every wish: that ran the consent check as a
-    # subquery per wish. The fulfilled count reads the status index; the waiting count is
-    # the list's own query, which joins the consents once and only for open wishes.
-    fulfilled = Wish.objects.filter(status=WishStatus.FULFILLED).count()
-    sponsors = Sponsor.objects.filter(
-        claims__status__in=[*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
-    ).aggregate(
-        units=Count("pk", filter=Q(kind=SponsorKind.UNIT), distinct=True),
-        individuals=Count("pk", filter=Q(kind=SponsorKind.INDIVIDUAL), distinct=True),
+    totals = tallies.current(FRONT_PAGE_TOTALS)
+    today = timezone.localdate()
+    impact = ImpactNumbers(
+        fulfilled=_wishes_by_status(totals)[WishStatus.FULFILLED],
+        waiting=_waiting(totals, today),
+        units=totals[tallies.SPONSORS, SponsorKind.UNIT],
+        individuals=totals[tallies.SPONSORS, SponsorKind.INDIVIDUAL],
     )
-    return ImpactNumbers(fulfilled=fulfilled, waiting=waiting, **sponsors)
+    progress = None if campaign is None else _campaign_progress(campaign, totals, today)
+    return impact, progress
 
 
 @dataclass(frozen=True)
@@ -428,22 +433,21 @@ class CampaignProgress:
 
 
 def campaign_progress(campaign: Campaign) -> CampaignProgress:
-    """The campaign's progress bar, in two queries: the waiting count is the list's own
-    rule (so the two numbers agree), the others one aggregate on the status index."""
+    """The campaign's progress bar, from one read of the running totals."""
     depends_on("impact")
-    return _campaign_progress(campaign, waiting=open_wishes().filter(campaign=campaign).count())
+    totals = tallies.current(FRONT_PAGE_TOTALS)
+    return _campaign_progress(campaign, totals, timezone.localdate())
 
 
-def _campaign_progress(campaign: Campaign, *, waiting: int) -> CampaignProgress:
-    counts = Wish.objects.filter(
-        campaign=campaign, status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]
-    ).aggregate(
-        # Counted over the (never null) status, not the id: read from the status and
-        # campaign index alone.
-        claimed=Count("status", filter=Q(status=WishStatus.CLAIMED)),
-        fulfilled=Count("status", filter=Q(status=WishStatus.FULFILLED)),
+def _campaign_progress(
+    campaign: Campaign, totals: Totals, today: datetime.date
+) -> CampaignProgress:
+    counts = _wishes_by_status(totals, campaign)
+    return CampaignProgress(
+        waiting=_waiting(totals, today, campaign),
+        claimed=counts[WishStatus.CLAIMED],
+        fulfilled=counts[WishStatus.FULFILLED],
     )
-    return CampaignProgress(waiting=waiting, **counts)
 
 
 def current_campaign() -> Campaign | None:

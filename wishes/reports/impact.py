@@ -17,30 +17,17 @@ Rules (also stated on the page and in the tests):
 - Ratings are the feedback (评单) sponsors and coordinators gave on fulfilled wishes: their
   average (1–5, to one decimal) and their number; never the comments.
 
-Everything comes from seven queries, however much data there is.
+Everything comes from three queries, however much data there is: the running totals kept on
+every write (wishes/reports/tallies.py, which defines each figure), staff's totals of earlier
+years and the names of the regions.
 """
 
 import datetime
 import statistics
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import (
-    Avg,
-    Case,
-    CharField,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import ExtractYear, TruncDate
+from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -48,24 +35,33 @@ from django.utils.translation import gettext_lazy as _
 from huamu.cache import depends_on
 from sponsors.models import SponsorKind
 from wishes.models import (
-    LIVE_CLAIM_STATUSES,
     PUBLISHED_STATUSES,
-    Claim,
     ClaimChannel,
-    ClaimStatus,
     Feedback,
-    Fulfilment,
-    Wish,
+    Region,
     WishCategory,
     WishStatus,
     YearTotal,
 )
+from wishes.reports import tallies
+from wishes.reports.tallies import Totals
 
 # The programme started in 2013 (心手相连·圆梦花木).
 FIRST_YEAR = 2013
 
-# Claims that count: a cancelled claim was a commitment that did not hold.
-COUNTED_CLAIMS = [*LIVE_CLAIM_STATUSES, ClaimStatus.FULFILLED]
+# The running totals the page is made of.
+IMPACT_TOTALS = (
+    tallies.WISH,
+    tallies.CHANNEL,
+    tallies.TO_CLAIM,
+    tallies.TO_FULFIL,
+    tallies.YEAR,
+    tallies.YEAR_PLATFORM,
+    tallies.YEAR_SPONSORS,
+    tallies.REGION,
+    tallies.CENTRE,
+    tallies.RATING,
+)
 
 CHANNEL_LABELS = {
     ClaimChannel.ONLINE: _("Claimed online"),
@@ -155,31 +151,30 @@ class Impact:
         return (hidden[0].year, hidden[-1].year) if hidden else None
 
 
-def _system_years() -> dict[int, Mapping[str, Any]]:
-    # Query 1: fulfilments and distinct sponsors per year.
-    rows = (
-        Fulfilment.objects.annotate(year=ExtractYear("fulfilled_on"))
-        .values("year")
-        .annotate(
-            fulfilled=Count("pk"),
-            via_platform=Count("pk", filter=Q(claim__channel=ClaimChannel.CITY_PLATFORM)),
-            units=Count(
-                "claim__sponsor", filter=Q(claim__sponsor__kind=SponsorKind.UNIT), distinct=True
-            ),
-            individuals=Count(
-                "claim__sponsor",
-                filter=Q(claim__sponsor__kind=SponsorKind.INDIVIDUAL),
-                distinct=True,
-            ),
-        )
-        .order_by("year")
-    )
-    return {row["year"]: row for row in rows}
+def _of(totals: Totals, name: str) -> dict[str, int]:
+    """The figures of one name, by key."""
+    return {key: n for (kind, key), n in totals.items() if kind == name}
 
 
-def _years(today: datetime.date) -> list[YearFigures]:
-    system = _system_years()
-    # Query 2: staff's totals of the years before the system.
+def _system_years(totals: Totals) -> dict[int, dict[str, int]]:
+    """Fulfilments and distinct sponsors per year, for the years with fulfilments."""
+    years = {
+        int(year): {"fulfilled": n, "via_platform": 0, "units": 0, "individuals": 0}
+        for year, n in _of(totals, tallies.YEAR).items()
+    }
+    for year, n in _of(totals, tallies.YEAR_PLATFORM).items():
+        years[int(year)]["via_platform"] = n
+    kinds: dict[str, str] = {SponsorKind.UNIT: "units", SponsorKind.INDIVIDUAL: "individuals"}
+    for key, n in _of(totals, tallies.YEAR_SPONSORS).items():
+        year, kind = key.split("|")
+        if int(year) in years and kind in kinds:
+            years[int(year)][kinds[kind]] = n
+    return years
+
+
+def _years(today: datetime.date, totals: Totals) -> list[YearFigures]:
+    system = _system_years(totals)
+    # Staff's totals of the years before the system.
     earlier = {total.year: total for total in YearTotal.objects.all()}
     first_system_year = min([*system, today.year])
     last_year = max([today.year, *system, *earlier])
@@ -215,28 +210,26 @@ def _years(today: datetime.date) -> list[YearFigures]:
     return years
 
 
-def _categories() -> list[CategoryFigures]:
-    # Query 3: published wishes and fulfilled wishes per category.
-    rows = (
-        Wish.objects.filter(status__in=PUBLISHED_STATUSES)
-        .values("category")
-        .annotate(
-            # Counted over the (never null) status, not the id: the status and category
-            # index answers it without reading the wishes' rows.
-            published=Count("status"),
-            fulfilled=Count("status", filter=Q(status=WishStatus.FULFILLED)),
-        )
-        .order_by()
-    )
+def _categories(totals: Totals) -> list[CategoryFigures]:
+    """Published wishes and fulfilled wishes per category."""
+    published: Counter = Counter()
+    fulfilled: Counter = Counter()
+    for key, n in _of(totals, tallies.WISH).items():
+        status, category, _campaign = key.split("|")
+        if status in PUBLISHED_STATUSES:
+            published[category] += n
+            if status == WishStatus.FULFILLED:
+                fulfilled[category] += n
     order = {value: index for index, value in enumerate(WishCategory.values)}
     figures = [
         CategoryFigures(
-            code=row["category"],
-            label=WishCategory(row["category"]).label,
-            published=row["published"],
-            fulfilled=row["fulfilled"],
+            code=category,
+            label=WishCategory(category).label,
+            published=count,
+            fulfilled=fulfilled[category],
         )
-        for row in rows
+        for category, count in published.items()
+        if count
     ]
     return sorted(figures, key=lambda c: (-c.published, order[c.code]))
 
@@ -258,47 +251,10 @@ def _median(days: Counter) -> float | None:
     return float(statistics.mean(found))
 
 
-def _day_histogram(rows: QuerySet) -> Counter:
-    """Fold (duration, count) rows into days → count; a date recorded out of order (a late
-    offline record) counts as the same day."""
-    days: Counter = Counter()
-    for duration, count in rows:
-        if duration is not None:
-            days[max(0, duration.days)] += count
-    return days
-
-
-def _timings() -> tuple[Counter, Counter]:
-    # Queries 4 and 5: how many counted claims took each number of days from publication
-    # to claim, and from claim to fulfilment, grouped in the database: the rows are the
-    # distinct day counts (a few hundred), never the claims (tens of thousands). Days are
-    # Shanghai's calendar days, as on the wishes' pages.
-    shanghai = timezone.get_default_timezone()
-    claimed_on = TruncDate("created_at", tzinfo=shanghai)
-    claims = Claim.objects.filter(status__in=COUNTED_CLAIMS, wish__published_at__isnull=False)
-    to_claim = (
-        claims.annotate(
-            waited=ExpressionWrapper(
-                claimed_on - TruncDate("wish__published_at", tzinfo=shanghai),
-                output_field=DurationField(),
-            )
-        )
-        .values_list("waited")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    to_fulfil = (
-        claims.filter(fulfilment__fulfilled_on__isnull=False)
-        .annotate(
-            took=ExpressionWrapper(
-                F("fulfilment__fulfilled_on") - claimed_on, output_field=DurationField()
-            )
-        )
-        .values_list("took")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    return _day_histogram(to_claim), _day_histogram(to_fulfil)
+def _histogram(totals: Totals, name: str) -> Counter:
+    """Days → how many counted claims took that long (publication to claim, or claim to
+    fulfilment, in Shanghai's calendar days)."""
+    return Counter({int(days): n for days, n in _of(totals, name).items()})
 
 
 def _shares(counter: Counter, labels: dict, total: int) -> list[Share]:
@@ -313,36 +269,24 @@ def _shares(counter: Counter, labels: dict, total: int) -> list[Share]:
     ]
 
 
-def _claim_shares() -> tuple[int, list[Share], list[Share], list[tuple[str, int]]]:
-    # Query 6: counted claims grouped by channel, the sponsor's region and, for the city
-    # platform, the claiming centre. A claimant name is shown only for units: the name of
-    # a caring individual is personal data.
-    rows = (
-        Claim.objects.filter(status__in=COUNTED_CLAIMS)
-        .values(
-            "channel",
-            "claimant_name",
-            region=F("sponsor__region__name"),
-            sponsor_kind=F("sponsor__kind"),
-            # An individual's name is replaced in SQL, so it never leaves the database.
-            unit_name=Case(
-                When(sponsor__kind=SponsorKind.UNIT, then=F("sponsor__name")),
-                default=Value(""),
-                output_field=CharField(),
-            ),
+def _claim_shares(
+    totals: Totals,
+) -> tuple[int, list[Share], list[Share], list[tuple[str, int]]]:
+    """Counted claims by the sponsor's region, by channel, and the city platform's claims of
+    units by claiming centre (a caring individual's name is personal data: never shown)."""
+    by_region = _of(totals, tallies.REGION)
+    # The regions' names, read now: a region renamed is shown by its new name.
+    names = dict(
+        Region.objects.filter(pk__in=[int(key) for key in by_region if key]).values_list(
+            "pk", "name"
         )
-        .annotate(count=Count("pk"))
-        .order_by()
     )
     regions: Counter = Counter()
+    for key, n in by_region.items():
+        regions[names.get(int(key), "") if key else ""] += n
     channels: Counter = Counter(dict.fromkeys(ClaimChannel.values, 0))
-    centres: Counter = Counter()
-    for row in rows:
-        regions[row["region"] or ""] += row["count"]
-        channels[row["channel"]] += row["count"]
-        is_unit = row["sponsor_kind"] == SponsorKind.UNIT
-        if row["channel"] == ClaimChannel.CITY_PLATFORM and is_unit:
-            centres[row["claimant_name"] or row["unit_name"]] += row["count"]
+    channels.update(_of(totals, tallies.CHANNEL))
+    centres = Counter(_of(totals, tallies.CENTRE))
     total = sum(channels.values())
     region_shares = sorted(
         _shares(regions, {"": _("Region not given")}, total),
@@ -352,6 +296,15 @@ def _claim_shares() -> tuple[int, list[Share], list[Share], list[tuple[str, int]
     channel_shares = _shares(channels, CHANNEL_LABELS, total)
     platform = sorted(centres.items(), key=lambda item: (-item[1], item[0]))
     return total, region_shares, channel_shares, platform
+
+
+def _ratings(totals: Totals) -> Ratings:
+    by_rating = {int(rating): n for rating, n in _of(totals, tallies.RATING).items()}
+    count = sum(by_rating.values())
+    if not count:
+        return Ratings(count=0, average=None)
+    average = sum(rating * n for rating, n in by_rating.items()) / count
+    return Ratings(count=count, average=round(average, 1))
 
 
 def ratings_of(feedback: QuerySet[Feedback]) -> Ratings:
@@ -364,15 +317,17 @@ def ratings_of(feedback: QuerySet[Feedback]) -> Ratings:
 
 
 def impact_figures(today: datetime.date | None = None) -> Impact:
-    """Every number of the impact page, in seven queries."""
+    """Every number of the impact page, in three queries."""
     depends_on("impact")
-    years = _years(today or timezone.localdate())
-    to_claim, to_fulfil = _timings()
-    total, regions, channels, centres = _claim_shares()
+    totals = tallies.current(IMPACT_TOTALS)
+    years = _years(today or timezone.localdate(), totals)
+    to_claim = _histogram(totals, tallies.TO_CLAIM)
+    to_fulfil = _histogram(totals, tallies.TO_FULFIL)
+    total, regions, channels, centres = _claim_shares(totals)
     return Impact(
         years=years,
         total_fulfilled=sum(year.fulfilled for year in years),
-        categories=_categories(),
+        categories=_categories(totals),
         median_days_to_claim=_median(to_claim),
         median_days_to_fulfil=_median(to_fulfil),
         claims_timed=sum(to_claim.values()),
@@ -381,6 +336,6 @@ def impact_figures(today: datetime.date | None = None) -> Impact:
         regions=regions,
         channels=channels,
         platform_centres=centres,
-        # Query 7: the feedback's ratings, never its comments.
-        ratings=ratings_of(Feedback.objects.all()),
+        # The feedback's ratings, never its comments.
+        ratings=_ratings(totals),
     )

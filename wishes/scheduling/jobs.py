@@ -68,15 +68,24 @@ def _remove_old_downloads() -> dict:
     return {"removed": remove_old_download_files()}
 
 
+def _check_tallies() -> dict:
+    from wishes.reports.tallies import rebuild
+
+    return {"corrected": len(rebuild())}
+
+
 # In this order: the follow-up (reminders, overdue digest, consents to renew, hand-over
 # reminders, old import files), the reminders before events, the retention rule, the files
-# of background downloads (they hold children's data), the task queue's old results.
+# of background downloads (they hold children's data), the task queue's old results, and
+# last the recount of the running totals (after the day's changes; it folds the day's rows
+# into one per figure).
 JOBS: dict[str, Callable[[], dict]] = {
     "follow_up_claims": _follow_up,
     "event_reminders": _event_reminders,
     "anonymise_expired": _anonymise,
     "remove_old_downloads": _remove_old_downloads,
     "prune_task_results": _prune_task_results,
+    "check_tallies": _check_tallies,
 }
 
 

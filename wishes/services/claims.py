@@ -9,6 +9,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from huamu.errors import TransitionError
@@ -36,6 +37,7 @@ from wishes.models import (
     WishStatus,
 )
 from wishes.privacy.guard import REASON_TEXT, check_text, screen_for
+from wishes.reports import tallies
 from wishes.services import locks
 from wishes.services.wishes import may_be_public
 
@@ -285,21 +287,28 @@ def release_claims_of_sponsor(*, sponsor: Sponsor, by: User, note: str) -> list[
     }
     # Re-read under the locks: a claim cancelled or fulfilled meanwhile is no longer active.
     claims = list(held.select_for_update().filter(wish_id__in=wish_ids).order_by("wish_id", "pk"))
-    for claim in claims:
-        claim.wish = wishes[claim.wish_id]
-        claim.sponsor = sponsor
-        claim.cancel_reason = note
-        try:
-            set_status(claim, ClaimStatus.CANCELLED, by=by, note=note, fields=["cancel_reason"])
-            set_status(claim.wish, WishStatus.OPEN, by=by, note=note)
-        except (TransitionError, IntegrityError) as error:
-            raise TransitionError(
-                _(
-                    "Nothing was changed: the claim on wish %(code)s could not be "
-                    "cancelled (%(error)s)."
+    # The running totals follow the whole batch at once, not each save.
+    scope = tallies.Scope(
+        wishes=Q(pk__in=wish_ids), claims=Q(pk__in=[c.pk for c in claims]), sponsors={sponsor.pk}
+    )
+    with tallies.following(scope):
+        for claim in claims:
+            claim.wish = wishes[claim.wish_id]
+            claim.sponsor = sponsor
+            claim.cancel_reason = note
+            try:
+                set_status(
+                    claim, ClaimStatus.CANCELLED, by=by, note=note, fields=["cancel_reason"]
                 )
-                % {"code": claim.wish.code, "error": error}
-            ) from error
+                set_status(claim.wish, WishStatus.OPEN, by=by, note=note)
+            except (TransitionError, IntegrityError) as error:
+                raise TransitionError(
+                    _(
+                        "Nothing was changed: the claim on wish %(code)s could not be "
+                        "cancelled (%(error)s)."
+                    )
+                    % {"code": claim.wish.code, "error": error}
+                ) from error
     return claims
 
 

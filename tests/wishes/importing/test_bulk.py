@@ -1,6 +1,7 @@
 """A large import costs a few queries per batch of rows, never some per row."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -9,9 +10,17 @@ from tests.wishes.importing.files import good_row, xlsx_bytes
 from tests.wishes.importing.test_import import stored_batch
 from wishes.audit import history_of
 from wishes.importing import children as importing
-from wishes.models import Child, Consent, ImportStatus, StatusChange, Wish
+from wishes.models import Child, Consent, ImportBatch, ImportStatus, StatusChange, Wish
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _content_types_cached():
+    # The audit trail's content types, as a running server has them cached: the counts
+    # below are then the same whichever test filled the cache first.
+    for model in (ImportBatch, Child, Consent, Wish):
+        ContentType.objects.get_for_model(model)
 
 
 def new_children(count: int, prefix: str) -> list[dict]:
@@ -53,9 +62,9 @@ def test_more_batches_cost_only_their_own_few_queries(school, staff, monkeypatch
     four = _queries_of_check_and_import(40, staff, "王同学")
 
     # Each extra batch: children and consents with their history rows, wishes, their codes,
-    # three audit inserts.
+    # three audit inserts, the new wishes' running totals (read them, insert the rows).
     assert four[0] == one[0]
-    assert 3 * 5 <= four[1] - one[1] <= 3 * 10
+    assert 3 * 5 <= four[1] - one[1] <= 3 * 12
 
 
 def test_bulk_import_keeps_codes_history_and_audit_rows(school, staff):

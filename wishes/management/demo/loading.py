@@ -80,6 +80,7 @@ from wishes.models import (
     school_year_end,
 )
 from wishes.privacy.redaction import redact_for_child
+from wishes.reports import tallies
 from wishes.services import (
     add_fulfilment_photos,
     cancel_claim,
@@ -580,6 +581,13 @@ def _load_feedback(cast: _Cast) -> None:
 
 def load_demo_data(*, today: datetime.date | None = None) -> None:
     """Create whatever demo data is missing, in one transaction; safe to run again."""
+    # Its records are backdated with QuerySet.update, which the running totals do not see:
+    # they are recounted once at the end instead.
+    with tallies.rebuilt_after():
+        _load_demo_data(today=today)
+
+
+def _load_demo_data(*, today: datetime.date | None) -> None:
     today = today or timezone.localdate()
     clock = _Clock(today)
     regions, schools, campaigns = _load_places(today)
