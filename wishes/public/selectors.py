@@ -372,23 +372,17 @@ def _waiting(totals: Totals, today: datetime.date, campaign: Campaign | None = N
     """Open wishes waiting today, in all or in `campaign`: the waiting-wishes list's rule (an
     open wish of a child still in the programme, whose consent to publish it lasts until
     today or later), so the two numbers always agree."""
-    waiting = 0
-    for (name, key), n in totals.items():
-        if name != tallies.OPEN:
-            continue
-        campaign_id, last_day = key.split("|")
-        if last_day >= today.isoformat() and (campaign is None or campaign_id == str(campaign.pk)):
-            waiting += n
-    return waiting
+    return sum(
+        n
+        for campaign_id, last_day, n in tallies.open_wishes_of(totals)
+        if last_day >= today and (campaign is None or campaign_id == campaign.pk)
+    )
 
 
 def _wishes_by_status(totals: Totals, campaign: Campaign | None = None) -> Counter:
     counts: Counter = Counter()
-    for (name, key), n in totals.items():
-        if name != tallies.WISH:
-            continue
-        status, _category, campaign_id = key.split("|")
-        if campaign is None or campaign_id == str(campaign.pk):
+    for status, _category, campaign_id, n in tallies.wishes_of(totals):
+        if campaign is None or campaign_id == campaign.pk:
             counts[status] += n
     return counts
 

@@ -151,24 +151,18 @@ class Impact:
         return (hidden[0].year, hidden[-1].year) if hidden else None
 
 
-def _of(totals: Totals, name: str) -> dict[str, int]:
-    """The figures of one name, by key."""
-    return {key: n for (kind, key), n in totals.items() if kind == name}
-
-
 def _system_years(totals: Totals) -> dict[int, dict[str, int]]:
     """Fulfilments and distinct sponsors per year, for the years with fulfilments."""
     years = {
         int(year): {"fulfilled": n, "via_platform": 0, "units": 0, "individuals": 0}
-        for year, n in _of(totals, tallies.YEAR).items()
+        for year, n in tallies.of(totals, tallies.YEAR).items()
     }
-    for year, n in _of(totals, tallies.YEAR_PLATFORM).items():
+    for year, n in tallies.of(totals, tallies.YEAR_PLATFORM).items():
         years[int(year)]["via_platform"] = n
     kinds: dict[str, str] = {SponsorKind.UNIT: "units", SponsorKind.INDIVIDUAL: "individuals"}
-    for key, n in _of(totals, tallies.YEAR_SPONSORS).items():
-        year, kind = key.split("|")
-        if int(year) in years and kind in kinds:
-            years[int(year)][kinds[kind]] = n
+    for sponsors_year, kind, n in tallies.year_sponsors_of(totals):
+        if sponsors_year in years and kind in kinds:
+            years[sponsors_year][kinds[kind]] = n
     return years
 
 
@@ -214,8 +208,7 @@ def _categories(totals: Totals) -> list[CategoryFigures]:
     """Published wishes and fulfilled wishes per category."""
     published: Counter = Counter()
     fulfilled: Counter = Counter()
-    for key, n in _of(totals, tallies.WISH).items():
-        status, category, _campaign = key.split("|")
+    for status, category, _campaign, n in tallies.wishes_of(totals):
         if status in PUBLISHED_STATUSES:
             published[category] += n
             if status == WishStatus.FULFILLED:
@@ -254,7 +247,7 @@ def _median(days: Counter) -> float | None:
 def _histogram(totals: Totals, name: str) -> Counter:
     """Days → how many counted claims took that long (publication to claim, or claim to
     fulfilment, in Shanghai's calendar days)."""
-    return Counter({int(days): n for days, n in _of(totals, name).items()})
+    return Counter({int(days): n for days, n in tallies.of(totals, name).items()})
 
 
 def _shares(counter: Counter, labels: dict, total: int) -> list[Share]:
@@ -274,7 +267,7 @@ def _claim_shares(
 ) -> tuple[int, list[Share], list[Share], list[tuple[str, int]]]:
     """Counted claims by the sponsor's region, by channel, and the city platform's claims of
     units by claiming centre (a caring individual's name is personal data: never shown)."""
-    by_region = _of(totals, tallies.REGION)
+    by_region = tallies.of(totals, tallies.REGION)
     # The regions' names, read now: a region renamed is shown by its new name.
     names = dict(
         Region.objects.filter(pk__in=[int(key) for key in by_region if key]).values_list(
@@ -285,8 +278,8 @@ def _claim_shares(
     for key, n in by_region.items():
         regions[names.get(int(key), "") if key else ""] += n
     channels: Counter = Counter(dict.fromkeys(ClaimChannel.values, 0))
-    channels.update(_of(totals, tallies.CHANNEL))
-    centres = Counter(_of(totals, tallies.CENTRE))
+    channels.update(tallies.of(totals, tallies.CHANNEL))
+    centres = Counter(tallies.of(totals, tallies.CENTRE))
     total = sum(channels.values())
     region_shares = sorted(
         _shares(regions, {"": _("Region not given")}, total),
@@ -299,7 +292,7 @@ def _claim_shares(
 
 
 def _ratings(totals: Totals) -> Ratings:
-    by_rating = {int(rating): n for rating, n in _of(totals, tallies.RATING).items()}
+    by_rating = {int(rating): n for rating, n in tallies.of(totals, tallies.RATING).items()}
     count = sum(by_rating.values())
     if not count:
         return Ratings(count=0, average=None)

@@ -106,6 +106,9 @@ _paused: ContextVar[bool] = ContextVar("tallies_paused", default=False)
 
 _CHUNK = 2000
 
+# Between the parts of a key of several parts (`wish`, `open`, `year_sponsors`).
+_SEP = "|"
+
 
 def _day(moment: datetime.datetime) -> datetime.date:
     # Shanghai's calendar day, as on the wishes' pages.
@@ -147,9 +150,9 @@ def _of_wishes(wishes: Q, using: str) -> Totals:
         .order_by()
     )
     for status, category, campaign, until in rows.iterator(chunk_size=_CHUNK):
-        totals[WISH, f"{status}|{category}|{campaign}"] += 1
+        totals[WISH, _SEP.join([status, category, str(campaign)])] += 1
         if until is not None:
-            totals[OPEN, f"{campaign}|{until.isoformat()}"] += 1
+            totals[OPEN, _SEP.join([str(campaign), until.isoformat()])] += 1
     return totals
 
 
@@ -221,7 +224,7 @@ def _of_sponsors(claims: Q, using: str, seen: set[int] | None = None) -> Totals:
     for _sponsor, kind in taking_part:
         totals[SPONSORS, kind] += 1
     for _sponsor, year, kind in years:
-        totals[YEAR_SPONSORS, f"{year}|{kind}"] += 1
+        totals[YEAR_SPONSORS, _SEP.join([str(year), kind])] += 1
     return totals
 
 
@@ -372,9 +375,10 @@ def _after_change(sender, instance: Model, **kwargs) -> None:
         return
     if before is None:
         before = _Before(Counter(), set())
-    # The sponsors read before (a claim's old sponsor among them) are read again, in full.
+    # The sponsors read before (a claim's old sponsor among them) are read again, in full:
+    # they are the ones `sponsors_of` named.
     scope.sponsors |= before.sponsors
-    scope.sponsors_of = None if isinstance(instance, Claim) else scope.sponsors_of
+    scope.sponsors_of = None
     using = kwargs.get("using") or router.db_for_write(sender)
     _add(_contribution(scope, using), before.totals, using)
 
@@ -430,6 +434,32 @@ def rebuilt_after(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 # Reading, and the nightly recount.
+
+
+def of(totals: Totals, name: str) -> dict[str, int]:
+    """The figures of one name, by key."""
+    return {key: n for (kind, key), n in totals.items() if kind == name}
+
+
+def wishes_of(totals: Totals) -> Iterator[tuple[str, str, int, int]]:
+    """The `wish` figures: (status, category, campaign id, wishes)."""
+    for key, n in of(totals, WISH).items():
+        status, category, campaign = key.split(_SEP)
+        yield status, category, int(campaign), n
+
+
+def open_wishes_of(totals: Totals) -> Iterator[tuple[int, datetime.date, int]]:
+    """The `open` figures: (campaign id, last day they may be published, wishes)."""
+    for key, n in of(totals, OPEN).items():
+        campaign, last_day = key.split(_SEP)
+        yield int(campaign), datetime.date.fromisoformat(last_day), n
+
+
+def year_sponsors_of(totals: Totals) -> Iterator[tuple[int, str, int]]:
+    """The `year_sponsors` figures: (year, sponsor kind, sponsors)."""
+    for key, n in of(totals, YEAR_SPONSORS).items():
+        year, kind = key.split(_SEP)
+        yield int(year), kind, n
 
 
 def _is_built(using: str) -> bool:
